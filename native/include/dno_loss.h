@@ -1,0 +1,118 @@
+/*
+ * dno_loss.h: the C API of libdnonative, the fused pairwise log-ratio loss of
+ * Direct Nash Optimization (DNO, arXiv 2404.03715) and its gradient.
+ *
+ * What it computes, for P preference pairs, N = 2P sequences of T positions over V tokens
+ * (chosen sequences are rows 0..P-1, rejected sequences rows P..2P-1):
+ *   s_n    = sum over counted t of log softmax(logits[n,t,:])[labels[n,t]]
+ *            (or the mean over counted t when `average` is set; 0 when nothing counts);
+ *            a position counts when labels[n,t] != ignore_index
+ *   z_i    = beta * ((s_i - ref_i) - (s_{i+P} - ref_{i+P}))
+ *   loss_i = -q_i log sigma(z_i) - (1 - q_i) log sigma(-z_i)    (q_i = targets[i], or 1)
+ *   loss   = mean over pairs of loss_i
+ *   grad   = grad_scale * d loss / d logits, same shape and dtype as logits; zero at ignored
+ *            positions. `grad` may be the logits buffer itself (in place).
+ *
+ * Shapes and dtypes (all row-major, contiguous):
+ *   logits    [N,T,V]  DNO_F32 | DNO_BF16 | DNO_F16
+ *   labels    [N,T]    DNO_I32 | DNO_I64
+ *   ref_logps [N]      float32;  targets [P] float32 in [0,1], or NULL for hard targets
+ *   outputs: loss [1], logps [N], z [P], chosen_rewards [P], rejected_rewards [P] (float32;
+ *   rewards are beta * (s - ref); the reward arrays may be NULL); grad NULL = forward only.
+ *
+ * Devices: dno_loss_cpu takes host pointers and runs on num_threads threads (0 = all cores).
+ * dno_loss_cuda takes device pointers and only enqueues work on `stream` (a cudaStream_t, NULL
+ * for the legacy default stream): it never synchronises with the host. Errors found on the
+ * device (non-finite logits or reference log-probs, labels out of range, targets outside [0,1])
+ * are OR-ed as DNO_FLAG_* bits into the device int `status`, which the caller zeroes
+ * beforehand (dno_cuda_memset) and reads after synchronising (dno_cuda_read_status); when a
+ * flag is set the gradient kernel writes nothing, so in-place logits are left intact.
+ *
+ * Numerics: softmax statistics accumulated in float32 (online max / sum-exp per row), sequence
+ * sums in float64 on the CPU and in a fixed-order float32 tree on the GPU, log sigma computed
+ * stably for any finite z. Deterministic: the same inputs on the same device give bitwise the
+ * same outputs (fixed reduction orders, no floating-point atomics).
+ *
+ * Errors: every function returns a dno_status; DNO_OK is 0. Nothing here calls exit() or
+ * abort(). dno_last_error() returns a message for the last failure on the calling thread.
+ */
+#ifndef DNO_LOSS_H
+#define DNO_LOSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define DNO_API __declspec(dllexport)
+#else
+#define DNO_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum dno_status {
+    DNO_OK = 0,
+    DNO_E_INVALID_ARGUMENT = 1, /* a shape, dtype, pointer or scalar is wrong */
+    DNO_E_NONFINITE = 2,        /* NaN or infinite logits or reference log-probs */
+    DNO_E_LABEL_RANGE = 3,      /* a label outside [0,V) that is not the ignore index */
+    DNO_E_TARGET_RANGE = 4,     /* a target outside [0,1] */
+    DNO_E_CUDA = 5,             /* a CUDA runtime error (the message names it) */
+    DNO_E_NO_CUDA = 6,          /* the library was built without CUDA, or no device is present */
+    DNO_E_OUT_OF_MEMORY = 7,
+    DNO_E_INTERNAL = 8
+} dno_status;
+
+/* Bits OR-ed into the device status word by the CUDA kernels. */
+enum {
+    DNO_FLAG_NONFINITE = 1,
+    DNO_FLAG_LABEL_RANGE = 2,
+    DNO_FLAG_TARGET_RANGE = 4
+};
+
+typedef enum dno_dtype { DNO_F32 = 0, DNO_BF16 = 1, DNO_F16 = 2, DNO_I32 = 3, DNO_I64 = 4 } dno_dtype;
+
+DNO_API const char* dno_last_error(void);
+DNO_API const char* dno_version(void);
+
+DNO_API int dno_loss_cpu(int64_t pairs, int64_t seq_len, int64_t vocab,
+                         int logits_dtype, const void* logits,
+                         int labels_dtype, const void* labels, int64_t ignore_index,
+                         const float* ref_logps, const float* targets,
+                         float beta, int average, float grad_scale,
+                         float* loss, float* logps, float* z,
+                         float* chosen_rewards, float* rejected_rewards,
+                         void* grad, int num_threads);
+
+/* Bytes of device workspace dno_loss_cuda needs for N sequences of T positions. */
+DNO_API int64_t dno_loss_cuda_workspace_size(int64_t sequences, int64_t seq_len);
+
+/* workspace: at least dno_loss_cuda_workspace_size bytes of device memory (256-byte aligned),
+ * or NULL to allocate it stream-ordered (cudaMallocAsync / cudaFreeAsync) on `stream`. */
+DNO_API int dno_loss_cuda(int64_t pairs, int64_t seq_len, int64_t vocab,
+                          int logits_dtype, const void* logits,
+                          int labels_dtype, const void* labels, int64_t ignore_index,
+                          const float* ref_logps, const float* targets,
+                          float beta, int average, float grad_scale,
+                          float* loss, float* logps, float* z,
+                          float* chosen_rewards, float* rejected_rewards,
+                          void* grad, int32_t* status, void* workspace, void* stream);
+
+/* Small CUDA runtime helpers, so that JVM callers without the CUDA presets can own device
+ * memory. All return DNO_E_NO_CUDA when CUDA is not available. */
+DNO_API int dno_cuda_device_count(int* count);
+DNO_API int dno_cuda_malloc(void** ptr, int64_t bytes);
+DNO_API int dno_cuda_free(void* ptr);
+DNO_API int dno_cuda_memcpy_to_device(void* dst, const void* src, int64_t bytes);
+DNO_API int dno_cuda_memcpy_to_host(void* dst, const void* src, int64_t bytes);
+DNO_API int dno_cuda_memset(void* ptr, int value, int64_t bytes, void* stream);
+DNO_API int dno_cuda_stream_synchronize(void* stream);
+/* Synchronises `stream`, then copies the device status word to *status_host. */
+DNO_API int dno_cuda_read_status(const int32_t* status, void* stream, int32_t* status_host);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DNO_LOSS_H */

@@ -1,0 +1,36 @@
+// The per-row CPU kernels, compiled once per instruction set and picked at run time.
+#ifndef DNO_CPU_ROWS_H
+#define DNO_CPU_ROWS_H
+
+#include <cstdint>
+
+#include "dno_loss.h"
+
+namespace dno {
+
+struct bf16 { uint16_t bits; };
+
+struct RowStats {
+    float lse;    // log sum exp of the row
+    bool finite;  // false when the row holds a NaN or an infinity
+};
+
+using StatsFn = RowStats (*)(const void* row, int64_t vocab);
+using GradFn = void (*)(const void* row, void* grad_row, int64_t vocab, float lse, float coef, int64_t label);
+
+struct RowKernels {
+    StatsFn stats[3];  // indexed by dno_dtype DNO_F32, DNO_BF16, DNO_F16
+    GradFn grad[3];
+    const char* isa = "";
+};
+
+// The best kernels this CPU supports (AVX-512, AVX2 or baseline x86-64).
+const RowKernels& row_kernels();
+
+}  // namespace dno
+
+namespace dno_generic { dno::RowKernels kernels(); }
+namespace dno_avx2 { dno::RowKernels kernels(); }
+namespace dno_avx512 { dno::RowKernels kernels(); }
+
+#endif

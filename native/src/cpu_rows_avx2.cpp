@@ -1,0 +1,3 @@
+// avx2 build of the per-row kernels (see cpu_rows.inc).
+#define DNO_ISA dno_avx2
+#include "cpu_rows.inc"

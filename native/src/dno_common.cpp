@@ -1,0 +1,59 @@
+// Error reporting and argument checks shared by the CPU and CUDA paths.
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "dno_internal.h"
+
+namespace dno {
+
+static thread_local std::string last_error;
+
+int fail(int status, const std::string& message) {
+    last_error = message;
+    return status;
+}
+
+void clear_error() { last_error.clear(); }
+
+const char* dtype_name(int dtype) {
+    switch (dtype) {
+        case DNO_F32: return "float32";
+        case DNO_BF16: return "bfloat16";
+        case DNO_F16: return "float16";
+        case DNO_I32: return "int32";
+        case DNO_I64: return "int64";
+        default: return "unknown";
+    }
+}
+
+int check_common(int64_t pairs, int64_t seq_len, int64_t vocab, int logits_dtype, const void* logits,
+                 int labels_dtype, const void* labels, const float* ref_logps, float beta,
+                 float grad_scale, const float* loss, const float* logps, const float* z) {
+    if (pairs <= 0) return fail(DNO_E_INVALID_ARGUMENT, "pairs must be > 0, got " + std::to_string(pairs));
+    if (seq_len <= 0) return fail(DNO_E_INVALID_ARGUMENT, "seq_len must be > 0, got " + std::to_string(seq_len));
+    if (vocab <= 0) return fail(DNO_E_INVALID_ARGUMENT, "vocab must be > 0, got " + std::to_string(vocab));
+    // Element counts must fit in int64 with room for byte offsets.
+    const double elements = 2.0 * (double)pairs * (double)seq_len * (double)vocab;
+    if (elements > 1e18) return fail(DNO_E_INVALID_ARGUMENT, "logits too large: 2*pairs*seq_len*vocab overflows");
+    if (logits_dtype != DNO_F32 && logits_dtype != DNO_BF16 && logits_dtype != DNO_F16)
+        return fail(DNO_E_INVALID_ARGUMENT, std::string("logits dtype must be float32, bfloat16 or float16, got ") + dtype_name(logits_dtype));
+    if (labels_dtype != DNO_I32 && labels_dtype != DNO_I64)
+        return fail(DNO_E_INVALID_ARGUMENT, std::string("labels dtype must be int32 or int64, got ") + dtype_name(labels_dtype));
+    if (!logits) return fail(DNO_E_INVALID_ARGUMENT, "logits is NULL");
+    if (!labels) return fail(DNO_E_INVALID_ARGUMENT, "labels is NULL");
+    if (!ref_logps) return fail(DNO_E_INVALID_ARGUMENT, "ref_logps is NULL");
+    if (!loss) return fail(DNO_E_INVALID_ARGUMENT, "loss is NULL");
+    if (!logps) return fail(DNO_E_INVALID_ARGUMENT, "logps is NULL");
+    if (!z) return fail(DNO_E_INVALID_ARGUMENT, "z is NULL");
+    if (!(beta > 0.0f) || !std::isfinite(beta))
+        return fail(DNO_E_INVALID_ARGUMENT, "beta must be finite and > 0, got " + std::to_string(beta));
+    if (!std::isfinite(grad_scale))
+        return fail(DNO_E_INVALID_ARGUMENT, "grad_scale must be finite, got " + std::to_string(grad_scale));
+    return DNO_OK;
+}
+
+}  // namespace dno
+
+extern "C" const char* dno_last_error(void) { return dno::last_error.c_str(); }
+extern "C" const char* dno_version(void) { return "dno-native 0.1.0"; }

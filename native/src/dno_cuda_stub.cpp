@@ -1,0 +1,22 @@
+// Built instead of dno_loss_cuda.cu when no CUDA compiler was found: every CUDA entry point
+// reports DNO_E_NO_CUDA, so callers fall back to the CPU path with a clear message.
+#include "dno_internal.h"
+
+namespace {
+int no_cuda() { return dno::fail(DNO_E_NO_CUDA, "libdnonative was built without CUDA (nvcc was not found)"); }
+}  // namespace
+
+extern "C" int64_t dno_loss_cuda_workspace_size(int64_t sequences, int64_t seq_len) {
+    return 2 * ((sequences * seq_len * 4 + 255) / 256 * 256) + 2 * ((sequences * 4 + 255) / 256 * 256);
+}
+extern "C" int dno_loss_cuda(int64_t, int64_t, int64_t, int, const void*, int, const void*, int64_t, const float*,
+                             const float*, float, int, float, float*, float*, float*, float*, float*, void*,
+                             int32_t*, void*, void*) { return no_cuda(); }
+extern "C" int dno_cuda_device_count(int* count) { *count = 0; return DNO_OK; }
+extern "C" int dno_cuda_malloc(void**, int64_t) { return no_cuda(); }
+extern "C" int dno_cuda_free(void*) { return no_cuda(); }
+extern "C" int dno_cuda_memcpy_to_device(void*, const void*, int64_t) { return no_cuda(); }
+extern "C" int dno_cuda_memcpy_to_host(void*, const void*, int64_t) { return no_cuda(); }
+extern "C" int dno_cuda_memset(void*, int, int64_t, void*) { return no_cuda(); }
+extern "C" int dno_cuda_stream_synchronize(void*) { return no_cuda(); }
+extern "C" int dno_cuda_read_status(const int32_t*, void*, int32_t*) { return no_cuda(); }
