@@ -1,0 +1,135 @@
+package org.dnonative.cli;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.dnonative.io.DType;
+import org.dnonative.io.SafetensorsFile;
+import org.dnonative.io.SafetensorsWriter;
+import org.dnonative.io.TensorInfo;
+import org.dnonative.kernel.CudaBuffer;
+import org.dnonative.kernel.CudaDnoLoss;
+import org.dnonative.kernel.DnoLoss;
+import org.dnonative.kernel.DnoLossOptions;
+import org.dnonative.kernel.DnoLossResult;
+import org.dnonative.kernel.ElementType;
+import org.dnonative.kernel.LossShape;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code loss}: runs the DNO loss kernel on tensors from a safetensors file and writes the
+ * results to another, for parity checks against other stacks.
+ */
+@Command(name = "loss", mixinStandardHelpOptions = true,
+        description = {"Compute the DNO loss and its gradient on tensors from a safetensors file.",
+                "IN holds logits [N,T,V] (F32, BF16 or F16), labels [N,T] (I32 or I64), ref_logps [N] (F32) and "
+                        + "optionally targets [P] (F32). OUT receives loss, logps [N], z [P], chosen_rewards [P], "
+                        + "rejected_rewards [P] (F32) and grad_logits (the logits' shape and dtype: the gradient of the mean loss)."})
+public final class LossCommand implements Callable<Integer> {
+    @Option(names = "--in", required = true, paramLabel = "IN.safetensors", description = "Input tensors.")
+    Path in;
+
+    @Option(names = "--out", required = true, paramLabel = "OUT.safetensors", description = "Output tensors (written atomically).")
+    Path out;
+
+    @Option(names = "--beta", defaultValue = "0.1", description = "eta (beta) of the loss, > 0 (default: ${DEFAULT-VALUE}).")
+    float beta;
+
+    @Option(names = "--ignore-index", defaultValue = "-100", description = "Label of positions that do not count (default: ${DEFAULT-VALUE}).")
+    long ignoreIndex;
+
+    @Option(names = "--average", description = "Mean instead of sum of token log-probs per sequence.")
+    boolean average;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!device.equals("cpu") && !device.equals("cuda"))
+            throw new IllegalArgumentException("--device must be cpu or cuda, got '" + device + "'");
+        DnoLossOptions options = DnoLossOptions.defaults().withBeta(beta).withIgnoreIndex(ignoreIndex).withAverage(average);
+        try (SafetensorsFile f = SafetensorsFile.open(in)) {
+            if (!f.contains("logits"))
+                throw new IllegalArgumentException(in + ": no tensor 'logits' (expected logits, labels, ref_logps[, targets])");
+            TensorInfo logits = f.info("logits");
+            TensorInfo labels = require(f, "labels");
+            if (logits.shape().length != 3)
+                throw new IllegalArgumentException(in + ": tensor 'logits' must be [N,T,V], got " + Arrays.toString(logits.shape()));
+            long n = logits.shape()[0], t = logits.shape()[1], v = logits.shape()[2];
+            if (n % 2 != 0 || n == 0)
+                throw new IllegalArgumentException(in + ": tensor 'logits' must hold an even number of sequences (chosen then rejected), got N=" + n);
+            if (!Arrays.equals(labels.shape(), new long[] {n, t}))
+                throw new IllegalArgumentException(in + ": tensor 'labels' must be [" + n + "," + t + "], got " + Arrays.toString(labels.shape()));
+            ElementType logitsType = switch (logits.dtype()) {
+                case F32 -> ElementType.FLOAT32;
+                case BF16 -> ElementType.BFLOAT16;
+                case F16 -> ElementType.FLOAT16;
+                default -> throw new IllegalArgumentException(in + ": tensor 'logits' must be F32, BF16 or F16, got " + logits.dtype());
+            };
+            ElementType labelsType = switch (labels.dtype()) {
+                case I32 -> ElementType.INT32;
+                case I64 -> ElementType.INT64;
+                default -> throw new IllegalArgumentException(in + ": tensor 'labels' must be I32 or I64, got " + labels.dtype());
+            };
+            LossShape shape = new LossShape(n / 2, t, v);
+            float[] ref = floats(f, "ref_logps", new long[] {n});
+            float[] targets = f.contains("targets") ? floats(f, "targets", new long[] {n / 2}) : null;
+
+            ByteBuffer grad = ByteBuffer.allocateDirect(Math.toIntExact(logits.byteLength())).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer x = f.data("logits"), lab = f.data("labels");
+            DnoLossResult r = device.equals("cpu")
+                    ? DnoLoss.compute(shape, x, logitsType, lab, labelsType, ref, targets, options, grad)
+                    : onCuda(shape, x, logitsType, lab, labelsType, ref, targets, options, grad);
+
+            new SafetensorsWriter()
+                    .metadata("producer", "dno-native loss")
+                    .metadata("beta", Float.toString(beta))
+                    .add("loss", new float[] {r.loss()}, new long[] {}, DType.F32)
+                    .add("logps", r.logps(), new long[] {n}, DType.F32)
+                    .add("z", r.z(), new long[] {n / 2}, DType.F32)
+                    .add("chosen_rewards", r.chosenRewards(), new long[] {n / 2}, DType.F32)
+                    .add("rejected_rewards", r.rejectedRewards(), new long[] {n / 2}, DType.F32)
+                    .add("grad_logits", logits.dtype(), logits.shape(), grad)
+                    .write(out);
+            System.out.printf("loss %.6f  accuracy %.3f  margin %.4f  -> %s%n", r.loss(), r.accuracy(), r.rewardMargin(), out);
+        }
+        return 0;
+    }
+
+    private static TensorInfo require(SafetensorsFile f, String name) throws Exception {
+        if (!f.contains(name)) throw new IllegalArgumentException(f.path() + ": no tensor '" + name + "'");
+        return f.info(name);
+    }
+
+    private static float[] floats(SafetensorsFile f, String name, long[] shape) throws Exception {
+        TensorInfo info = require(f, name);
+        if (info.dtype() != DType.F32)
+            throw new IllegalArgumentException(f.path() + ": tensor '" + name + "' must be F32, got " + info.dtype());
+        if (!Arrays.equals(info.shape(), shape))
+            throw new IllegalArgumentException(f.path() + ": tensor '" + name + "' must be " + Arrays.toString(shape) + ", got " + Arrays.toString(info.shape()));
+        return f.readFloats(name);
+    }
+
+    private static DnoLossResult onCuda(LossShape shape, ByteBuffer logits, ElementType logitsType, ByteBuffer labels,
+                                        ElementType labelsType, float[] ref, float[] targets, DnoLossOptions options,
+                                        ByteBuffer grad) {
+        try (CudaBuffer dx = new CudaBuffer(logits.remaining());
+             CudaBuffer dl = new CudaBuffer(labels.remaining());
+             CudaDnoLoss loss = new CudaDnoLoss(shape.pairs(), shape.seqLen())) {
+            dx.copyFromHost(new Pointer(logits), logits.remaining());
+            dl.copyFromHost(new Pointer(labels), labels.remaining());
+            DnoLossResult r = loss.compute(shape, dx.address(), logitsType, dl.address(), labelsType, ref, targets,
+                    options, dx.address(), 0);
+            dx.copyToHost(new BytePointer(grad), grad.capacity());
+            return r;
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package org.dnonative.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+import org.dnonative.io.SafetensorsException;
+import org.dnonative.kernel.DnoException;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The dno-native command line: {@code java -jar dno-native.jar <subcommand>}. Exit codes: 0 done,
+ * 1 an unexpected failure, 2 bad input (arguments, files, tensors, configuration).
+ */
+@Command(name = "dno-native", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Direct Nash Optimization on the JVM: fused native DNO loss kernels, a libtorch policy, preference oracles.",
+        subcommands = {LossCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    public static final int EXIT_BAD_INPUT = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, also used by tests. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            boolean badInput = isBadInput(ex);
+            cmd.getErr().println("error: " + message(ex));
+            if (!badInput) ex.printStackTrace(cmd.getErr());
+            return badInput ? EXIT_BAD_INPUT : 1;
+        });
+        return cl;
+    }
+
+    static boolean isBadInput(Throwable ex) {
+        return ex instanceof IllegalArgumentException || ex instanceof IOException || ex instanceof UncheckedIOException
+                || ex instanceof SafetensorsException || ex instanceof CommandLine.ParameterException
+                || (ex instanceof DnoException d && d.status() != DnoException.Status.INTERNAL
+                        && d.status() != DnoException.Status.CUDA);
+    }
+
+    static String message(Throwable ex) {
+        String m = ex.getMessage();
+        return m == null || m.isBlank() ? ex.toString() : m;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"dno-native " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package org.dnonative.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import org.dnonative.io.DType;
+import org.dnonative.io.Half;
+import org.dnonative.io.SafetensorsFile;
+import org.dnonative.io.SafetensorsWriter;
+import org.dnonative.kernel.DnoLoss;
+import org.dnonative.kernel.DnoLossOptions;
+import org.dnonative.kernel.DnoLossResult;
+import org.dnonative.kernel.LossShape;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+class LossCommandTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void writesLossLogpsZAndBf16GradientMatchingTheApi() throws Exception {
+        int p = 2, t = 7, v = 65, n = 2 * p;
+        Random rnd = new Random(System.nanoTime());
+        float[] x = new float[n * t * v];
+        ByteBuffer bf = ByteBuffer.allocate(2 * x.length).order(ByteOrder.LITTLE_ENDIAN);
+        short[] raw = new short[x.length];
+        for (int i = 0; i < x.length; i++) {
+            raw[i] = Half.floatToBf16((float) rnd.nextGaussian() * 2);
+            bf.putShort(raw[i]);
+        }
+        bf.flip();
+        long[] labels = new long[n * t];
+        for (int i = 0; i < labels.length; i++) labels[i] = i % t < 2 ? -100 : rnd.nextInt(v);
+        float[] ref = new float[n];
+        for (int i = 0; i < n; i++) ref[i] = (float) (-20 + rnd.nextGaussian());
+        float[] targets = {0.9f, 0.3f};
+        Path in = dir.resolve("in.safetensors"), out = dir.resolve("out.safetensors");
+        new SafetensorsWriter().add("logits", DType.BF16, new long[] {n, t, v}, bf)
+                .add("labels", labels, new long[] {n, t})
+                .add("ref_logps", ref, new long[] {n}, DType.F32)
+                .add("targets", targets, new long[] {p}, DType.F32)
+                .write(in);
+
+        Run r = run("loss", "--in", in.toString(), "--out", out.toString(), "--beta", "0.2", "--average");
+        assertEquals(0, r.code, r.err);
+
+        short[] grad = new short[raw.length];
+        DnoLossResult want = DnoLoss.compute(new LossShape(p, t, v), raw, org.dnonative.kernel.ElementType.BFLOAT16,
+                labels, ref, targets, DnoLossOptions.defaults().withBeta(0.2f).withAverage(true), grad);
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertEquals(want.loss(), f.readFloats("loss")[0]);
+            assertEquals(DType.BF16, f.info("grad_logits").dtype());
+            assertEquals(3, f.info("grad_logits").shape().length);
+            float[] logps = f.readFloats("logps"), z = f.readFloats("z");
+            for (int i = 0; i < n; i++) assertEquals(want.logps()[i], logps[i]);
+            for (int i = 0; i < p; i++) assertEquals(want.z()[i], z[i]);
+            ByteBuffer g = f.data("grad_logits");
+            for (int i = 0; i < grad.length; i++) assertEquals(grad[i], g.getShort(2 * i), "grad " + i);
+        }
+    }
+
+    @Test
+    void badFilesGiveAClearErrorAndExitCode2() throws Exception {
+        Path out = dir.resolve("out.safetensors");
+        Run missing = run("loss", "--in", dir.resolve("nope.safetensors").toString(), "--out", out.toString());
+        assertEquals(2, missing.code);
+        assertTrue(missing.err.contains("nope.safetensors"), missing.err);
+
+        Path garbage = dir.resolve("garbage.safetensors");
+        Files.writeString(garbage, "this is not a safetensors file at all");
+        Run g = run("loss", "--in", garbage.toString(), "--out", out.toString());
+        assertEquals(2, g.code, g.err);
+        assertTrue(g.err.contains("garbage.safetensors"), g.err);
+
+        Path noLabels = dir.resolve("nolabels.safetensors");
+        new SafetensorsWriter().add("logits", new float[2 * 3 * 4], new long[] {2, 3, 4}, DType.F32).write(noLabels);
+        Run nl = run("loss", "--in", noLabels.toString(), "--out", out.toString());
+        assertEquals(2, nl.code);
+        assertTrue(nl.err.contains("'labels'"), nl.err);
+
+        Path badLabel = dir.resolve("badlabel.safetensors");
+        float[] x = new float[2 * 3 * 4];
+        for (int i = 0; i < x.length; i++) x[i] = i * 0.1f;
+        new SafetensorsWriter().add("logits", x, new long[] {2, 3, 4}, DType.F32)
+                .add("labels", new long[] {0, 1, 9, 0, 1, 2}, new long[] {2, 3})
+                .add("ref_logps", new float[] {-3, -3}, new long[] {2}, DType.F32).write(badLabel);
+        Run bl = run("loss", "--in", badLabel.toString(), "--out", out.toString());
+        assertEquals(2, bl.code);
+        assertTrue(bl.err.contains("labels[0,2]"), bl.err);
+        assertFalse(Files.exists(out), "nothing is written on failure");
+
+        Run badBeta = run("loss", "--in", badLabel.toString(), "--out", out.toString(), "--beta", "-1");
+        assertEquals(2, badBeta.code);
+        assertTrue(badBeta.err.contains("beta"), badBeta.err);
+    }
+}

@@ -1,0 +1,93 @@
+package org.dnonative.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.ShortPointer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The CUDA kernels against the CPU path and the float64 reference, on fresh random inputs.
+ * Skipped where no CUDA device is present (CI, laptops); run on the GPU machine by
+ * benchmarks/gpu/check.sh.
+ */
+@Tag("gpu")
+class CudaDnoLossTest {
+    @BeforeAll
+    static void needsGpu() {
+        assumeTrue(Cuda.isAvailable(), "no CUDA device: GPU tests skipped");
+    }
+
+    /** Uploads the case, runs the CUDA loss (gradient in place on the device copy), downloads. */
+    static float[] runCuda(RandomCase c, DnoLossOptions o, DnoLossResult[] result) {
+        long bytes = c.shape.logitElements() * c.dtype.bytes();
+        try (CudaBuffer x = new CudaBuffer(bytes); CudaBuffer l = new CudaBuffer(8 * c.labels.length);
+             CudaDnoLoss loss = new CudaDnoLoss(c.shape.pairs(), c.shape.seqLen())) {
+            Pointer host = c.dtype == ElementType.FLOAT32 ? new FloatPointer(c.logits) : new ShortPointer(c.logitsHalf);
+            x.copyFromHost(host, bytes);
+            l.copyFromHost(new LongPointer(c.labels), 8L * c.labels.length);
+            result[0] = loss.compute(c.shape, x.address(), c.dtype, l.address(), ElementType.INT64, c.ref, c.targets, o,
+                    x.address(), 0);
+            float[] g = new float[c.logits.length];
+            if (c.dtype == ElementType.FLOAT32) {
+                FloatPointer out = new FloatPointer(g.length);
+                x.copyToHost(out, bytes);
+                out.get(g);
+            } else {
+                ShortPointer out = new ShortPointer(g.length);
+                x.copyToHost(out, bytes);
+                for (int i = 0; i < g.length; i++) g[i] = Half.from(c.dtype, out.get(i));
+            }
+            return g;
+        }
+    }
+
+    @ParameterizedTest(name = "P={0} T={1} V={2} {3} soft={4} mean={5}")
+    @MethodSource("org.dnonative.kernel.DnoLossTest#cases")
+    void matchesReferenceAndCpu(int p, int t, int v, ElementType dtype, boolean soft, boolean average) {
+        RandomCase c = new RandomCase(p, t, v, dtype, soft, p > 1, System.nanoTime());
+        DnoLossOptions o = DnoLossOptions.defaults().withBeta(0.5f).withAverage(average).withGradScale(1.7f);
+        ReferenceDnoLoss want = c.reference(0.5, average, 1.7);
+        DnoLossResult[] r = new DnoLossResult[1];
+        float[] grad = runCuda(c, o, r);
+        DnoLossTest.assertClose(c + " loss", want.loss, r[0].loss(), 2e-5, 2e-5);
+        for (int n = 0; n < r[0].logps().length; n++)
+            DnoLossTest.assertClose(c + " logps[" + n + "]", want.logps[n], r[0].logps()[n], 1e-5, average ? 1e-5 : 2e-4);
+        for (int i = 0; i < p; i++) DnoLossTest.assertClose(c + " z[" + i + "]", want.z[i], r[0].z()[i], 1e-5, 5e-5);
+        DnoLossTest.assertGradClose(c, want.grad, grad);
+        DnoLossResult cpu = DnoLossTest.got(c, o);
+        DnoLossTest.assertClose(c + " loss vs CPU", cpu.loss(), r[0].loss(), 1e-5, 1e-5);
+    }
+
+    @Test
+    void bitwiseDeterministic() {
+        RandomCase c = new RandomCase(4, 64, 32001, ElementType.BFLOAT16, true, false, System.nanoTime());
+        DnoLossResult[] a = new DnoLossResult[1], b = new DnoLossResult[1];
+        float[] g1 = runCuda(c, DnoLossOptions.defaults(), a);
+        float[] g2 = runCuda(c, DnoLossOptions.defaults(), b);
+        assertEquals(Float.floatToRawIntBits(a[0].loss()), Float.floatToRawIntBits(b[0].loss()));
+        assertArrayEquals(a[0].logps(), b[0].logps());
+        assertArrayEquals(g1, g2);
+    }
+
+    @Test
+    void badInputRaisesWithTheRightStatus() {
+        RandomCase c = new RandomCase(2, 6, 13, ElementType.FLOAT32, false, false, System.nanoTime());
+        c.logits[(3 * 6 + 5) * 13 + 2] = Float.NaN;
+        DnoException e = assertThrows(DnoException.class, () -> runCuda(c, DnoLossOptions.defaults(), new DnoLossResult[1]));
+        assertEquals(DnoException.Status.NONFINITE, e.status());
+        RandomCase d = new RandomCase(2, 6, 13, ElementType.FLOAT32, false, false, System.nanoTime());
+        d.labels[4] = 13;
+        e = assertThrows(DnoException.class, () -> runCuda(d, DnoLossOptions.defaults(), new DnoLossResult[1]));
+        assertEquals(DnoException.Status.LABEL_RANGE, e.status());
+    }
+}
