@@ -30,11 +30,18 @@ import org.dnonative.oracle.PreferenceOracle;
  * The game's Nash equilibrium is therefore mixed: always correct, each style with probability 1/3.
  * Any pure style is beaten by its counter, exploitability = cycleStrength.
  *
- * <p>List-wise rule (scale 0..6, matching the paper's rubric and its default pair thresholds):
- * {@code score = 3·[correct] + 3·w}, where w is the candidate's mean P(candidate ≻ other) over the
- * other candidates of the list (w = 1/2 for a list of one). Correct answers thus score 3..6 and
- * wrong ones 0..1.5, and among correct answers the score orders them by their win-rate within the
- * list, the same quantity DNO's r_t estimates.
+ * <p>List-wise rule (scale 0..6, made for the paper's pair rule: positive at least 5, negatives at
+ * least 2 points lower, 1 when the positive is the policy's own sample). Let w be a candidate's mean
+ * P(candidate ≻ other) over the other candidates of the list (1/2 for a list of one): with the
+ * policy's samples in the list it estimates DNO's r_t. Then
+ * <pre>
+ *   wrong answer:   0
+ *   correct answer: max(2, 6 − 6·(w_best − w)),  w_best = the highest w among correct answers
+ * </pre>
+ * So whenever a list has a correct answer its best one scores 6 and every wrong one is a negative;
+ * a correct answer becomes a negative when its win-rate in the list is at least 1/3 below the best
+ * (1/6 when the best is a policy sample); all-wrong lists give no positive. The floor keeps every
+ * correct answer at least 2 points above every wrong one.
  *
  * <p>Prompts outside the task family give UNUSABLE judgments; the exact-game methods throw for them.
  */
@@ -159,9 +166,10 @@ public final class CyclicStyleOracle implements PreferenceOracle, EquilibriumDis
         for (int i = 0; i < n; i++) {
             outcomes[i] = Outcome.of(Grade.of(task, candidates.get(i).text()));
         }
-        List<Double> scores = new ArrayList<>(n);
+        double[] winRate = new double[n];
+        double bestCorrect = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
-            double winRate = 0.5;
+            winRate[i] = 0.5;
             if (n > 1) {
                 double sum = 0;
                 for (int j = 0; j < n; j++) {
@@ -169,9 +177,15 @@ public final class CyclicStyleOracle implements PreferenceOracle, EquilibriumDis
                         sum += game.preference(outcomes[i].ordinal(), outcomes[j].ordinal());
                     }
                 }
-                winRate = sum / (n - 1);
+                winRate[i] = sum / (n - 1);
             }
-            scores.add((outcomes[i] == Outcome.WRONG ? 0.0 : 3.0) + 3.0 * winRate);
+            if (outcomes[i] != Outcome.WRONG) {
+                bestCorrect = Math.max(bestCorrect, winRate[i]);
+            }
+        }
+        List<Double> scores = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            scores.add(outcomes[i] == Outcome.WRONG ? 0.0 : Math.max(2.0, 6.0 - 6.0 * (bestCorrect - winRate[i])));
         }
         return ListwiseJudgment.ok(scores, List.of());
     }

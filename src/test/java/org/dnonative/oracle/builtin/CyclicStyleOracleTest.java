@@ -112,22 +112,42 @@ class CyclicStyleOracleTest {
 
     @Test
     void listwiseScoresFollowTheDocumentedRule() {
-        List<Candidate> candidates = List.of(Candidate.sample(BARE), Candidate.sample(SENTENCE),
-                Candidate.sample("18"), Candidate.gold(EQUATION));
-        ListwiseJudgment j = oracle.score(PROMPT, candidates);
+        // Every style once and a wrong answer: each correct one has w = 2/3, so all tie at the top.
+        ListwiseJudgment j = oracle.score(PROMPT, List.of(Candidate.sample(BARE), Candidate.sample(SENTENCE),
+                Candidate.sample("18"), Candidate.gold(EQUATION)));
         assertTrue(j.isUsable());
-        // BARE: vs SENTENCE .2, vs wrong 1, vs EQUATION .8 -> w = 2/3, score 3 + 2 = 5
-        assertEquals(5.0, j.score(0), 1e-12);
-        // SENTENCE: .8 + 1 + .2 = 2 -> 5
-        assertEquals(5.0, j.score(1), 1e-12);
-        // wrong: 0 + 0 + 0 -> 0
-        assertEquals(0.0, j.score(2), 1e-12);
-        // EQUATION: .2 + .8 + 1 = 2 -> 5
-        assertEquals(5.0, j.score(3), 1e-12);
+        assertEquals(List.of(6.0, 6.0, 0.0, 6.0), j.scores());
+        // SENTENCE beats BARE: w = .8 vs .2, so BARE scores 6 - 6 * .6 = 2.4.
         ListwiseJudgment pair = oracle.score(PROMPT, List.of(Candidate.sample(SENTENCE), Candidate.sample(BARE)));
-        assertEquals(3 + 3 * 0.8, pair.score(0), 1e-12);
-        assertEquals(3 + 3 * 0.2, pair.score(1), 1e-12);
-        assertEquals(4.5, oracle.score(PROMPT, List.of(Candidate.sample(BARE))).score(0), 1e-12);
+        assertEquals(6.0, pair.score(0), 1e-12);
+        assertEquals(2.4, pair.score(1), 1e-12);
+        assertEquals(6.0, oracle.score(PROMPT, List.of(Candidate.sample(BARE))).score(0), 1e-12);
+        // At full strength BARE would fall to 0; the floor keeps correct answers above wrong ones.
+        ListwiseJudgment strong = new CyclicStyleOracle(0.5).score(PROMPT,
+                List.of(Candidate.sample(SENTENCE), Candidate.sample(BARE), Candidate.sample(SENTENCE)));
+        // w: SENTENCE (1 + .5) / 2 = .75, BARE 0: 6 - 4.5 = 1.5, floored to 2.
+        assertEquals(List.of(6.0, 2.0, 6.0), strong.scores());
+    }
+
+    @Test
+    void listwiseScoresGiveThePaperRuleItsPairs() {
+        // A pure-BARE policy's 5 samples and a SENTENCE gold answer: w_gold = .8, w_bare = (4 * .5 + .2) / 5.
+        List<Candidate> list = new ArrayList<>(Collections.nCopies(5, Candidate.sample(BARE)));
+        list.add(Candidate.gold(SENTENCE));
+        ListwiseJudgment j = oracle.score(PROMPT, list);
+        assertEquals(6.0, j.score(5), 1e-12);
+        double bare = 6 - 6 * (0.8 - 0.44);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(bare, j.score(i), 1e-12);
+        }
+        assertTrue(j.score(5) >= 5 && j.score(5) - bare >= 2, "gold is a positive, every sample a negative");
+        // Mostly one correct style plus one wrong answer: correctness alone still makes a pair.
+        ListwiseJudgment k = oracle.score(PROMPT, List.of(Candidate.sample(BARE), Candidate.sample(BARE),
+                Candidate.sample(BARE), Candidate.sample(BARE), Candidate.sample("20")));
+        assertEquals(List.of(6.0, 6.0, 6.0, 6.0, 0.0), k.scores());
+        // All wrong: no positive.
+        assertTrue(oracle.score(PROMPT, List.of(Candidate.sample("1"), Candidate.sample("x"))).scores()
+                .stream().allMatch(s -> s == 0.0));
     }
 
     @Test
