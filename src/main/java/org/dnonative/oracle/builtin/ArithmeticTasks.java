@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.random.RandomGenerator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -92,6 +93,21 @@ public final class ArithmeticTasks {
         }
         return new ArithmeticTask(Integer.parseInt(m.group(1)), m.group(2).charAt(0),
                 Integer.parseInt(m.group(3)));
+    }
+
+    /**
+     * A near miss in {@code style}: the right form with an answer off by 1 to 3 (never negative).
+     * For imperfect demonstrations, and for tests that need wrong answers that look right.
+     */
+    public static String nearMiss(ArithmeticTask task, AnswerStyle style, RandomGenerator random) {
+        if (task == null || style == null || random == null) {
+            throw new IllegalArgumentException("task, style and random must not be null");
+        }
+        int offset = 1 + random.nextInt(3);
+        int wrong = task.answer() - offset >= 0 && random.nextBoolean() ? task.answer() - offset : task.answer() + offset;
+        String right = style.render(task);
+        // Every style ends with the answer, so replacing the tail keeps the form exact.
+        return right.substring(0, right.length() - Integer.toString(task.answer()).length()) + wrong;
     }
 
     /** The teacher's gold response to {@code prompt}, written in {@code style}. */

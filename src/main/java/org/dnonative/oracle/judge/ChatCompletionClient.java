@@ -71,7 +71,7 @@ final class ChatCompletionClient {
                     return parse(response.body());
                 }
                 lastError = "HTTP " + status + ": " + truncate(response.body());
-                if (status == 429) {
+                if (status == 429 || status == 503) {
                     retryAfter = retryAfter(response).orElse(null);
                 } else if (status != 408 && status < 500) {
                     throw new JudgeTransportException(scrub(lastError) + " (not retried)", null);

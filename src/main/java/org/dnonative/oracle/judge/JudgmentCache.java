@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,7 +28,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * before the judgment is returned. A process killed mid-write leaves at most a torn last line, which
  * {@link #open} drops (the file is truncated back to the last complete line); so a crash loses only
  * the judgments in flight. The later of two entries with the same key wins. One writing process per
- * directory at a time.
+ * directory at a time is the intended use; concurrent appenders do not corrupt it (O_APPEND) but do
+ * not see each other's new entries until reopened.
  */
 public final class JudgmentCache implements AutoCloseable {
 
@@ -55,22 +57,23 @@ public final class JudgmentCache implements AutoCloseable {
         Path file = directory.resolve(FILE_NAME);
         try {
             Files.createDirectories(directory);
-            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            Map<String, ObjectNode> loaded = load(file);
+            // O_APPEND: every line lands at the end of the file even if another judge (or process)
+            // appends to the same cache, so lines never overwrite each other.
+            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             JudgmentCache cache = new JudgmentCache(channel);
-            try {
-                cache.load(file);
-            } catch (IOException | RuntimeException e) {
-                channel.close();
-                throw e;
-            }
+            cache.entries.putAll(loaded);
             return cache;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the judgment cache " + file, e);
         }
     }
 
-    private void load(Path file) throws IOException {
+    private static Map<String, ObjectNode> load(Path file) throws IOException {
+        Map<String, ObjectNode> loaded = new HashMap<>();
+        if (!Files.exists(file)) {
+            return loaded;
+        }
         byte[] bytes = Files.readAllBytes(file);
         int lineStart = 0;
         int skipped = 0;
@@ -86,7 +89,7 @@ public final class JudgmentCache implements AutoCloseable {
             try {
                 JsonNode node = JSON.readTree(line);
                 if (node instanceof ObjectNode o && o.path("key").isTextual()) {
-                    entries.put(o.get("key").asText(), o);
+                    loaded.put(o.get("key").asText(), o);
                 } else {
                     skipped++;
                 }
@@ -100,10 +103,12 @@ public final class JudgmentCache implements AutoCloseable {
         if (lineStart < bytes.length) {
             // A torn last line from a killed process: cut it off so the next append starts cleanly.
             LOG.warn("{}: dropping a torn last line of {} bytes", file, bytes.length - lineStart);
-            log.truncate(lineStart);
-            log.force(true);
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                channel.truncate(lineStart);
+                channel.force(true);
+            }
         }
-        log.position(lineStart);
+        return loaded;
     }
 
     public Optional<ObjectNode> get(String key) {

@@ -26,6 +26,9 @@ import org.dnonative.oracle.PairwiseJudgment;
 import org.dnonative.oracle.PairwiseRequest;
 import org.dnonative.oracle.PreferenceOracle;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -48,6 +51,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public final class OpenAiJudge implements PreferenceOracle {
 
+    private static final Logger LOG = LoggerFactory.getLogger(OpenAiJudge.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_CANDIDATES = 26;
 
@@ -315,6 +319,7 @@ public final class OpenAiJudge implements PreferenceOracle {
             try {
                 reply = client.complete(body);
             } catch (JudgeTransportException e) {
+                LOG.warn("judge request failed, no judgment this time: {}", e.getMessage());
                 return entry.put("status", JudgmentStatus.FAILED.name()).put("detail", e.getMessage());
             } catch (MalformedAnswerException e) {
                 counters.malformedAnswers.incrementAndGet();

@@ -23,6 +23,17 @@ class GradeTest {
     }
 
     @Test
+    void nearMissesKeepTheirStyleAndAreIncorrect() {
+        java.util.Random random = new java.util.Random(5);
+        for (ArithmeticTask task : new ArithmeticTasks(12, "+-*").all()) {
+            for (AnswerStyle style : AnswerStyle.values()) {
+                String miss = ArithmeticTasks.nearMiss(task, style, random);
+                assertEquals(new Grade(Verdict.INCORRECT, style), Grade.of(task, miss), task + " " + miss);
+            }
+        }
+    }
+
+    @Test
     void anythingElseIsMalformed() {
         for (String s : new String[] {"", "19 19", "the answer is", "answer: 19", "12+7=19=19", "19."}) {
             assertEquals(Verdict.MALFORMED, Grade.of(TASK, s).verdict(), s);

@@ -77,6 +77,19 @@ class JudgmentCacheTest {
     }
 
     @Test
+    void twoWritersOnOneDirectoryNeverOverwriteEachOther() {
+        try (JudgmentCache first = JudgmentCache.open(dir); JudgmentCache second = JudgmentCache.open(dir)) {
+            for (int i = 0; i < 20; i++) {
+                first.put("first-" + i, entry("OK"));
+                second.put("second-" + i, entry("OK"));
+            }
+        }
+        try (JudgmentCache cache = JudgmentCache.open(dir)) {
+            assertEquals(40, cache.size());
+        }
+    }
+
+    @Test
     void returnedEntriesAreCopies() {
         try (JudgmentCache cache = JudgmentCache.inMemory()) {
             cache.put("k", entry("OK"));
