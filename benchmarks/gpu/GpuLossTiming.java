@@ -1,0 +1,86 @@
+import java.util.Arrays;
+import java.util.Random;
+
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.ShortPointer;
+import org.dnonative.kernel.Cuda;
+import org.dnonative.kernel.CudaBuffer;
+import org.dnonative.kernel.CudaDnoLoss;
+import org.dnonative.kernel.DnoLossOptions;
+import org.dnonative.kernel.DnoLossResult;
+import org.dnonative.kernel.ElementType;
+import org.dnonative.kernel.LossShape;
+import org.dnonative.kernel.jni.DnoNative;
+
+/**
+ * Times forward + backward of the CUDA DNO loss on raw device pointers (bf16 logits, gradient
+ * in place), at the shapes of ../shared/bench/gpu_peers.py: a quarter of each sequence is prompt,
+ * half the sequences end in 1/8 padding. Prints one line per shape:
+ *   shape N T V  median_ms min_ms max_ms  extra_device_bytes
+ * Run by benchmarks/gpu/check.sh on the GPU machine.
+ */
+public final class GpuLossTiming {
+    public static void main(String[] args) {
+        if (!Cuda.isAvailable()) throw new IllegalStateException("no CUDA device");
+        int reps = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        long[][] shapes = {{8, 512, 32000}, {16, 1024, 32000}, {16, 1024, 128256}};
+        String[] names = {"S", "M", "L"};
+        for (int s = 0; s < shapes.length; s++) {
+            long n = shapes[s][0], t = shapes[s][1], v = shapes[s][2];
+            LossShape shape = new LossShape(n / 2, t, v);
+            long bytes = shape.logitElements() * 2;
+            try (CudaBuffer logits = new CudaBuffer(bytes); CudaBuffer labels = new CudaBuffer(8 * n * t);
+                 CudaDnoLoss loss = new CudaDnoLoss(n / 2, t)) {
+                fillRandomBf16(logits, bytes, 1234 + s);
+                long[] lab = new long[(int) (n * t)];
+                Random rnd = new Random(99);
+                for (int q = 0; q < n; q++)
+                    for (int j = 0; j < t; j++)
+                        lab[(int) (q * t + j)] = j < t / 4 || (q % 2 == 1 && j >= t - t / 8) ? -100 : rnd.nextInt((int) v);
+                labels.copyFromHost(new LongPointer(lab), 8L * lab.length);
+                float[] ref = new float[(int) n];
+                Arrays.fill(ref, -7f * t);
+                DnoLossOptions o = DnoLossOptions.defaults();
+                DnoLossResult first = loss.compute(shape, logits.address(), ElementType.BFLOAT16, labels.address(),
+                        ElementType.INT64, ref, null, o, 0, 0);  // forward only: logits stay intact
+                double[] ms = new double[reps];
+                for (int w = 0; w < 3; w++)
+                    loss.compute(shape, logits.address(), ElementType.BFLOAT16, labels.address(), ElementType.INT64,
+                            ref, null, o, logits.address(), 0);
+                for (int r = 0; r < reps; r++) {
+                    long t0 = System.nanoTime();
+                    loss.enqueue(shape, logits.address(), ElementType.BFLOAT16, labels.address(), ElementType.INT64,
+                            ref, null, o, logits.address(), 0);
+                    Cuda.synchronize(0);
+                    ms[r] = (System.nanoTime() - t0) / 1e6;
+                }
+                Arrays.sort(ms);
+                long extra = DnoNative.dno_loss_cuda_workspace_size(n, t) + 4 * (1 + n + 3 * (n / 2)) + 4 + 4 * (n + n / 2);
+                System.out.printf("%s %d %d %d  %.3f %.3f %.3f  %d  loss=%.5f%n", names[s], n, t, v, ms[reps / 2], ms[0],
+                        ms[reps - 1], extra, first.loss());
+            }
+        }
+    }
+
+    /** Random bf16 logits (N(0, 2)): one 64 MiB block of fresh values, uploaded over the whole buffer. */
+    static void fillRandomBf16(CudaBuffer buf, long bytes, long seed) {
+        Random rnd = new Random(seed);
+        int block = 32 << 20;  // elements
+        short[] h = new short[block];
+        for (int i = 0; i < block; i++) {
+            int bits = Float.floatToRawIntBits((float) rnd.nextGaussian() * 2);
+            h[i] = (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+        }
+        try (ShortPointer p = new ShortPointer(h)) {
+            for (long done = 0; done < bytes; done += 2L * block)
+                NativeCopy.toDevice(buf.address() + done, p, Math.min(2L * block, bytes - done));
+        }
+    }
+
+    static final class NativeCopy {
+        static void toDevice(long dst, ShortPointer src, long count) {
+            int rc = DnoNative.dno_cuda_memcpy_to_device(dst, src.address(), count);
+            if (rc != 0) throw new IllegalStateException(DnoNative.dno_last_error().getString());
+        }
+    }
+}
