@@ -2,7 +2,9 @@ package org.dnonative.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bytedeco.pytorch.Device;
+import org.dnonative.io.AtomicFiles;
 import org.bytedeco.pytorch.global.torch;
 import org.dnonative.model.tokenizer.ChatTemplate;
 import org.dnonative.model.tokenizer.Tokenizer;
@@ -108,9 +110,33 @@ public final class Policy implements AutoCloseable {
         return encodeChat(m);
     }
 
-    /** Saves the policy in the HuggingFace layout (weights as {@code dtype}), tokenizer files copied from the source directory. */
+    /**
+     * Saves the policy in the HuggingFace layout (weights as {@code dtype}). Tokenizer files are
+     * copied from the source directory; a policy built in memory writes tokenizer.json,
+     * chat_template.jinja and a tokenizer_config.json naming eos and pad.
+     */
     public void save(Path target, String dtype) throws IOException {
         CheckpointIO.save(model, target, dtype, dir);
+        if (dir == null) {
+            AtomicFiles.writeString(target.resolve("tokenizer.json"), tokenizer.json());
+            ObjectNode cfg = JSON.createObjectNode();
+            if (chatTemplate != null) {
+                AtomicFiles.writeString(target.resolve("chat_template.jinja"), chatTemplate.text());
+                chatTemplate.specialTokens().forEach((k, v) -> cfg.put(k, String.valueOf(v)));
+            }
+            if (!cfg.has("eos_token") && !eosIds.isEmpty()) cfg.put("eos_token", tokenizer.token(eosIds.iterator().next()));
+            if (!cfg.has("pad_token")) cfg.put("pad_token", tokenizer.token(padId));
+            cfg.put("tokenizer_class", "PreTrainedTokenizerFast");
+            AtomicFiles.writeString(target.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg) + "\n");
+        }
+    }
+
+    /**
+     * A policy built in memory (e.g. a randomly initialised model with a character-level tokenizer
+     * for the embedded default run); eos ids come from the model config.
+     */
+    public static Policy of(CausalLM model, Tokenizer tokenizer, ChatTemplate chatTemplate) {
+        return new Policy(null, model, tokenizer, chatTemplate);
     }
 
     @Override

@@ -127,4 +127,10 @@ public final class ChatTemplate {
     }
 
     public String source() { return source; }
+
+    /** The template text. */
+    public String text() { return template; }
+
+    /** bos_token, eos_token, ... as passed to the template. */
+    public Map<String, Object> specialTokens() { return Map.copyOf(specialTokens); }
 }

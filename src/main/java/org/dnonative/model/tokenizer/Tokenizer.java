@@ -34,7 +34,8 @@ public final class Tokenizer {
     static final String GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Path source;
+    private final String source;
+    private final String json;
     private final Map<String, Integer> vocab = new HashMap<>();
     private final String[] idToToken;
     private final Map<String, Integer> addedTokens = new LinkedHashMap<>();
@@ -52,19 +53,32 @@ public final class Tokenizer {
     // ---------------------------------------------------------------- loading
 
     public static Tokenizer load(Path tokenizerJson) {
-        JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(tokenizerJson));
+            return fromJson(Files.readString(tokenizerJson), tokenizerJson.toString());
         } catch (NoSuchFileException e) {
             throw new TokenizerException(tokenizerJson + ": missing");
         } catch (IOException e) {
-            throw new TokenizerException(tokenizerJson + ": not valid JSON: " + e.getMessage(), e);
+            throw new TokenizerException(tokenizerJson + ": " + e.getMessage(), e);
         }
-        return new Tokenizer(tokenizerJson, root);
     }
 
-    private Tokenizer(Path source, JsonNode root) {
+    /** A tokenizer from the text of a tokenizer.json; {@code sourceName} appears in error messages. */
+    public static Tokenizer fromJson(String json, String sourceName) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new TokenizerException(sourceName + ": not valid JSON: " + e.getMessage(), e);
+        }
+        return new Tokenizer(sourceName, root, json);
+    }
+
+    /** The tokenizer.json text this tokenizer was read from (written back unchanged on save). */
+    public String json() { return json; }
+
+    private Tokenizer(String source, JsonNode root, String json) {
         this.source = source;
+        this.json = json;
         JsonNode m = root.get("model");
         if (m == null || !m.isObject()) throw err("no 'model' object");
         String type = m.path("type").asText(m.has("merges") ? "BPE" : "");
