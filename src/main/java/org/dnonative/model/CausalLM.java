@@ -276,7 +276,8 @@ public final class CausalLM implements AutoCloseable {
             v = v.unsqueeze(2).expand(b, kvh, groups, tk, d).reshape(b, (long) nh, tk, d);
         }
         Tensor scores = matmul(q, k.transpose(2, 3)).mul(new Scalar(1.0 / Math.sqrt(d)));
-        scores = scores.masked_fill(blocked, new Scalar(MASKED));
+        // mask and softmax in float32: float32's lowest value overflows bf16 scores under autocast
+        scores = scores.to(torch.ScalarType.Float).masked_fill(blocked, new Scalar(MASKED));
         Tensor probs = softmax(scores, -1, new ScalarTypeOptional(torch.ScalarType.Float)).to(q.scalar_type());
         Tensor out = matmul(probs, v).transpose(1, 2).reshape(b, t, (long) nh * d);
         return lin(out, l.o, l.ob);
