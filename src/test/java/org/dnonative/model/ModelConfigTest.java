@@ -69,4 +69,38 @@ class ModelConfigTest {
             }
         }
     }
+
+    @Test
+    void shardedCheckpointsLoadThroughTheIndex(@TempDir Path dir) throws Exception {
+        Device cpu = new Device(torch.DeviceType.CPU);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode index = json.createObjectNode();
+        ObjectNode map = index.putObject("weight_map");
+        try (var f = org.dnonative.io.SafetensorsFile.open(Fixture.MODEL.resolve("model.safetensors"))) {
+            org.dnonative.io.SafetensorsWriter a = new org.dnonative.io.SafetensorsWriter().metadata("format", "pt");
+            org.dnonative.io.SafetensorsWriter b = new org.dnonative.io.SafetensorsWriter().metadata("format", "pt");
+            int k = 0;
+            for (var t : f.tensors().values()) {
+                boolean first = k++ % 2 == 0;
+                // the second shard stores bf16, so mixed dtypes across shards are exercised too
+                if (first) a.add(t.name(), f.readFloats(t.name()), t.shape(), org.dnonative.io.DType.F32);
+                else b.add(t.name(), f.readFloats(t.name()), t.shape(), org.dnonative.io.DType.BF16);
+                map.put(t.name(), first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors");
+            }
+            a.write(dir.resolve("model-00001-of-00002.safetensors"));
+            b.write(dir.resolve("model-00002-of-00002.safetensors"));
+        }
+        java.nio.file.Files.writeString(dir.resolve("model.safetensors.index.json"), json.writeValueAsString(index));
+        java.nio.file.Files.copy(Fixture.MODEL.resolve("config.json"), dir.resolve("config.json"));
+        try (CausalLM sharded = CausalLM.load(dir, cpu); CausalLM single = CausalLM.load(Fixture.MODEL, cpu)) {
+            long[] ids = {1, 2, 3, 4, 5};
+            float[][] x = sharded.logitsOf(ids), y = single.logitsOf(ids);
+            double worst = 0;
+            for (int t = 0; t < ids.length; t++) for (int j = 0; j < x[t].length; j++) worst = Math.max(worst, Math.abs(x[t][j] - y[t][j]));
+            assertTrue(worst < 1.0, "bf16 shard moved logits by " + worst);
+        }
+        java.nio.file.Files.delete(dir.resolve("model-00002-of-00002.safetensors"));
+        ModelException e = assertThrows(ModelException.class, () -> CausalLM.load(dir, cpu));
+        assertTrue(e.getMessage().contains("model-00002-of-00002.safetensors"), e.getMessage());
+    }
 }
