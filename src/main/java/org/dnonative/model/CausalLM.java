@@ -134,6 +134,19 @@ public final class CausalLM implements AutoCloseable {
         return t;
     }
 
+    /** An independent copy (same config, cloned parameters) on {@code target}: e.g. a frozen reference. */
+    public CausalLM copy(Device target) {
+        Map<String, Tensor> cloned = new LinkedHashMap<>();
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Map.Entry<String, Tensor> e : params.entrySet()) {
+                Tensor c = e.getValue().detach().to(target, torch.ScalarType.Float).clone();
+                c.set_requires_grad(true);
+                cloned.put(e.getKey(), c);
+            }
+        }
+        return new CausalLM(config, cloned, target);
+    }
+
     public ModelConfig config() { return config; }
 
     public Device device() { return device; }

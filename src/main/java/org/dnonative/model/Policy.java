@@ -110,6 +110,17 @@ public final class Policy implements AutoCloseable {
         return encodeChat(m);
     }
 
+    /** Saves with the checkpoint's own dtype (config.json torch_dtype/dtype), float32 when it names another. */
+    public void save(Path target) throws IOException {
+        String d = model.config().dtype();
+        save(target, d.equals("bfloat16") || d.equals("float16") ? d : "float32");
+    }
+
+    /** A policy with an independent copy of the weights (same tokenizer, template and source directory). */
+    public Policy copy() {
+        return new Policy(dir, model.copy(model.device()), tokenizer, chatTemplate);
+    }
+
     /**
      * Saves the policy in the HuggingFace layout (weights as {@code dtype}). Tokenizer files are
      * copied from the source directory; a policy built in memory writes tokenizer.json,

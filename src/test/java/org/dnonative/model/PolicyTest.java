@@ -179,4 +179,16 @@ class PolicyTest {
             assertTrue(worst < 0.5, "bf16 weights moved logits by " + worst);
         }
     }
+
+    @Test
+    void copiesAreIndependent() {
+        try (Policy copy = policy.copy()) {
+            long[] ids = {1, 5, 9};
+            assertArrayEquals(policy.model().logitsOf(ids)[2], copy.model().logitsOf(ids)[2]);
+            try (NoGradGuard g = new NoGradGuard()) {
+                copy.model().parameters().get("model.norm.weight").mul_(new org.bytedeco.pytorch.Scalar(2.0));
+            }
+            assertFalse(Arrays.equals(policy.model().logitsOf(ids)[2], copy.model().logitsOf(ids)[2]));
+        }
+    }
 }
