@@ -127,6 +127,34 @@ public final class Policy implements AutoCloseable {
      * chat_template.jinja and a tokenizer_config.json naming eos and pad.
      */
     public void save(Path target, String dtype) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        // build the checkpoint in a sibling directory and rename it into place: a crash leaves
+        // either the old checkpoint or the complete new one (plus a stray temporary directory)
+        Path tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".tmp-");
+        try {
+            writeCheckpoint(tmp, dtype);
+            if (Files.exists(abs)) {
+                Path old = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".old-");
+                Files.delete(old);
+                Files.move(abs, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(old);
+            } else {
+                Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            if (Files.exists(tmp)) deleteTree(tmp);
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (var walk = Files.walk(p)) {
+            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+        }
+    }
+
+    private void writeCheckpoint(Path target, String dtype) throws IOException {
         CheckpointIO.save(model, target, dtype, dir);
         if (dir == null) {
             AtomicFiles.writeString(target.resolve("tokenizer.json"), tokenizer.json());
