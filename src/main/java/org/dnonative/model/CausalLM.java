@@ -128,8 +128,13 @@ public final class CausalLM implements AutoCloseable {
         return new CausalLM(config, params, device);
     }
 
+    /** A float32 leaf parameter on {@code device}; the CPU staging copy is freed at once (not left to the GC). */
     static Tensor prepare(Tensor cpuFloat, Device device) {
-        Tensor t = device.is_cuda() ? cpuFloat.to(device, torch.ScalarType.Float) : cpuFloat;
+        Tensor t = cpuFloat;
+        if (device.is_cuda()) {
+            t = cpuFloat.to(device, torch.ScalarType.Float);
+            cpuFloat.close();
+        }
         t.set_requires_grad(true);
         return t;
     }

@@ -61,7 +61,10 @@ public final class Tensors {
             p.capacity(t.nbytes());
             p.asByteBuffer().put(src);
         }
-        return st == FLOAT ? t : t.to(FLOAT);
+        if (st == FLOAT) return t;
+        Tensor f = t.to(FLOAT);
+        t.close();
+        return f;
     }
 
     /** The tensor's values as a float array (copied to the CPU and converted to float32 when needed). */
