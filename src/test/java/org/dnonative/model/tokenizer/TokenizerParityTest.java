@@ -92,4 +92,42 @@ class TokenizerParityTest {
         assertArrayEquals(new int[]{2, 4, 3, 1, 0}, t.encode("a bz<eos>"));
         assertEquals("a b?", t.decode(new int[]{2, 4, 3, 1, 0}, true));
     }
+
+    /** Llama 3's layout: a Split with its regex (digits in groups of three), ByteLevel without regex, ignore_merges. */
+    @Test
+    void llama3StyleSplitByteLevelAndIgnoreMerges(@TempDir Path dir) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = json.createObjectNode();
+        var vocab = json.createObjectNode();
+        for (int b = 0; b < 256; b++) vocab.put(String.valueOf(ByteLevel.BYTE_TO_CHAR[b]), b);
+        vocab.put("12", 256);
+        vocab.put("123", 257);
+        vocab.put("\u0120hello", 258);
+        vocab.put("<|eot_id|>", 259);
+        root.putArray("added_tokens").addObject().put("id", 259).put("content", "<|eot_id|>").put("special", true);
+        root.putNull("normalizer");
+        var pre = root.putObject("pre_tokenizer");
+        pre.put("type", "Sequence");
+        var list = pre.putArray("pretokenizers");
+        var split = list.addObject();
+        split.put("type", "Split");
+        split.putObject("pattern").put("Regex",
+                "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+        split.put("behavior", "Isolated");
+        split.put("invert", false);
+        list.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", false);
+        root.putObject("decoder").put("type", "ByteLevel");
+        var model = root.putObject("model");
+        model.put("type", "BPE");
+        model.put("ignore_merges", true);
+        model.set("vocab", vocab);
+        model.putArray("merges").add("1 2").add("12 3");
+        Path f = dir.resolve("tokenizer.json");
+        Files.writeString(f, json.writeValueAsString(root));
+        Tokenizer t = Tokenizer.load(f);
+        int[] ids = t.encode("hi 12345 hello<|eot_id|>");
+        assertArrayEquals(new int[]{'h', 'i', ByteLevel.CHAR_TO_BYTE['\u0120'], 257, '4', '5', 258, 259}, ids, Arrays.toString(ids));
+        assertEquals("hi 12345 hello<|eot_id|>", t.decode(ids));
+        assertEquals("hi 12345 hello", t.decode(ids, true));
+    }
 }
