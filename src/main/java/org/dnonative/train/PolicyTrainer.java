@@ -22,8 +22,12 @@ import java.util.List;
  * <p>Two ways to produce a micro-batch's gradients:
  * <ul>
  * <li>the fused native loss (issue "fused lm_head"): {@code h = batch.responseHidden(trainer.hidden(batch))},
- *     run the kernel on {@code h} and {@link #lmHead()}, then {@link #backwardFromResponseHidden}
- *     with its gradients for h and for lm_head;</li>
+ *     run the kernel on {@code h} and {@link #lmHead()}, then {@link #backwardFrom} with its
+ *     gradients for h and for lm_head;</li>
+ * <li>the logits-level native loss (org.dnonative.torch.TorchDnoLoss): {@code logits =
+ *     model.logits(trainer.hidden(batch)).contiguous()}, the kernel on {@code logits.detach()} with
+ *     {@link SequenceBatch#labels()} (N = chosen then rejected, -100 elsewhere) writing gradLogits,
+ *     then {@code backwardFrom(logits, gradLogits, null)};</li>
  * <li>{@link #referenceMicroStep}: log_softmax + gather + the pairwise sigmoid loss in plain
  *     libtorch, the reference used in tests.</li>
  * </ul>
@@ -76,17 +80,25 @@ public final class PolicyTrainer implements AutoCloseable {
     }
 
     /**
-     * Back-propagates externally computed gradients: {@code gradHidden} for {@code responseHidden}
-     * (the rows of {@link SequenceBatch#responseHidden}) and {@code gradLmHead} [V,H] (may be null),
-     * both scaled by 1/accumulationSteps here. Counts one micro-batch.
+     * Back-propagates externally computed gradients through the model: {@code grad} for
+     * {@code modelOutput} (any tensor computed from the model with autograd: the response hidden
+     * rows of {@link SequenceBatch#responseHidden} for the fused lm_head kernel, or the logits
+     * [N,T,V] for the logits-level kernel) and {@code gradLmHead} [V,H] for the lm_head weight
+     * (null when the kernel did not use it directly); both are scaled by 1/accumulationSteps here.
+     * Counts one micro-batch.
      */
-    public void backwardFromResponseHidden(Tensor responseHidden, Tensor gradHidden, Tensor gradLmHead) {
+    public void backwardFrom(Tensor modelOutput, Tensor grad, Tensor gradLmHead) {
         try (PointerScope scope = new PointerScope()) {
             Scalar scale = new Scalar(1.0 / options.accumulationSteps());
-            responseHidden.backward(gradHidden.mul(scale), new BoolOptional(), false, new TensorArrayRefOptional());
+            modelOutput.backward(grad.mul(scale), new BoolOptional(), false, new TensorArrayRefOptional());
             if (gradLmHead != null) lmHead().backward(gradLmHead.mul(scale), new BoolOptional(), false, new TensorArrayRefOptional());
         }
         microBatches++;
+    }
+
+    /** {@link #backwardFrom} for the response hidden rows and the lm_head gradient of the fused kernel. */
+    public void backwardFromResponseHidden(Tensor responseHidden, Tensor gradHidden, Tensor gradLmHead) {
+        backwardFrom(responseHidden, gradHidden, gradLmHead);
     }
 
     /**

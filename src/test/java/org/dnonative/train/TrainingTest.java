@@ -188,4 +188,47 @@ class TrainingTest {
             assertTrue(worst < 0.05 * scale, "bf16 error " + worst + " vs logit scale " + scale);
         }
     }
+
+    /**
+     * The layout of the native loss on logits (issue "Foundation": logits [N,T,V] with N = chosen then
+     * rejected, labels [N,T] aligned with the logits and -100 elsewhere, the gradient of the logits fed
+     * to backward) gives the same loss and parameter gradients as the reference path.
+     */
+    @Test
+    void labelsLayoutForTheLogitsLevelKernelMatchesTheReference() {
+        double beta = 0.1;
+        double[] refC = {-30, -20}, refR = {-25, -28};
+        try (CausalLM m = CausalLM.load(Fixture.MODEL, CPU);
+             PolicyTrainer trainer = new PolicyTrainer(m, new TrainOptions(1e-3, 0, 10, LrSchedule.Decay.CONSTANT, 0, 0, 0.9, 0.999, 1e-8, 0, 1))) {
+            double expectedLoss = trainer.referenceMicroStep(PROMPTS, CHOSEN, REJECTED, refC, refR, beta, null, 0).loss();
+            Map<String, float[]> expected = grads(m);
+            m.zeroGrad();
+            List<int[]> ps = new java.util.ArrayList<>(PROMPTS); ps.addAll(PROMPTS);
+            List<int[]> rs = new java.util.ArrayList<>(CHOSEN); rs.addAll(REJECTED);
+            double loss;
+            try (PointerScope scope = new PointerScope(); SequenceBatch batch = new SequenceBatch(ps, rs, 0, CPU)) {
+                Tensor logits = m.logits(trainer.hidden(batch)).contiguous();       // [N,T,V]
+                Tensor ld = logits.detach(); ld.set_requires_grad(true);            // the kernel sees plain logits
+                Tensor labels = batch.labels();
+                Tensor mask = labels.ne(new Scalar(SequenceBatch.IGNORE));
+                Tensor safe = labels.mul(mask.to(torch.ScalarType.Long));
+                Tensor tok = ld.log_softmax(2).gather(2, safe.unsqueeze(2)).squeeze(2).mul(mask.to(torch.ScalarType.Float));
+                Tensor seq = tok.sum(new long[]{1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
+                Tensor margins = ReferenceDnoLoss.margins(seq.narrow(0, 0, 2), seq.narrow(0, 2, 2),
+                        Tensors.fromFloats(new float[]{-30, -20}, 2), Tensors.fromFloats(new float[]{-25, -28}, 2), beta);
+                Tensor l = ReferenceDnoLoss.loss(margins, null);
+                l.backward();
+                loss = l.item_double();
+                trainer.backwardFromResponseHidden(logits, ld.grad(), null);      // = logits.backward(gradLogits)
+            }
+            assertEquals(expectedLoss, loss, 1e-6);
+            Map<String, float[]> got = grads(m);
+            for (String name : expected.keySet()) {
+                float[] a = expected.get(name), b = got.get(name);
+                double scale = 1e-12;
+                for (float x : a) scale = Math.max(scale, Math.abs(x));
+                for (int k = 0; k < a.length; k++) assertEquals(a[k], b[k], 1e-5 * scale + 1e-9, name + "[" + k + "]");
+            }
+        }
+    }
 }
