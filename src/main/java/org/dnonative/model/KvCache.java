@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.global.torch;
 public final class KvCache implements AutoCloseable {
     final Tensor[] keys;
     final Tensor[] values;
-    final Tensor keyMask;
+    Tensor keyMask;
     private final int capacity;
     private int length;
 
@@ -34,6 +34,21 @@ public final class KvCache implements AutoCloseable {
     public int length() { return length; }
 
     public int capacity() { return capacity; }
+
+    /** Keeps only the batch rows at {@code index} (int64 on the cache's device), in that order. */
+    public void keepRows(Tensor index) {
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = replace(keys[i], keys[i].index_select(0, index));
+            values[i] = replace(values[i], values[i].index_select(0, index));
+        }
+        keyMask = replace(keyMask, keyMask.index_select(0, index));
+    }
+
+    private static Tensor replace(Tensor old, Tensor fresh) {
+        fresh.retainReference();   // outlives the caller's scope; released in close()
+        old.close();
+        return fresh;
+    }
 
     void advance(int tokens) {
         if (length + tokens > capacity) throw new IllegalStateException("KV cache full: " + length + " + " + tokens + " > " + capacity);

@@ -91,24 +91,31 @@ public final class Sampler {
                 logits = Tensors.toFloats(model.logits(h.select(1, maxLen - 1)));
             }
             int active = b;
-            long[] step = new long[b];
+            int[] live = new int[b];            // batch slot -> row; finished rows are dropped from the batch
+            for (int i = 0; i < b; i++) live[i] = i;
             for (int t = 0; t < p.maxNewTokens() && active > 0; t++) {
-                for (int i = 0; i < b; i++) {
-                    if (finish[i] != null) { step[i] = policy.padId(); continue; }
-                    int tok = choose(logits, i * vocab, vocab, p, rng[i]);
+                for (int j = 0; j < live.length; j++) {
+                    int i = live[j];
+                    if (finish[i] != null) continue;
+                    int tok = choose(logits, j * vocab, vocab, p, rng[i]);
                     generated[i][count[i]++] = tok;
-                    step[i] = tok;
                     if (eos.contains(tok)) finish[i] = "eos";
                     else if (!p.stopStrings().isEmpty() && endsWithStop(generated[i], count[i], p.stopStrings())) finish[i] = "stop";
                     else if (count[i] == p.maxNewTokens()) finish[i] = "length";
                     if (finish[i] != null) active--;
                 }
                 if (active == 0 || t == p.maxNewTokens() - 1) break;
+                if (active <= live.length / 2) live = compact(cache, live, finish, device);
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor in = Tensors.fromLongs(step, b, 1).to(device, torch.ScalarType.Long);
-                    long[] pp = new long[b];
-                    for (int i = 0; i < b; i++) pp[i] = nextPos[i]++;
-                    Tensor pos = Tensors.fromLongs(pp, b, 1).to(device, torch.ScalarType.Long);
+                    int n = live.length;
+                    long[] step = new long[n], pp = new long[n];
+                    for (int j = 0; j < n; j++) {
+                        int i = live[j];
+                        step[j] = finish[i] != null ? policy.padId() : generated[i][count[i] - 1];
+                        pp[j] = nextPos[i]++;
+                    }
+                    Tensor in = Tensors.fromLongs(step, n, 1).to(device, torch.ScalarType.Long);
+                    Tensor pos = Tensors.fromLongs(pp, n, 1).to(device, torch.ScalarType.Long);
                     Tensor h = model.hidden(in, pos, null, cache);
                     logits = Tensors.toFloats(model.logits(h.select(1, 0)));
                 }
@@ -120,6 +127,21 @@ public final class Sampler {
             out[i] = new Completion(g, policy.tokenizer().decode(g, true), finish[i] == null ? "length" : finish[i]);
         }
         return out;
+    }
+
+    /** Drops finished rows from the batch (and their KV cache rows) once at most half remain active. */
+    private static int[] compact(KvCache cache, int[] live, String[] finish, Device device) {
+        int n = 0;
+        for (int i : live) if (finish[i] == null) n++;
+        int[] kept = new int[n];
+        long[] slots = new long[n];
+        for (int j = 0, k = 0; j < live.length; j++) {
+            if (finish[live[j]] == null) { kept[k] = live[j]; slots[k++] = j; }
+        }
+        try (PointerScope scope = new PointerScope()) {
+            cache.keepRows(Tensors.fromLongs(slots, n).to(device, torch.ScalarType.Long));
+        }
+        return kept;
     }
 
     private boolean endsWithStop(int[] ids, int n, List<String> stops) {

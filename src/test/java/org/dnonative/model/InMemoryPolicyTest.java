@@ -68,4 +68,27 @@ class InMemoryPolicyTest {
             }
         }
     }
+
+    /** Rows that end early leave the batch (their KV cache rows are dropped); the others must not notice. */
+    @Test
+    void rowsFinishingEarlyAreDroppedWithoutChangingTheOthers() throws Exception {
+        Tokenizer tok = Tokenizer.fromJson(charTokenizerJson("abcd", List.of("<pad>", "<unk>", "<s>", "<eos>")), "<built-in>");
+        ModelConfig cfg = ModelConfig.of(ModelConfig.Architecture.LLAMA, tok.vocabSize(), 32, 64, 2, 4, 2, 128, true, null, 3, 0);
+        try (Policy p = Policy.of(CausalLM.random(cfg, 3, CPU), tok, null)) {
+            List<int[]> prompts = List.of(new int[]{2, 4, 5}, new int[]{2, 6}, new int[]{2, 7, 7, 4});
+            SamplingParams batched = new SamplingParams(4, 1.0, 1.0, 0, 24, List.of(), 9, 12);
+            SamplingParams single = new SamplingParams(4, 1.0, 1.0, 0, 24, List.of(), 9, 1);
+            List<List<Completion>> a = new Sampler(p).generate(prompts, batched), b = new Sampler(p).generate(prompts, single);
+            int early = 0;
+            java.util.Set<Integer> lengths = new java.util.HashSet<>();
+            for (int i = 0; i < prompts.size(); i++) {
+                for (int k = 0; k < 4; k++) {
+                    assertArrayEquals(b.get(i).get(k).ids(), a.get(i).get(k).ids(), "prompt " + i + " sample " + k);
+                    if (a.get(i).get(k).finishReason().equals("eos")) early++;
+                    lengths.add(a.get(i).get(k).ids().length);
+                }
+            }
+            assertTrue(early >= 7 && lengths.size() >= 3, "rows end at different steps: " + early + " eos, lengths " + lengths);
+        }
+    }
 }
