@@ -225,16 +225,26 @@ public final class CausalLM implements AutoCloseable {
 
             Tensor x = embedding(embed, inputIds);
             for (int i = 0; i < layers.length; i++) {
-                Layer l = layers[i];
-                Tensor h = rmsNorm(x, l.inputNorm);
-                x = x.add(attention(h, l, i, cos, sin, blocked, cache, start));
-                h = rmsNorm(x, l.postNorm);
-                x = x.add(lin(silu(lin(h, l.gate, l.gateB)).mul(lin(h, l.up, l.upB)), l.down, l.downB));
+                // One scope per layer: its temporaries (attention scores above all) are freed when the
+                // layer ends, not at the end of the forward; autograd keeps what backward needs itself.
+                Tensor next;
+                try (PointerScope layerScope = new PointerScope()) {
+                    next = Scopes.keep(layer(x, layers[i], i, cos, sin, blocked, cache, start));
+                }
+                x.close();
+                x = Scopes.adopt(next);
             }
             result = Scopes.keep(rmsNorm(x, finalNorm));
         }
         if (cache != null) cache.advance((int) t);
         return Scopes.adopt(result);
+    }
+
+    private Tensor layer(Tensor x, Layer l, int i, Tensor cos, Tensor sin, Tensor blocked, KvCache cache, int start) {
+        Tensor h = rmsNorm(x, l.inputNorm);
+        x = x.add(attention(h, l, i, cos, sin, blocked, cache, start));
+        h = rmsNorm(x, l.postNorm);
+        return x.add(lin(silu(lin(h, l.gate, l.gateB)).mul(lin(h, l.up, l.upB)), l.down, l.downB));
     }
 
     /** Logits [.., V] = hidden · lm_headᵀ. */
