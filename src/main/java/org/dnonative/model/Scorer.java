@@ -18,6 +18,9 @@ import static org.bytedeco.pytorch.global.torch.log_softmax;
  * lm_head, so memory is N_response x V per batch rather than B x T x V.
  */
 public final class Scorer {
+    /** At most this many logits (float32) are materialised at once while scoring: 256 MiB. */
+    static final long LOGIT_ELEMENTS_PER_SLICE = 64L << 20;
+
     private final CausalLM model;
     private final int padId;
     private final int tokenBudget;
@@ -61,8 +64,19 @@ public final class Scorer {
              SequenceBatch batch = new SequenceBatch(prompts, responses, padId, model.device())) {
             if (batch.responseTokens() == 0) return sums;
             Tensor hidden = model.hidden(batch.inputIds(), null, null, null);
-            Tensor tokenLogprobs = responseLogprobs(model, batch, hidden);
-            float[] lp = Tensors.toFloats(tokenLogprobs);
+            Tensor h = batch.responseHidden(hidden);
+            // lm_head + log_softmax in slices of rows, so that N x V logits never exist at once
+            int n = batch.responseTokens();
+            int rows = (int) Math.max(1, Math.min(n, LOGIT_ELEMENTS_PER_SLICE / model.config().vocabSize()));
+            float[] lp = new float[n];
+            for (int from = 0; from < n; from += rows) {
+                int len = Math.min(rows, n - from);
+                try (PointerScope slice = new PointerScope()) {
+                    Tensor logp = log_softmax(model.logits(h.narrow(0, from, len)).to(torch.ScalarType.Float), -1);
+                    Tensor tok = logp.gather(1, batch.targets().narrow(0, from, len).unsqueeze(1)).squeeze(1);
+                    System.arraycopy(Tensors.toFloats(tok), 0, lp, from, len);
+                }
+            }
             long[] seq = Tensors.toLongs(batch.sequenceOf());
             for (int k = 0; k < lp.length; k++) sums[(int) seq[k]] += lp[k];
         }
