@@ -18,18 +18,26 @@ import static org.bytedeco.pytorch.global.torch.log_softmax;
  * lm_head, so memory is N_response x V per batch rather than B x T x V.
  */
 public final class Scorer {
-    /** At most this many logits (float32) are materialised at once while scoring: 256 MiB. */
-    static final long LOGIT_ELEMENTS_PER_SLICE = 64L << 20;
+    /** By default at most this many logits (float32) are materialised at once while scoring: 256 MiB. */
+    public static final long DEFAULT_LOGIT_ELEMENTS = 64L << 20;
 
     private final CausalLM model;
     private final int padId;
     private final int tokenBudget;
+    private final long maxLogitElements;
 
     /** @param tokenBudget at most this many (padded) tokens per forward pass */
     public Scorer(CausalLM model, int padId, int tokenBudget) {
+        this(model, padId, tokenBudget, DEFAULT_LOGIT_ELEMENTS);
+    }
+
+    /** @param maxLogitElements at most this many logits exist at once (rows of V) */
+    public Scorer(CausalLM model, int padId, int tokenBudget, long maxLogitElements) {
+        if (tokenBudget < 1 || maxLogitElements < 1) throw new IllegalArgumentException("budgets must be positive");
         this.model = model;
         this.padId = padId;
         this.tokenBudget = tokenBudget;
+        this.maxLogitElements = maxLogitElements;
     }
 
     public List<SequenceScore> score(List<int[]> prompts, List<int[]> responses) {
@@ -67,7 +75,7 @@ public final class Scorer {
             Tensor h = batch.responseHidden(hidden);
             // lm_head + log_softmax in slices of rows, so that N x V logits never exist at once
             int n = batch.responseTokens();
-            int rows = (int) Math.max(1, Math.min(n, LOGIT_ELEMENTS_PER_SLICE / model.config().vocabSize()));
+            int rows = (int) Math.max(1, Math.min(n, maxLogitElements / model.config().vocabSize()));
             float[] lp = new float[n];
             for (int from = 0; from < n; from += rows) {
                 int len = Math.min(rows, n - from);

@@ -51,10 +51,13 @@ class PolicyTest {
         }
         // a budget that forces one batch per sequence, then one that packs them together (padding must not matter)
         for (int budget : new int[]{1, 4096}) {
-            List<SequenceScore> got = new Scorer(policy.model(), policy.padId(), budget).score(prompts, responses);
+            // and with logits sliced three rows at a time
+            for (long logits : new long[]{Scorer.DEFAULT_LOGIT_ELEMENTS, 3L * policy.model().config().vocabSize()}) {
+            List<SequenceScore> got = new Scorer(policy.model(), policy.padId(), budget, logits).score(prompts, responses);
             for (int i = 0; i < expected.size(); i++) {
                 assertEquals(expected.get(i), got.get(i).logprob(), 1e-3, "case " + i + " budget " + budget);
                 assertEquals(responses.get(i).length, got.get(i).tokens());
+            }
             }
         }
     }
