@@ -40,6 +40,7 @@ public final class CausalLM implements AutoCloseable {
     private final Tensor invFreq;
     private final Layer[] layers;
     private final Tensor embed, finalNorm, lmHead;
+    private final Integer slidingWindow;
 
     private record Layer(Tensor inputNorm, Tensor q, Tensor qb, Tensor k, Tensor kb, Tensor v, Tensor vb, Tensor o, Tensor ob,
                          Tensor postNorm, Tensor gate, Tensor gateB, Tensor up, Tensor upB, Tensor down, Tensor downB) {}
@@ -48,6 +49,7 @@ public final class CausalLM implements AutoCloseable {
         this.config = config;
         this.device = device;
         this.params = Collections.unmodifiableMap(params);
+        slidingWindow = config.slidingWindow();
         embed = params.get("model.embed_tokens.weight");
         finalNorm = params.get("model.norm.weight");
         lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
@@ -203,6 +205,9 @@ public final class CausalLM implements AutoCloseable {
     public Tensor hidden(Tensor inputIds, Tensor positions, Tensor keyMask, KvCache cache) {
         long b = inputIds.size(0), t = inputIds.size(1);
         int start = cache == null ? 0 : cache.length();
+        if (slidingWindow != null && start + t > slidingWindow)
+            throw new ModelException("sequence of " + (start + t) + " tokens exceeds the model's sliding attention window of "
+                    + slidingWindow + " (sliding-window attention is not implemented)");
         Tensor result;
         try (PointerScope scope = new PointerScope()) {
             if (positions == null) {

@@ -62,6 +62,18 @@ public record ModelConfig(
 
     public int kvGroups() { return numHeads / numKvHeads; }
 
+    /**
+     * The attention window when the checkpoint uses sliding-window attention (Mistral v0.1; Qwen2
+     * with use_sliding_window), else null. Full attention equals it for sequences up to the
+     * window, so such models run here on sequences that fit and are refused beyond.
+     */
+    public Integer slidingWindow() {
+        JsonNode w = raw.get("sliding_window");
+        if (w == null || !w.isNumber()) return null;
+        boolean used = raw.has("use_sliding_window") ? raw.get("use_sliding_window").asBoolean() : architecture == Architecture.MISTRAL;
+        return used ? w.asInt() : null;
+    }
+
     public static ModelConfig load(Path dir) {
         Path file = dir.resolve("config.json");
         JsonNode node;
@@ -82,9 +94,6 @@ public record ModelConfig(
         int heads = req(n, "num_attention_heads", source);
         int kvHeads = n.has("num_key_value_heads") && !n.get("num_key_value_heads").isNull() ? n.get("num_key_value_heads").asInt() : heads;
         int headDim = n.has("head_dim") && !n.get("head_dim").isNull() ? n.get("head_dim").asInt() : hidden / heads;
-        if (n.path("sliding_window").isNumber() && n.path("use_sliding_window").asBoolean(arch == Architecture.MISTRAL)) {
-            throw new ModelException(source + ": sliding-window attention is not supported (sliding_window=" + n.get("sliding_window") + ")");
-        }
         boolean attnBias = n.has("attention_bias") ? n.get("attention_bias").asBoolean() : arch == Architecture.QWEN2;
         boolean tie = n.has("tie_word_embeddings") ? n.get("tie_word_embeddings").asBoolean() : arch != Architecture.QWEN2;
         String act = n.path("hidden_act").asText("silu");
