@@ -103,4 +103,24 @@ class ModelConfigTest {
         ModelException e = assertThrows(ModelException.class, () -> CausalLM.load(dir, cpu));
         assertTrue(e.getMessage().contains("model-00002-of-00002.safetensors"), e.getMessage());
     }
+
+    @Test
+    void slidingWindowModelsRunWithinTheWindowAndRefuseBeyond() throws Exception {
+        ObjectNode n = (ObjectNode) new ObjectMapper().readTree("""
+            {"architectures":["MistralForCausalLM"],"model_type":"mistral","vocab_size":64,"hidden_size":32,
+             "intermediate_size":64,"num_hidden_layers":1,"num_attention_heads":4,"num_key_value_heads":2,
+             "rope_theta":10000.0,"max_position_embeddings":64,"sliding_window":8,"tie_word_embeddings":false}
+            """);
+        ModelConfig c = ModelConfig.fromJson(n, "mistral");
+        assertEquals(8, c.slidingWindow());
+        Device cpu = new Device(torch.DeviceType.CPU);
+        try (CausalLM m = CausalLM.random(c, 1, cpu)) {
+            assertEquals(8, m.logitsOf(new long[]{1, 2, 3, 4, 5, 6, 7, 8}).length);
+            ModelException e = assertThrows(ModelException.class, () -> m.logitsOf(new long[]{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+            assertTrue(e.getMessage().contains("sliding"), e.getMessage());
+        }
+        ObjectNode q = n.deepCopy();
+        q.put("use_sliding_window", false);
+        assertNull(ModelConfig.fromJson(q, "qwen-like").slidingWindow());
+    }
 }
