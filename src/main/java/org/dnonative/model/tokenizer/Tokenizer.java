@@ -42,6 +42,7 @@ public final class Tokenizer {
     private final Set<Integer> specialIds = new HashSet<>();
     private final Pattern addedPattern;
     private final Map<String, Integer> addedLstrip = new HashMap<>();
+    private final Set<String> addedRstrip = new HashSet<>();
     private final Normalizer normalizer;
     private final PreTokenizer preTokenizer;
     private final Model model;
@@ -96,6 +97,7 @@ public final class Tokenizer {
             addedTokens.put(content, id);
             if (a.path("special").asBoolean(false)) specialIds.add(id);
             if (a.path("lstrip").asBoolean(false)) addedLstrip.put(content, 1);
+            if (a.path("rstrip").asBoolean(false)) addedRstrip.add(content);
             maxId = Math.max(maxId, id);
         }
         idToToken = new String[maxId + 1];
@@ -111,6 +113,7 @@ public final class Tokenizer {
                 if (sb.length() > 0) sb.append('|');
                 if (addedLstrip.containsKey(s)) sb.append("\\s*");
                 sb.append(Pattern.quote(s));
+                if (addedRstrip.contains(s)) sb.append("\\s*");
             }
             addedPattern = Pattern.compile(sb.toString());
         }
@@ -154,7 +157,7 @@ public final class Tokenizer {
             Matcher mt = addedPattern.matcher(text);
             while (mt.find()) {
                 if (mt.start() > pos) encodeSegment(text.substring(pos, mt.start()), out);
-                out.add(addedTokens.get(mt.group().strip().isEmpty() ? mt.group() : stripLeading(mt.group())));
+                out.add(addedTokenOf(mt.group()));
                 pos = mt.end();
             }
         }
@@ -169,9 +172,14 @@ public final class Tokenizer {
         return t.toArray();
     }
 
-    private String stripLeading(String matched) {
-        if (addedTokens.containsKey(matched)) return matched;
-        return matched.stripLeading();
+    /** The id of a matched added token; lstrip/rstrip tokens match with the whitespace around them. */
+    private int addedTokenOf(String matched) {
+        Integer id = addedTokens.get(matched);
+        if (id == null) id = addedTokens.get(matched.stripLeading());
+        if (id == null) id = addedTokens.get(matched.stripTrailing());
+        if (id == null) id = addedTokens.get(matched.strip());
+        if (id == null) throw new IllegalStateException("no added token for '" + matched + "'");
+        return id;
     }
 
     private void encodeSegment(String text, IntList out) {

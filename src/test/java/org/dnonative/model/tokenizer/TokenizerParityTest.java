@@ -130,4 +130,19 @@ class TokenizerParityTest {
         assertEquals("hi 12345 hello<|eot_id|>", t.decode(ids));
         assertEquals("hi 12345 hello", t.decode(ids, true));
     }
+
+    @Test
+    void addedTokensWithLstripAndRstripTakeTheSurroundingSpaces(@TempDir Path dir) throws Exception {
+        String json = """
+            {"version":"1.0","added_tokens":[{"id":0,"content":"<mask>","special":true,"lstrip":true,"rstrip":true}],
+             "normalizer":null,"pre_tokenizer":{"type":"Split","pattern":{"Regex":"."},"behavior":"Isolated","invert":false},
+             "post_processor":null,"decoder":{"type":"Fuse"},
+             "model":{"type":"WordLevel","unk_token":"?","vocab":{"<mask>":0,"?":1,"a":2,"b":3," ":4}}}
+            """;
+        Path f = dir.resolve("tokenizer.json");
+        Files.writeString(f, json);
+        Tokenizer t = Tokenizer.load(f);
+        assertArrayEquals(new int[]{2, 0, 3}, t.encode("a  <mask> b"));
+        assertArrayEquals(new int[]{2, 4, 3}, t.encode("a b"));
+    }
 }
