@@ -101,4 +101,24 @@ class PolicyCommandsTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("mlp.gate_proj.weight") && r.err().contains("shape"), r.err());
     }
+
+    @Test
+    void standardInputAndOutputByDefault() throws Exception {
+        JsonNode c = Fixture.cases().get(0);
+        java.io.InputStream oldIn = System.in;
+        java.io.PrintStream oldOut = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(("{\"prompt_ids\":" + c.get("prompt_ids") + ",\"response_ids\":"
+                    + c.get("response_ids") + "}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            Run r = run(new LogprobsCommand(), "--model", Fixture.MODEL.toString());
+            assertEquals(0, r.code(), r.err());
+        } finally {
+            System.setIn(oldIn);
+            System.setOut(oldOut);
+        }
+        JsonNode out = JSON.readTree(captured.toString(java.nio.charset.StandardCharsets.UTF_8).strip());
+        assertEquals(c.get("response_logprob_sum").asDouble(), out.get("logprob").asDouble(), 1e-3);
+    }
 }
