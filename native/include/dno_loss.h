@@ -135,9 +135,10 @@ DNO_API int dno_cuda_read_status(const int32_t* status, void* stream, int32_t* s
  * stats: NULL, or int64[4] receiving {peak extra bytes allocated, chunks, GEMM calls,
  * pairs done in two passes}.
  *
- * Errors: as above. Non-finite hidden, weight or bias values are found before any gradient is
- * written; if logits overflow to infinity in the middle of the call, the call fails and the
- * gradient buffers hold unspecified values.
+ * Errors: as above. On the CPU, non-finite hidden (at counted positions), weight or bias values
+ * are found before any gradient is written; if logits overflow to infinity in the middle of the
+ * call, the call fails and the gradient buffers hold unspecified values. On the GPU, non-finite
+ * values raise DNO_FLAG_NONFINITE in `status` and the gradient buffers are then unspecified.
  *
  * CPU: GEMMs go through a BLAS cblas_sgemm passed in as `sgemm` (a function pointer with the
  * standard CBLAS signature; the Java layer passes OpenBLAS's); `blas_set_threads` (NULL or
