@@ -111,6 +111,73 @@ DNO_API int dno_cuda_stream_synchronize(void* stream);
 /* Synchronises `stream`, then copies the device status word to *status_host. */
 DNO_API int dno_cuda_read_status(const int32_t* status, void* stream, int32_t* status_host);
 
+/* ---------------------------------------------------------------------------------------------
+ * Fused-linear form: the same loss straight from the final hidden states, without the logits.
+ *
+ *   logits[n,t,:] = hidden[n,t,:] @ weight^T (+ bias), then the loss above.
+ *
+ * Shapes: hidden [N,T,H], weight [V,H], bias [V] or NULL, all of one dtype (DNO_F32, DNO_BF16,
+ * DNO_F16); labels, ref_logps, targets, beta, average, grad_scale and the outputs as above.
+ * Gradients (each may be NULL on its own; all NULL = forward only): grad_hidden [N,T,H],
+ * grad_weight [V,H], grad_bias [V] (needs bias), in the dtype of hidden. With accumulate = 0 they
+ * are overwritten (grad_hidden is zero at ignored positions); with accumulate = 1 the gradient is
+ * added to what they hold.
+ *
+ * Only counted positions cost anything: their hidden rows are gathered into a compact block, and
+ * the logits exist only for a chunk of counted rows at a time, in float32. Chunks hold whole
+ * preference pairs (3 GEMMs per chunk: logits, grad_weight, grad_hidden); a pair whose counted
+ * rows alone exceed the chunk is done in two passes over row chunks (the logits GEMM twice).
+ * memory_budget bounds the extra memory of the call in bytes (0 = DNO_FUSED_DEFAULT_BUDGET); a
+ * budget too small for one row of logits is an error. Exception, CPU only: the CPU computes in
+ * float32, so for 16-bit weights it also holds a float32 copy of weight and of grad_weight
+ * (8*V*H bytes, independent of N and T, outside the budget).
+ *
+ * stats: NULL, or int64[4] receiving {peak extra bytes allocated, chunks, GEMM calls,
+ * pairs done in two passes}.
+ *
+ * Errors: as above. On the CPU, non-finite hidden (at counted positions), weight or bias values
+ * are found before any gradient is written; if logits overflow to infinity in the middle of the
+ * call, the call fails and the gradient buffers hold unspecified values. On the GPU, non-finite
+ * values raise DNO_FLAG_NONFINITE in `status` and the gradient buffers are then unspecified.
+ *
+ * CPU: GEMMs go through a BLAS cblas_sgemm passed in as `sgemm` (a function pointer with the
+ * standard CBLAS signature; the Java layer passes OpenBLAS's); `blas_set_threads` (NULL or
+ * void(int), e.g. openblas_set_num_threads) is called with num_threads when num_threads > 0.
+ * Deterministic for a fixed BLAS and thread count.
+ *
+ * CUDA: GEMMs through cuBLAS (loaded at run time: libcublas.so.13, else libcublas.so; bf16/fp16
+ * operands with float32 accumulation, logits in float32). It copies labels to the host once
+ * (one synchronisation of `stream`) to plan the chunks, then only enqueues work; device-found
+ * errors go to `status` as for dno_loss_cuda. grad_weight of 16-bit weights is accumulated in
+ * its own dtype across chunks (one rounding per chunk). Extra device memory is allocated
+ * stream-ordered on `stream` and stays within the budget.
+ */
+#define DNO_FUSED_DEFAULT_BUDGET ((int64_t)1 << 30)
+
+DNO_API int dno_fused_linear_cpu(int64_t pairs, int64_t seq_len, int64_t hidden_size, int64_t vocab,
+                                 int dtype, const void* hidden, const void* weight, const void* bias,
+                                 int labels_dtype, const void* labels, int64_t ignore_index,
+                                 const float* ref_logps, const float* targets,
+                                 float beta, int average, float grad_scale,
+                                 float* loss, float* logps, float* z,
+                                 float* chosen_rewards, float* rejected_rewards,
+                                 void* grad_hidden, void* grad_weight, void* grad_bias, int accumulate,
+                                 int64_t memory_budget, int64_t* stats,
+                                 void* sgemm, void* blas_set_threads, int num_threads);
+
+/* Device pointers; ref_logps and targets on the device too; outputs (loss, logps, z, rewards) on
+ * the device. */
+DNO_API int dno_fused_linear_cuda(int64_t pairs, int64_t seq_len, int64_t hidden_size, int64_t vocab,
+                                  int dtype, const void* hidden, const void* weight, const void* bias,
+                                  int labels_dtype, const void* labels, int64_t ignore_index,
+                                  const float* ref_logps, const float* targets,
+                                  float beta, int average, float grad_scale,
+                                  float* loss, float* logps, float* z,
+                                  float* chosen_rewards, float* rejected_rewards,
+                                  void* grad_hidden, void* grad_weight, void* grad_bias, int accumulate,
+                                  int64_t memory_budget, int64_t* stats,
+                                  int32_t* status, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,10 @@
 #ifndef DNO_CPU_ROWS_H
 #define DNO_CPU_ROWS_H
 
+#include <algorithm>
 #include <cstdint>
+#include <thread>
+#include <vector>
 
 #include "dno_loss.h"
 
@@ -26,6 +29,23 @@ struct RowKernels {
 
 // The best kernels this CPU supports (AVX-512, AVX2 or baseline x86-64).
 const RowKernels& row_kernels();
+
+// Runs body(begin, end) over [0, count) split into contiguous chunks on up to `threads` threads.
+template <typename Body>
+inline void parallel_for(int64_t count, int threads, Body body) {
+    if (count <= 0) return;
+    const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(threads, count));
+    if (workers == 1) { body(0, count); return; }
+    std::vector<std::thread> pool;
+    pool.reserve(workers - 1);
+    const int64_t chunk = (count + workers - 1) / workers;
+    for (int64_t w = 1; w < workers; ++w) {
+        const int64_t b = w * chunk, e = std::min(count, b + chunk);
+        if (b < e) pool.emplace_back([=] { body(b, e); });
+    }
+    body(0, std::min(count, chunk));
+    for (auto& t : pool) t.join();
+}
 
 }  // namespace dno
 

@@ -12,6 +12,10 @@ extern "C" int64_t dno_loss_cuda_workspace_size(int64_t sequences, int64_t seq_l
 extern "C" int dno_loss_cuda(int64_t, int64_t, int64_t, int, const void*, int, const void*, int64_t, const float*,
                              const float*, float, int, float, float*, float*, float*, float*, float*, void*,
                              int32_t*, void*, void*) { return no_cuda(); }
+extern "C" int dno_fused_linear_cuda(int64_t, int64_t, int64_t, int64_t, int, const void*, const void*, const void*,
+                                     int, const void*, int64_t, const float*, const float*, float, int, float, float*,
+                                     float*, float*, float*, float*, void*, void*, void*, int, int64_t, int64_t*,
+                                     int32_t*, void*) { return no_cuda(); }
 extern "C" int dno_cuda_device_count(int* count) { *count = 0; return DNO_OK; }
 extern "C" int dno_cuda_malloc(void**, int64_t) { return no_cuda(); }
 extern "C" int dno_cuda_free(void*) { return no_cuda(); }

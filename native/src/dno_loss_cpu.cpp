@@ -55,23 +55,6 @@ static int64_t label_at(int dtype, const void* labels, int64_t index) {
 
 static size_t dtype_size(int dtype) { return dtype == DNO_F32 ? 4 : 2; }
 
-// Runs body(begin, end) over [0, count) split into contiguous chunks on up to `threads` threads.
-template <typename Body>
-static void parallel_for(int64_t count, int threads, Body body) {
-    if (count <= 0) return;
-    const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(threads, count));
-    if (workers == 1) { body(0, count); return; }
-    std::vector<std::thread> pool;
-    pool.reserve(workers - 1);
-    const int64_t chunk = (count + workers - 1) / workers;
-    for (int64_t w = 1; w < workers; ++w) {
-        const int64_t b = w * chunk, e = std::min(count, b + chunk);
-        if (b < e) pool.emplace_back([=] { body(b, e); });
-    }
-    body(0, std::min(count, chunk));
-    for (auto& t : pool) t.join();
-}
-
 static std::string position(int64_t row, int64_t seq_len) {
     return "[" + std::to_string(row / seq_len) + "," + std::to_string(row % seq_len) + "]";
 }

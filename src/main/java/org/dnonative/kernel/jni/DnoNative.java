@@ -54,6 +54,30 @@ public final class DnoNative {
             @Cast("void*") long grad, @Cast("int32_t*") long status, @Cast("void*") long workspace,
             @Cast("void*") long stream);
 
+    public static native int dno_fused_linear_cpu(
+            @Cast("int64_t") long pairs, @Cast("int64_t") long seqLen, @Cast("int64_t") long hiddenSize,
+            @Cast("int64_t") long vocab, int dtype, @Cast("const void*") long hidden, @Cast("const void*") long weight,
+            @Cast("const void*") long bias, int labelsDtype, @Cast("const void*") long labels,
+            @Cast("int64_t") long ignoreIndex, @Cast("const float*") long refLogps, @Cast("const float*") long targets,
+            float beta, int average, float gradScale,
+            @Cast("float*") long loss, @Cast("float*") long logps, @Cast("float*") long z,
+            @Cast("float*") long chosenRewards, @Cast("float*") long rejectedRewards,
+            @Cast("void*") long gradHidden, @Cast("void*") long gradWeight, @Cast("void*") long gradBias,
+            int accumulate, @Cast("int64_t") long memoryBudget, @Cast("int64_t*") long stats,
+            @Cast("void*") long sgemm, @Cast("void*") long blasSetThreads, int numThreads);
+
+    public static native int dno_fused_linear_cuda(
+            @Cast("int64_t") long pairs, @Cast("int64_t") long seqLen, @Cast("int64_t") long hiddenSize,
+            @Cast("int64_t") long vocab, int dtype, @Cast("const void*") long hidden, @Cast("const void*") long weight,
+            @Cast("const void*") long bias, int labelsDtype, @Cast("const void*") long labels,
+            @Cast("int64_t") long ignoreIndex, @Cast("const float*") long refLogps, @Cast("const float*") long targets,
+            float beta, int average, float gradScale,
+            @Cast("float*") long loss, @Cast("float*") long logps, @Cast("float*") long z,
+            @Cast("float*") long chosenRewards, @Cast("float*") long rejectedRewards,
+            @Cast("void*") long gradHidden, @Cast("void*") long gradWeight, @Cast("void*") long gradBias,
+            int accumulate, @Cast("int64_t") long memoryBudget, @Cast("int64_t*") long stats,
+            @Cast("int32_t*") long status, @Cast("void*") long stream);
+
     public static native int dno_cuda_device_count(int[] count);
 
     public static native int dno_cuda_malloc(@Cast("void**") long[] ptr, @Cast("int64_t") long bytes);
