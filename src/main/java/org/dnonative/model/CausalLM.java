@@ -1,0 +1,325 @@
+package org.dnonative.model;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.bytedeco.pytorch.global.torch.*;
+
+/**
+ * A decoder-only transformer in the Llama layout (Llama 2/3, SmolLM, Mistral without sliding
+ * window) or Qwen2 (q/k/v biases), computed with libtorch ops exactly as transformers' eager
+ * implementation does: RMSNorm in float32, RoPE (default, linear or llama3 scaling), grouped-query
+ * attention with a float32 softmax, SwiGLU MLP, tied or untied lm_head.
+ *
+ * <p>Parameters are float32 leaf tensors named as in the HuggingFace checkpoint ({@link #parameters()}),
+ * so the optimizer and the checkpoint writer see the same names. Inputs are int64 token ids [B,T];
+ * positions and a key mask make left-padded batches work.
+ */
+public final class CausalLM implements AutoCloseable {
+    private static final double MASKED = -3.4028234663852886e38; // torch.finfo(float32).min, as transformers uses
+
+    private final ModelConfig config;
+    private final Device device;
+    private final Map<String, Tensor> params;
+    private final Tensor invFreq;
+    private final Layer[] layers;
+    private final Tensor embed, finalNorm, lmHead;
+
+    private record Layer(Tensor inputNorm, Tensor q, Tensor qb, Tensor k, Tensor kb, Tensor v, Tensor vb, Tensor o, Tensor ob,
+                         Tensor postNorm, Tensor gate, Tensor gateB, Tensor up, Tensor upB, Tensor down, Tensor downB) {}
+
+    CausalLM(ModelConfig config, Map<String, Tensor> params, Device device) {
+        this.config = config;
+        this.device = device;
+        this.params = Collections.unmodifiableMap(params);
+        embed = params.get("model.embed_tokens.weight");
+        finalNorm = params.get("model.norm.weight");
+        lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
+        layers = new Layer[config.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = "model.layers." + i + ".";
+            layers[i] = new Layer(params.get(p + "input_layernorm.weight"),
+                    params.get(p + "self_attn.q_proj.weight"), params.get(p + "self_attn.q_proj.bias"),
+                    params.get(p + "self_attn.k_proj.weight"), params.get(p + "self_attn.k_proj.bias"),
+                    params.get(p + "self_attn.v_proj.weight"), params.get(p + "self_attn.v_proj.bias"),
+                    params.get(p + "self_attn.o_proj.weight"), params.get(p + "self_attn.o_proj.bias"),
+                    params.get(p + "post_attention_layernorm.weight"),
+                    params.get(p + "mlp.gate_proj.weight"), params.get(p + "mlp.gate_proj.bias"),
+                    params.get(p + "mlp.up_proj.weight"), params.get(p + "mlp.up_proj.bias"),
+                    params.get(p + "mlp.down_proj.weight"), params.get(p + "mlp.down_proj.bias"));
+        }
+        invFreq = Tensors.fromFloats(inverseFrequencies(config), config.headDim() / 2).to(device, FLOAT_TYPE());
+    }
+
+    private static torch.ScalarType FLOAT_TYPE() { return torch.ScalarType.Float; }
+
+    /** Every parameter's name and shape in the HuggingFace layout, in checkpoint order. */
+    public static Map<String, long[]> expectedShapes(ModelConfig c) {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        long h = c.hiddenSize(), qd = (long) c.numHeads() * c.headDim(), kvd = (long) c.numKvHeads() * c.headDim(), f = c.intermediateSize();
+        boolean qkvBias = c.attentionBias();
+        boolean oBias = c.attentionBias() && c.architecture() != ModelConfig.Architecture.QWEN2;
+        m.put("model.embed_tokens.weight", new long[]{c.vocabSize(), h});
+        for (int i = 0; i < c.numLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            m.put(p + "input_layernorm.weight", new long[]{h});
+            m.put(p + "self_attn.q_proj.weight", new long[]{qd, h});
+            if (qkvBias) m.put(p + "self_attn.q_proj.bias", new long[]{qd});
+            m.put(p + "self_attn.k_proj.weight", new long[]{kvd, h});
+            if (qkvBias) m.put(p + "self_attn.k_proj.bias", new long[]{kvd});
+            m.put(p + "self_attn.v_proj.weight", new long[]{kvd, h});
+            if (qkvBias) m.put(p + "self_attn.v_proj.bias", new long[]{kvd});
+            m.put(p + "self_attn.o_proj.weight", new long[]{h, qd});
+            if (oBias) m.put(p + "self_attn.o_proj.bias", new long[]{h});
+            m.put(p + "post_attention_layernorm.weight", new long[]{h});
+            m.put(p + "mlp.gate_proj.weight", new long[]{f, h});
+            if (c.mlpBias()) m.put(p + "mlp.gate_proj.bias", new long[]{f});
+            m.put(p + "mlp.up_proj.weight", new long[]{f, h});
+            if (c.mlpBias()) m.put(p + "mlp.up_proj.bias", new long[]{f});
+            m.put(p + "mlp.down_proj.weight", new long[]{h, f});
+            if (c.mlpBias()) m.put(p + "mlp.down_proj.bias", new long[]{h});
+        }
+        m.put("model.norm.weight", new long[]{h});
+        if (!c.tieWordEmbeddings()) m.put("lm_head.weight", new long[]{c.vocabSize(), h});
+        return m;
+    }
+
+    /** Loads config.json and the safetensors weights of a HuggingFace model directory. */
+    public static CausalLM load(Path dir, Device device) {
+        ModelConfig config = ModelConfig.load(dir);
+        Map<String, Tensor> params = CheckpointIO.readWeights(dir, config, device);
+        return new CausalLM(config, params, device);
+    }
+
+    /**
+     * A randomly initialised model as transformers initialises one: normal(0, initializer_range) for
+     * matrices and embeddings, ones for norms, zeros for biases; deterministic for a seed.
+     */
+    public static CausalLM random(ModelConfig config, long seed, Device device) {
+        double std = config.raw().path("initializer_range").asDouble(0.02);
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : expectedShapes(config).entrySet()) {
+            String name = e.getKey();
+            long[] shape = e.getValue();
+            long n = 1;
+            for (long d : shape) n *= d;
+            float[] v = new float[Math.toIntExact(n)];
+            if (name.endsWith("norm.weight")) java.util.Arrays.fill(v, 1f);
+            else if (!name.endsWith(".bias")) for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * std);
+            params.put(name, prepare(Tensors.fromFloats(v, shape), device));
+        }
+        return new CausalLM(config, params, device);
+    }
+
+    static Tensor prepare(Tensor cpuFloat, Device device) {
+        Tensor t = device.is_cuda() ? cpuFloat.to(device, torch.ScalarType.Float) : cpuFloat;
+        t.set_requires_grad(true);
+        return t;
+    }
+
+    public ModelConfig config() { return config; }
+
+    public Device device() { return device; }
+
+    /** Parameters by HuggingFace name (a tied lm_head is not listed separately). */
+    public Map<String, Tensor> parameters() { return params; }
+
+    /** The output projection [V,H]: the embedding matrix when tied. Its gradient accumulates with the embedding's. */
+    public Tensor lmHeadWeight() { return lmHead; }
+
+    static float[] inverseFrequencies(ModelConfig c) {
+        int dim = c.headDim();
+        ModelConfig.RopeScaling r = c.rope();
+        float[] inv = new float[dim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            float exponent = (float) (2 * i) / (float) dim;          // float32, as transformers computes it
+            float p = (float) Math.pow(r.theta(), exponent);
+            inv[i] = 1f / p;
+        }
+        if (r.type().equals("linear")) {
+            for (int i = 0; i < inv.length; i++) inv[i] = (float) (inv[i] / r.factor());
+        } else if (r.type().equals("llama3")) {
+            double lowWavelen = r.originalMaxPositionEmbeddings() / r.lowFreqFactor();
+            double highWavelen = r.originalMaxPositionEmbeddings() / r.highFreqFactor();
+            for (int i = 0; i < inv.length; i++) {
+                double f = inv[i];
+                double wavelen = 2 * Math.PI / f;
+                double scaled = wavelen > lowWavelen ? f / r.factor() : f;
+                boolean medium = !(wavelen < highWavelen) && !(wavelen > lowWavelen);
+                if (medium) {
+                    double smooth = (r.originalMaxPositionEmbeddings() / wavelen - r.lowFreqFactor()) / (r.highFreqFactor() - r.lowFreqFactor());
+                    scaled = (1 - smooth) * scaled / r.factor() + smooth * scaled;
+                }
+                inv[i] = (float) scaled;
+            }
+        }
+        return inv;
+    }
+
+    /**
+     * The final hidden states (after the last norm) [B,T,H], with autograd when grad mode is on.
+     *
+     * @param inputIds  int64 [B,T] on this model's device
+     * @param positions int64 [B,T] RoPE positions, or null for 0..T-1 (plus the cache length)
+     * @param keyMask   bool [B,T] (without cache) true for real tokens, or null when every token is real
+     *                  (right padding never needs a mask: the causal mask already hides later slots)
+     * @param cache     a KV cache to append to and attend over, or null
+     */
+    public Tensor hidden(Tensor inputIds, Tensor positions, Tensor keyMask, KvCache cache) {
+        long b = inputIds.size(0), t = inputIds.size(1);
+        int start = cache == null ? 0 : cache.length();
+        Tensor result;
+        try (PointerScope scope = new PointerScope()) {
+            if (positions == null) {
+                positions = arange(new Scalar(start), new Scalar(start + t), new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(device)))
+                        .unsqueeze(0).expand(b, t);
+            }
+            Tensor keyValid; // [B, Tk] or null
+            long tk = start + t;
+            if (cache != null) {
+                Tensor slot = cache.keyMask.narrow(1, start, t);
+                if (keyMask == null) slot.fill_(new Scalar(1)); else slot.copy_(keyMask);
+                keyValid = cache.keyMask.narrow(1, 0, tk);
+            } else {
+                keyValid = keyMask;
+            }
+            Tensor blocked = attentionBlocked(keyValid, b, t, tk, start);
+            Tensor freqs = positions.to(torch.ScalarType.Float).unsqueeze(-1).mul(invFreq); // [B,T,D/2]
+            Tensor emb = cat(new TensorVector(freqs, freqs), -1);
+            Tensor cos = emb.cos().unsqueeze(1), sin = emb.sin().unsqueeze(1);              // [B,1,T,D]
+
+            Tensor x = embedding(embed, inputIds);
+            for (int i = 0; i < layers.length; i++) {
+                Layer l = layers[i];
+                Tensor h = rmsNorm(x, l.inputNorm);
+                x = x.add(attention(h, l, i, cos, sin, blocked, cache, start));
+                h = rmsNorm(x, l.postNorm);
+                x = x.add(lin(silu(lin(h, l.gate, l.gateB)).mul(lin(h, l.up, l.upB)), l.down, l.downB));
+            }
+            result = Scopes.keep(rmsNorm(x, finalNorm));
+        }
+        if (cache != null) cache.advance((int) t);
+        return Scopes.adopt(result);
+    }
+
+    /** Logits [.., V] = hidden · lm_headᵀ. */
+    public Tensor logits(Tensor hidden) {
+        return linear(hidden, lmHead);
+    }
+
+    /** Full forward without cache: logits [B,T,V]. */
+    public Tensor forward(Tensor inputIds) {
+        Tensor out;
+        try (PointerScope scope = new PointerScope()) {
+            out = Scopes.keep(logits(hidden(inputIds, null, null, null)));
+        }
+        return Scopes.adopt(out);
+    }
+
+    /** Logits for a batch of id sequences, without grad, as float arrays [T][V] per sequence (test and debug helper). */
+    public float[][] logitsOf(long[] ids) {
+        try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+            Tensor in = Tensors.fromLongs(ids, 1, ids.length).to(device, torch.ScalarType.Long);
+            float[] flat = Tensors.toFloats(forward(in));
+            int v = config.vocabSize();
+            float[][] out = new float[ids.length][];
+            for (int i = 0; i < ids.length; i++) out[i] = java.util.Arrays.copyOfRange(flat, i * v, (i + 1) * v);
+            return out;
+        }
+    }
+
+    /** True where attention is blocked: [B,1,T,Tk] (or [1,1,T,Tk] without key mask). */
+    private Tensor attentionBlocked(Tensor keyValid, long b, long t, long tk, int start) {
+        TensorOptions longOpts = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(device));
+        Tensor q = arange(new Scalar(start), new Scalar(start + t), longOpts).unsqueeze(1);  // [T,1]
+        Tensor k = arange(new Scalar(0), new Scalar(tk), longOpts).unsqueeze(0);             // [1,Tk]
+        Tensor allowed = k.le(q).unsqueeze(0).unsqueeze(0);                                   // [1,1,T,Tk]
+        if (keyValid != null) allowed = allowed.logical_and(keyValid.unsqueeze(1).unsqueeze(1));
+        return allowed.logical_not();
+    }
+
+    private Tensor attention(Tensor x, Layer l, int layer, Tensor cos, Tensor sin, Tensor blocked, KvCache cache, int start) {
+        long b = x.size(0), t = x.size(1);
+        int nh = config.numHeads(), kvh = config.numKvHeads(), d = config.headDim();
+        Tensor q = lin(x, l.q, l.qb).view(b, t, nh, d).transpose(1, 2);
+        Tensor k = lin(x, l.k, l.kb).view(b, t, kvh, d).transpose(1, 2);
+        Tensor v = lin(x, l.v, l.vb).view(b, t, kvh, d).transpose(1, 2);
+        q = rope(q, cos, sin);
+        k = rope(k, cos, sin);
+        if (cache != null) {
+            cache.keys[layer].narrow(2, start, t).copy_(k);
+            cache.values[layer].narrow(2, start, t).copy_(v);
+            k = cache.keys[layer].narrow(2, 0, start + t);
+            v = cache.values[layer].narrow(2, 0, start + t);
+        }
+        int groups = config.kvGroups();
+        if (groups > 1) {
+            long tk = k.size(2);
+            k = k.unsqueeze(2).expand(b, kvh, groups, tk, d).reshape(b, (long) nh, tk, d);
+            v = v.unsqueeze(2).expand(b, kvh, groups, tk, d).reshape(b, (long) nh, tk, d);
+        }
+        Tensor scores = matmul(q, k.transpose(2, 3)).mul(new Scalar(1.0 / Math.sqrt(d)));
+        scores = scores.masked_fill(blocked, new Scalar(MASKED));
+        Tensor probs = softmax(scores, -1, new ScalarTypeOptional(torch.ScalarType.Float)).to(q.scalar_type());
+        Tensor out = matmul(probs, v).transpose(1, 2).reshape(b, t, (long) nh * d);
+        return lin(out, l.o, l.ob);
+    }
+
+    private static Tensor rope(Tensor x, Tensor cos, Tensor sin) {
+        long half = x.size(3) / 2;
+        Tensor x1 = x.narrow(3, 0, half), x2 = x.narrow(3, half, half);
+        Tensor rotated = cat(new TensorVector(x2.neg(), x1), -1);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    private Tensor rmsNorm(Tensor x, Tensor weight) {
+        Tensor h = x.to(torch.ScalarType.Float);
+        Tensor var = h.mul(h).mean(new long[]{-1}, true, new ScalarTypeOptional());
+        h = h.mul(rsqrt(var.add(new Scalar(config.rmsNormEps()))));
+        return weight.mul(h.to(x.scalar_type()));
+    }
+
+    private static Tensor lin(Tensor x, Tensor w, Tensor bias) {
+        Tensor y = linear(x, w);
+        return bias == null ? y : y.add(bias);
+    }
+
+    /** Sets gradients of every parameter to zero (drops them). */
+    public void zeroGrad() {
+        for (Tensor p : params.values()) {
+            Tensor g = p.grad();
+            if (g.defined()) g.zero_();
+        }
+    }
+
+    public List<String> parameterNames() { return new ArrayList<>(params.keySet()); }
+
+    public long parameterCount() {
+        long n = 0;
+        for (Tensor p : params.values()) n += p.numel();
+        return n;
+    }
+
+    @Override
+    public void close() {
+        for (Tensor p : params.values()) p.close();
+        invFreq.close();
+    }
+}

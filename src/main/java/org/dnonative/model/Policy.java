@@ -1,0 +1,144 @@
+package org.dnonative.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.bytedeco.pytorch.Device;
+import org.dnonative.io.AtomicFiles;
+import org.bytedeco.pytorch.global.torch;
+import org.dnonative.model.tokenizer.ChatTemplate;
+import org.dnonative.model.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A HuggingFace model directory in memory: the causal LM, its tokenizer and chat template, and the
+ * eos/pad ids gathered from config.json, generation_config.json and tokenizer_config.json.
+ * This is what the DNO loop samples from, scores with and saves each iteration.
+ */
+public final class Policy implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path dir;
+    private final CausalLM model;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+    private final Set<Integer> eosIds;
+    private final int padId;
+
+    public Policy(Path dir, CausalLM model, Tokenizer tokenizer, ChatTemplate chatTemplate) {
+        this.dir = dir;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        Set<Integer> eos = new LinkedHashSet<>(model.config().eosTokenIds());
+        Integer pad = model.config().padTokenId();
+        if (dir != null) {
+            try {
+                Path gen = dir.resolve("generation_config.json");
+                if (Files.exists(gen)) {
+                    JsonNode g = JSON.readTree(Files.readString(gen));
+                    JsonNode e = g.get("eos_token_id");
+                    if (e != null && e.isArray()) e.forEach(x -> eos.add(x.asInt()));
+                    else if (e != null && e.isInt()) eos.add(e.asInt());
+                    if (pad == null && g.path("pad_token_id").isInt()) pad = g.get("pad_token_id").asInt();
+                }
+                Path tc = dir.resolve("tokenizer_config.json");
+                if (Files.exists(tc) && tokenizer != null) {
+                    JsonNode c = JSON.readTree(Files.readString(tc));
+                    Integer e = tokenizer.tokenId(textOf(c.get("eos_token")));
+                    if (e != null) eos.add(e);
+                    Integer p = tokenizer.tokenId(textOf(c.get("pad_token")));
+                    if (pad == null && p != null) pad = p;
+                }
+            } catch (IOException e) {
+                throw new ModelException(dir + ": " + e.getMessage(), e);
+            }
+        }
+        this.eosIds = Set.copyOf(eos);
+        this.padId = pad != null ? pad : eos.isEmpty() ? 0 : eos.iterator().next();
+    }
+
+    private static String textOf(JsonNode n) {
+        if (n == null || n.isNull()) return null;
+        return n.isTextual() ? n.asText() : n.path("content").asText(null);
+    }
+
+    /** Loads model, tokenizer.json and the chat template (if any) from a HuggingFace directory. */
+    public static Policy load(Path dir, Device device) {
+        CausalLM model = CausalLM.load(dir, device);
+        try {
+            Tokenizer tok = Tokenizer.load(dir.resolve("tokenizer.json"));
+            return new Policy(dir, model, tok, ChatTemplate.load(dir));
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** Parses "cpu", "cuda" or "cuda:N"; fails clearly when CUDA is asked for but missing. */
+    public static Device device(String name) {
+        if (name.startsWith("cuda") && !torch.cuda_is_available())
+            throw new ModelException("--device " + name + ": CUDA is not available (build with -Pgpu on a machine with a GPU)");
+        if (!name.equals("cpu") && !name.startsWith("cuda")) throw new ModelException("--device must be cpu or cuda, not '" + name + "'");
+        return new Device(name);
+    }
+
+    public Path directory() { return dir; }
+    public CausalLM model() { return model; }
+    public Tokenizer tokenizer() { return tokenizer; }
+    /** The chat template, or null when the model has none. */
+    public ChatTemplate chatTemplate() { return chatTemplate; }
+    public Set<Integer> eosIds() { return eosIds; }
+    public int padId() { return padId; }
+
+    /** The prompt text put through the chat template as one user turn, with the generation prompt. */
+    public int[] encodeChat(List<ChatTemplate.Message> messages) {
+        if (chatTemplate == null) throw new ModelException(dir + ": no chat template (chat_template.jinja or tokenizer_config.json); use raw prompts");
+        return tokenizer.encode(chatTemplate.render(messages, true));
+    }
+
+    public int[] encodeUserPrompt(String prompt) {
+        List<ChatTemplate.Message> m = new ArrayList<>();
+        m.add(new ChatTemplate.Message("user", prompt));
+        return encodeChat(m);
+    }
+
+    /**
+     * Saves the policy in the HuggingFace layout (weights as {@code dtype}). Tokenizer files are
+     * copied from the source directory; a policy built in memory writes tokenizer.json,
+     * chat_template.jinja and a tokenizer_config.json naming eos and pad.
+     */
+    public void save(Path target, String dtype) throws IOException {
+        CheckpointIO.save(model, target, dtype, dir);
+        if (dir == null) {
+            AtomicFiles.writeString(target.resolve("tokenizer.json"), tokenizer.json());
+            ObjectNode cfg = JSON.createObjectNode();
+            if (chatTemplate != null) {
+                AtomicFiles.writeString(target.resolve("chat_template.jinja"), chatTemplate.text());
+                chatTemplate.specialTokens().forEach((k, v) -> cfg.put(k, String.valueOf(v)));
+            }
+            if (!cfg.has("eos_token") && !eosIds.isEmpty()) cfg.put("eos_token", tokenizer.token(eosIds.iterator().next()));
+            if (!cfg.has("pad_token")) cfg.put("pad_token", tokenizer.token(padId));
+            cfg.put("tokenizer_class", "PreTrainedTokenizerFast");
+            AtomicFiles.writeString(target.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg) + "\n");
+        }
+    }
+
+    /**
+     * A policy built in memory (e.g. a randomly initialised model with a character-level tokenizer
+     * for the embedded default run); eos ids come from the model config.
+     */
+    public static Policy of(CausalLM model, Tokenizer tokenizer, ChatTemplate chatTemplate) {
+        return new Policy(null, model, tokenizer, chatTemplate);
+    }
+
+    @Override
+    public void close() { model.close(); }
+}

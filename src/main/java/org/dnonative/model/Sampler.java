@@ -1,0 +1,195 @@
+package org.dnonative.model;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Batched sampling with a KV cache. Prompts are left-padded, prefilled in one forward pass, and
+ * then every row decodes one token per step until it ends (eos, stop string or max new tokens).
+ *
+ * <p>Token choice happens in Java on the logits of each row with a random stream of its own,
+ * derived from (seed, prompt index, sample index): samples are reproducible for a seed and do not
+ * depend on how prompts are grouped into batches (up to float rounding of the batched forward).
+ */
+public final class Sampler {
+    private final Policy policy;
+
+    public Sampler(Policy policy) {
+        this.policy = policy;
+    }
+
+    /** K completions for each prompt (token ids), in prompt order. */
+    public List<List<Completion>> generate(List<int[]> prompts, SamplingParams p) {
+        List<List<Completion>> out = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            if (prompts.get(i).length == 0) throw new IllegalArgumentException("prompt " + i + " is empty");
+            out.add(new ArrayList<>());
+        }
+        // rows = (prompt, sample); group rows of similar prompt length to limit padding
+        int rows = prompts.size() * p.samples();
+        Integer[] order = new Integer[rows];
+        for (int r = 0; r < rows; r++) order[r] = r;
+        Arrays.sort(order, (a, b) -> Integer.compare(prompts.get(a / p.samples()).length, prompts.get(b / p.samples()).length));
+        Completion[] results = new Completion[rows];
+        for (int start = 0; start < rows; start += p.maxBatch()) {
+            int end = Math.min(rows, start + p.maxBatch());
+            int[] chunk = new int[end - start];
+            for (int i = start; i < end; i++) chunk[i - start] = order[i];
+            Completion[] c = generateRows(prompts, chunk, p);
+            for (int i = 0; i < chunk.length; i++) results[chunk[i]] = c[i];
+        }
+        for (int r = 0; r < rows; r++) out.get(r / p.samples()).add(results[r]);
+        return out;
+    }
+
+    private Completion[] generateRows(List<int[]> prompts, int[] rowIds, SamplingParams p) {
+        CausalLM model = policy.model();
+        Device device = model.device();
+        int b = rowIds.length;
+        int maxLen = 0;
+        for (int r : rowIds) maxLen = Math.max(maxLen, prompts.get(r / p.samples()).length);
+        long[] ids = new long[b * maxLen];
+        long[] mask = new long[b * maxLen];
+        long[] positions = new long[b * maxLen];
+        long[] nextPos = new long[b];
+        SplittableRandom[] rng = new SplittableRandom[b];
+        Arrays.fill(ids, policy.padId());
+        for (int i = 0; i < b; i++) {
+            int prompt = rowIds[i] / p.samples(), k = rowIds[i] % p.samples();
+            int[] pr = prompts.get(prompt);
+            int off = maxLen - pr.length;
+            for (int j = 0; j < pr.length; j++) {
+                ids[i * maxLen + off + j] = pr[j];
+                mask[i * maxLen + off + j] = 1;
+                positions[i * maxLen + off + j] = j;
+            }
+            nextPos[i] = pr.length;
+            rng[i] = new SplittableRandom(mix(p.seed(), prompt, k));
+        }
+        int[][] generated = new int[b][p.maxNewTokens()];
+        int[] count = new int[b];
+        String[] finish = new String[b];
+        int vocab = model.config().vocabSize();
+        Set<Integer> eos = policy.eosIds();
+        try (NoGradGuard noGrad = new NoGradGuard();
+             KvCache cache = new KvCache(model.config(), b, maxLen + p.maxNewTokens(), device, torch.ScalarType.Float)) {
+            float[] logits;
+            try (PointerScope scope = new PointerScope()) {
+                Tensor in = Tensors.fromLongs(ids, b, maxLen).to(device, torch.ScalarType.Long);
+                Tensor pos = Tensors.fromLongs(positions, b, maxLen).to(device, torch.ScalarType.Long);
+                Tensor km = Tensors.fromLongs(mask, b, maxLen).to(device, torch.ScalarType.Bool);
+                Tensor h = model.hidden(in, pos, km, cache);
+                logits = Tensors.toFloats(model.logits(h.select(1, maxLen - 1)));
+            }
+            int active = b;
+            long[] step = new long[b];
+            for (int t = 0; t < p.maxNewTokens() && active > 0; t++) {
+                for (int i = 0; i < b; i++) {
+                    if (finish[i] != null) { step[i] = policy.padId(); continue; }
+                    int tok = choose(logits, i * vocab, vocab, p, rng[i]);
+                    generated[i][count[i]++] = tok;
+                    step[i] = tok;
+                    if (eos.contains(tok)) finish[i] = "eos";
+                    else if (!p.stopStrings().isEmpty() && endsWithStop(generated[i], count[i], p.stopStrings())) finish[i] = "stop";
+                    else if (count[i] == p.maxNewTokens()) finish[i] = "length";
+                    if (finish[i] != null) active--;
+                }
+                if (active == 0 || t == p.maxNewTokens() - 1) break;
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor in = Tensors.fromLongs(step, b, 1).to(device, torch.ScalarType.Long);
+                    long[] pp = new long[b];
+                    for (int i = 0; i < b; i++) pp[i] = nextPos[i]++;
+                    Tensor pos = Tensors.fromLongs(pp, b, 1).to(device, torch.ScalarType.Long);
+                    Tensor h = model.hidden(in, pos, null, cache);
+                    logits = Tensors.toFloats(model.logits(h.select(1, 0)));
+                }
+            }
+        }
+        Completion[] out = new Completion[b];
+        for (int i = 0; i < b; i++) {
+            int[] g = Arrays.copyOf(generated[i], count[i]);
+            out[i] = new Completion(g, policy.tokenizer().decode(g, true), finish[i] == null ? "length" : finish[i]);
+        }
+        return out;
+    }
+
+    private boolean endsWithStop(int[] ids, int n, List<String> stops) {
+        int from = Math.max(0, n - 32);
+        String tail = policy.tokenizer().decode(Arrays.copyOfRange(ids, from, n), true);
+        for (String s : stops) if (tail.contains(s)) return true;
+        return false;
+    }
+
+    static long mix(long seed, long prompt, long sample) {
+        long z = seed * 0x9E3779B97F4A7C15L + prompt * 0xBF58476D1CE4E5B9L + sample * 0x94D049BB133111EBL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /**
+     * Picks a token from one row of logits as transformers' sampling does: temperature, then top-k,
+     * then top-p (the smallest set of most likely tokens whose probability reaches p), then a draw.
+     */
+    static int choose(float[] logits, int off, int vocab, SamplingParams p, SplittableRandom rng) {
+        if (p.temperature() == 0) {
+            int best = 0;
+            float bv = logits[off];
+            for (int j = 1; j < vocab; j++) if (logits[off + j] > bv) { bv = logits[off + j]; best = j; }
+            return best;
+        }
+        double invT = 1.0 / p.temperature();
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < vocab; j++) max = Math.max(max, logits[off + j]);
+        double[] prob = new double[vocab];
+        double sum = 0;
+        for (int j = 0; j < vocab; j++) { prob[j] = Math.exp((logits[off + j] - max) * invT); sum += prob[j]; }
+        for (int j = 0; j < vocab; j++) prob[j] /= sum;
+        if (p.topK() > 0 && p.topK() < vocab) {
+            double[] sorted = prob.clone();
+            Arrays.sort(sorted);
+            double kth = sorted[vocab - p.topK()];
+            double kept = 0;
+            for (int j = 0; j < vocab; j++) { if (prob[j] < kth) prob[j] = 0; kept += prob[j]; }
+            for (int j = 0; j < vocab; j++) prob[j] /= kept;
+        }
+        if (p.topP() < 1) {
+            // Tokens below (1-p)/V all fall in the removed tail (their total is under 1-p), so only the rest is sorted.
+            double floor = (1 - p.topP()) / vocab, removedMass = 0;
+            int n = 0;
+            long[] packed = new long[vocab];
+            for (int j = 0; j < vocab; j++) {
+                if (prob[j] < floor) { removedMass += prob[j]; prob[j] = 0; }
+                else packed[n++] = ((long) Float.floatToIntBits((float) prob[j]) << 32) | j;
+            }
+            Arrays.sort(packed, 0, n); // ascending probability (non-negative float bits sort as ints)
+            double cum = removedMass;
+            for (int i = 0; i < n - 1; i++) {
+                int j = (int) packed[i];
+                cum += prob[j];
+                if (cum <= 1 - p.topP()) prob[j] = 0;
+                else break;
+            }
+        }
+        double total = 0;
+        for (int j = 0; j < vocab; j++) total += prob[j];
+        double u = rng.nextDouble() * total, acc = 0;
+        int last = 0;
+        for (int j = 0; j < vocab; j++) {
+            if (prob[j] == 0) continue;
+            acc += prob[j];
+            last = j;
+            if (u < acc) return j;
+        }
+        return last;
+    }
+}

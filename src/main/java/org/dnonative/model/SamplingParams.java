@@ -1,0 +1,29 @@
+package org.dnonative.model;
+
+import java.util.List;
+
+/**
+ * How to sample: K samples per prompt, temperature (0 = greedy), nucleus top-p (1 = off), top-k
+ * (0 = off), a cap on new tokens, stop strings, a seed, and how many sequences run at once.
+ */
+public record SamplingParams(int samples, double temperature, double topP, int topK, int maxNewTokens,
+                             List<String> stopStrings, long seed, int maxBatch) {
+    public SamplingParams {
+        if (samples < 1) throw new IllegalArgumentException("samples must be at least 1, got " + samples);
+        if (temperature < 0 || Double.isNaN(temperature)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
+        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
+        if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0, got " + topK);
+        if (maxNewTokens < 1) throw new IllegalArgumentException("max new tokens must be at least 1, got " + maxNewTokens);
+        if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
+        stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
+    }
+
+    public static SamplingParams greedy(int maxNewTokens) {
+        return new SamplingParams(1, 0, 1, 0, maxNewTokens, List.of(), 0, 32);
+    }
+
+    /** DNO's defaults: K=5, temperature 0.7, top-p 0.95. */
+    public static SamplingParams dnoDefaults(int maxNewTokens, long seed) {
+        return new SamplingParams(5, 0.7, 0.95, 0, maxNewTokens, List.of(), seed, 32);
+    }
+}

@@ -1,0 +1,90 @@
+package org.dnonative.model;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.bytedeco.pytorch.global.torch.log_softmax;
+
+/**
+ * Sequence scoring without grad: for each (prompt, response), sum over response tokens of
+ * log p(token | everything before), as DNO's reference log-probs need. Sequences are sorted by
+ * length and packed into batches under a token budget; only the response positions go through
+ * lm_head, so memory is N_response x V per batch rather than B x T x V.
+ */
+public final class Scorer {
+    private final CausalLM model;
+    private final int padId;
+    private final int tokenBudget;
+
+    /** @param tokenBudget at most this many (padded) tokens per forward pass */
+    public Scorer(CausalLM model, int padId, int tokenBudget) {
+        this.model = model;
+        this.padId = padId;
+        this.tokenBudget = tokenBudget;
+    }
+
+    public List<SequenceScore> score(List<int[]> prompts, List<int[]> responses) {
+        int n = prompts.size();
+        if (responses.size() != n) throw new IllegalArgumentException("prompts and responses differ in number");
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Integer.compare(prompts.get(a).length + responses.get(a).length,
+                prompts.get(b).length + responses.get(b).length));
+        SequenceScore[] out = new SequenceScore[n];
+        int i = 0;
+        while (i < n) {
+            int j = i, maxLen = 0;
+            while (j < n) {
+                int len = prompts.get(order[j]).length + responses.get(order[j]).length;
+                if (j > i && (long) Math.max(maxLen, len) * (j - i + 1) > tokenBudget) break;
+                maxLen = Math.max(maxLen, len);
+                j++;
+            }
+            List<int[]> ps = new ArrayList<>(), rs = new ArrayList<>();
+            for (int k = i; k < j; k++) { ps.add(prompts.get(order[k])); rs.add(responses.get(order[k])); }
+            double[] sums = scoreBatch(ps, rs);
+            for (int k = i; k < j; k++) out[order[k]] = new SequenceScore(sums[k - i], responses.get(order[k]).length);
+            i = j;
+        }
+        return Arrays.asList(out);
+    }
+
+    private double[] scoreBatch(List<int[]> prompts, List<int[]> responses) {
+        double[] sums = new double[prompts.size()];
+        try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope();
+             SequenceBatch batch = new SequenceBatch(prompts, responses, padId, model.device())) {
+            if (batch.responseTokens() == 0) return sums;
+            Tensor hidden = model.hidden(batch.inputIds(), null, null, null);
+            Tensor tokenLogprobs = responseLogprobs(model, batch, hidden);
+            float[] lp = Tensors.toFloats(tokenLogprobs);
+            long[] seq = Tensors.toLongs(batch.sequenceOf());
+            for (int k = 0; k < lp.length; k++) sums[(int) seq[k]] += lp[k];
+        }
+        return sums;
+    }
+
+    /**
+     * log p(target) of every response token, [N], differentiable when grad is on: the pure-libtorch
+     * reference that the fused native loss replaces in training.
+     */
+    public static Tensor responseLogprobs(CausalLM model, SequenceBatch batch, Tensor hidden) {
+        Tensor h = batch.responseHidden(hidden);
+        Tensor logits = model.logits(h).to(torch.ScalarType.Float);
+        Tensor logp = log_softmax(logits, -1);
+        return logp.gather(1, batch.targets().unsqueeze(1)).squeeze(1);
+    }
+
+    /** Per-sequence sums [B] of {@link #responseLogprobs} (differentiable). */
+    public static Tensor sequenceLogprobs(CausalLM model, SequenceBatch batch, Tensor hidden) {
+        Tensor tok = responseLogprobs(model, batch, hidden);
+        Tensor sums = torch.zeros(new long[]{batch.batch()}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Float)
+                .device(new org.bytedeco.pytorch.DeviceOptional(model.device())));
+        return sums.index_add(0, batch.sequenceOf(), tok);
+    }
+}

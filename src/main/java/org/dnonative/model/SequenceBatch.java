@@ -1,0 +1,84 @@
+package org.dnonative.model;
+
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import java.util.List;
+
+/**
+ * A batch of (prompt, response) token sequences packed right-padded into [B,T] for scoring and
+ * training. Right padding needs no attention mask: the causal mask already hides later slots.
+ * The response tokens are addressed as a flat list of N rows: row j is predicted by the hidden
+ * state at flat position {@link #hiddenIndex()}[j] = b*T + t-1 and its target is {@link #targets()}[j];
+ * {@link #sequenceOf()}[j] = b.
+ */
+public final class SequenceBatch implements AutoCloseable {
+    private final int batch, length, responseTokens;
+    private final int[] promptLengths, responseLengths;
+    private final Tensor inputIds, hiddenIndex, targets, sequenceOf;
+
+    public SequenceBatch(List<int[]> prompts, List<int[]> responses, int padId, Device device) {
+        if (prompts.size() != responses.size()) throw new IllegalArgumentException("prompts and responses differ in number");
+        batch = prompts.size();
+        promptLengths = new int[batch];
+        responseLengths = new int[batch];
+        int t = 1, n = 0;
+        for (int b = 0; b < batch; b++) {
+            promptLengths[b] = prompts.get(b).length;
+            responseLengths[b] = responses.get(b).length;
+            if (promptLengths[b] == 0 && responseLengths[b] > 0)
+                throw new IllegalArgumentException("sequence " + b + ": an empty prompt leaves the first response token without context");
+            t = Math.max(t, promptLengths[b] + responseLengths[b]);
+            n += responseLengths[b];
+        }
+        length = t;
+        responseTokens = n;
+        long[] ids = new long[batch * t];
+        java.util.Arrays.fill(ids, padId);
+        long[] idx = new long[n], tgt = new long[n], seq = new long[n];
+        int j = 0;
+        for (int b = 0; b < batch; b++) {
+            int[] p = prompts.get(b), r = responses.get(b);
+            for (int i = 0; i < p.length; i++) ids[b * t + i] = p[i];
+            for (int i = 0; i < r.length; i++) {
+                ids[b * t + p.length + i] = r[i];
+                idx[j] = (long) b * t + p.length + i - 1;
+                tgt[j] = r[i];
+                seq[j] = b;
+                j++;
+            }
+        }
+        inputIds = Tensors.fromLongs(ids, batch, t).to(device, torch.ScalarType.Long);
+        hiddenIndex = Tensors.fromLongs(idx, n).to(device, torch.ScalarType.Long);
+        targets = Tensors.fromLongs(tgt, n).to(device, torch.ScalarType.Long);
+        sequenceOf = Tensors.fromLongs(seq, n).to(device, torch.ScalarType.Long);
+    }
+
+    public int batch() { return batch; }
+    public int length() { return length; }
+    public int responseTokens() { return responseTokens; }
+    public int[] promptLengths() { return promptLengths; }
+    public int[] responseLengths() { return responseLengths; }
+    /** int64 [B,T]. */
+    public Tensor inputIds() { return inputIds; }
+    /** int64 [N]: flat index into hidden.view(B*T, H) of the state that predicts each response token. */
+    public Tensor hiddenIndex() { return hiddenIndex; }
+    /** int64 [N]: the response tokens. */
+    public Tensor targets() { return targets; }
+    /** int64 [N]: which sequence each response token belongs to. */
+    public Tensor sequenceOf() { return sequenceOf; }
+
+    /** The hidden states that predict the response tokens: [N,H] from [B,T,H] (differentiable). */
+    public Tensor responseHidden(Tensor hidden) {
+        return hidden.reshape(-1, hidden.size(2)).index_select(0, hiddenIndex);
+    }
+
+    @Override
+    public void close() {
+        inputIds.close();
+        hiddenIndex.close();
+        targets.close();
+        sequenceOf.close();
+    }
+}

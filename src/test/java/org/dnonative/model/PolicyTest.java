@@ -1,0 +1,182 @@
+package org.dnonative.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class PolicyTest {
+    static final Device CPU = new Device(torch.DeviceType.CPU);
+    static Policy policy;
+
+    @BeforeAll
+    static void load() { policy = Policy.load(Fixture.MODEL, CPU); }
+
+    @AfterAll
+    static void close() { policy.close(); }
+
+    static int[] ints(JsonNode a) {
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) out[i] = a.get(i).asInt();
+        return out;
+    }
+
+    @Test
+    void eosAndPadComeFromTheConfigFiles() {
+        assertTrue(policy.eosIds().contains(2));
+        assertEquals(0, policy.padId());
+    }
+
+    @Test
+    void responseLogprobSumsMatchTransformers() {
+        List<int[]> prompts = new ArrayList<>(), responses = new ArrayList<>();
+        List<Double> expected = new ArrayList<>();
+        for (JsonNode c : Fixture.cases()) {
+            prompts.add(ints(c.get("prompt_ids")));
+            responses.add(ints(c.get("response_ids")));
+            expected.add(c.get("response_logprob_sum").asDouble());
+        }
+        // a budget that forces one batch per sequence, then one that packs them together (padding must not matter)
+        for (int budget : new int[]{1, 4096}) {
+            List<SequenceScore> got = new Scorer(policy.model(), policy.padId(), budget).score(prompts, responses);
+            for (int i = 0; i < expected.size(); i++) {
+                assertEquals(expected.get(i), got.get(i).logprob(), 1e-3, "case " + i + " budget " + budget);
+                assertEquals(responses.get(i).length, got.get(i).tokens());
+            }
+        }
+    }
+
+    @Test
+    void greedyContinuationsMatchTransformers() {
+        List<int[]> prompts = new ArrayList<>();
+        List<int[]> expected = new ArrayList<>();
+        for (JsonNode c : Fixture.cases()) {
+            prompts.add(ints(c.get("prompt_ids")));
+            expected.add(ints(c.get("greedy_16")));
+        }
+        // one batch with both prompts (left padding) and each alone
+        for (int maxBatch : new int[]{1, 8}) {
+            SamplingParams p = new SamplingParams(1, 0, 1, 0, 16, List.of(), 0, maxBatch);
+            List<List<Completion>> out = new Sampler(policy).generate(prompts, p);
+            for (int i = 0; i < prompts.size(); i++) {
+                int[] got = out.get(i).get(0).ids();
+                int[] want = expected.get(i);
+                // transformers' greedy_16 continues past eos; we stop at eos, so compare the common prefix
+                int n = got.length;
+                assertTrue(n == 16 || policy.eosIds().contains(got[n - 1]), "stopped early without eos");
+                assertArrayEquals(Arrays.copyOf(want, n), got, "case " + i + " maxBatch " + maxBatch + ": " + Arrays.toString(got));
+            }
+        }
+    }
+
+    @Test
+    void kvCacheDecodingEqualsFullForward() {
+        CausalLM m = policy.model();
+        int[] prompt = ints(Fixture.cases().get(0).get("prompt_ids"));
+        long[] ids = new long[prompt.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = prompt[i];
+        float[][] full = m.logitsOf(ids);
+        int split = 10;
+        try (NoGradGuard g = new NoGradGuard(); PointerScope s = new PointerScope();
+             KvCache cache = new KvCache(m.config(), 1, ids.length, CPU, torch.ScalarType.Float)) {
+            Tensor pre = Tensors.fromLongs(Arrays.copyOf(ids, split), 1, split);
+            float[] first = Tensors.toFloats(m.logits(m.hidden(pre, null, null, cache)));
+            int v = m.config().vocabSize();
+            for (int j = 0; j < v; j++) assertEquals(full[split - 1][j], first[(split - 1) * v + j], 1e-4);
+            for (int t = split; t < ids.length; t++) {
+                float[] step = Tensors.toFloats(m.logits(m.hidden(Tensors.fromLongs(new long[]{ids[t]}, 1, 1), null, null, cache)));
+                for (int j = 0; j < v; j++) assertEquals(full[t][j], step[j], 1e-4, "position " + t);
+            }
+        }
+    }
+
+    @Test
+    void samplingIsReproducibleForASeedAndIndependentOfBatching() {
+        List<int[]> prompts = new ArrayList<>();
+        for (JsonNode c : Fixture.cases()) prompts.add(ints(c.get("prompt_ids")));
+        SamplingParams a = new SamplingParams(3, 1.0, 0.95, 50, 12, List.of(), 42, 6);
+        SamplingParams b = new SamplingParams(3, 1.0, 0.95, 50, 12, List.of(), 42, 2);
+        SamplingParams c = new SamplingParams(3, 1.0, 0.95, 50, 12, List.of(), 43, 6);
+        Sampler sampler = new Sampler(policy);
+        List<List<Completion>> x = sampler.generate(prompts, a), y = sampler.generate(prompts, b), z = sampler.generate(prompts, c);
+        boolean anyDifferent = false, samplesDiffer = false;
+        for (int i = 0; i < prompts.size(); i++) {
+            assertEquals(3, x.get(i).size());
+            for (int k = 0; k < 3; k++) {
+                assertArrayEquals(x.get(i).get(k).ids(), y.get(i).get(k).ids());
+                anyDifferent |= !Arrays.equals(x.get(i).get(k).ids(), z.get(i).get(k).ids());
+                if (k > 0) samplesDiffer |= !Arrays.equals(x.get(i).get(k).ids(), x.get(i).get(0).ids());
+            }
+        }
+        assertTrue(anyDifferent, "another seed gives other samples");
+        assertTrue(samplesDiffer, "the K samples of a prompt differ");
+    }
+
+    @Test
+    void stopStringsEndACompletion() {
+        int[] prompt = ints(Fixture.cases().get(0).get("prompt_ids"));
+        SamplingParams free = new SamplingParams(1, 0, 1, 0, 16, List.of(), 0, 4);
+        Completion c = new Sampler(policy).generate(List.of(prompt), free).get(0).get(0);
+        assertTrue(c.text().length() >= 3, c.text());
+        String stop = c.text().substring(1, 3);
+        SamplingParams stopping = new SamplingParams(1, 0, 1, 0, 16, List.of(stop), 0, 4);
+        Completion s = new Sampler(policy).generate(List.of(prompt), stopping).get(0).get(0);
+        assertEquals("stop", s.finishReason());
+        assertTrue(s.text().contains(stop) && s.ids().length <= c.ids().length);
+    }
+
+    @Test
+    void topPAndTopKRestrictTheChoice() {
+        float[] logits = {5f, 4f, 0f, -1f};
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(1);
+        SamplingParams k1 = new SamplingParams(1, 1.0, 1.0, 1, 1, List.of(), 0, 1);
+        SamplingParams p = new SamplingParams(1, 1.0, 0.5, 0, 1, List.of(), 0, 1);
+        for (int i = 0; i < 200; i++) {
+            assertEquals(0, Sampler.choose(logits, 0, 4, k1, rng));
+            assertEquals(0, Sampler.choose(logits, 0, 4, p, rng)); // p(0) = 0.72 > 0.5
+        }
+    }
+
+    @Test
+    void saveThenLoadGivesIdenticalLogits(@TempDir Path dir) throws Exception {
+        policy.save(dir, "float32");
+        try (Policy again = Policy.load(dir, CPU)) {
+            long[] ids = {1, 5, 9, 200, 3};
+            float[][] a = policy.model().logitsOf(ids), b = again.model().logitsOf(ids);
+            for (int t = 0; t < ids.length; t++) assertArrayEquals(a[t], b[t]);
+            assertTrue(java.nio.file.Files.exists(dir.resolve("tokenizer.json")));
+            assertTrue(java.nio.file.Files.exists(dir.resolve("chat_template.jinja")));
+            assertTrue(java.nio.file.Files.exists(dir.resolve("generation_config.json")));
+            try (var f = org.dnonative.io.SafetensorsFile.open(dir.resolve("model.safetensors"))) {
+                assertEquals("pt", f.metadata().get("format"));
+                assertFalse(f.contains("lm_head.weight"), "tied lm_head is not written");
+            }
+        }
+    }
+
+    @Test
+    void bf16CheckpointsLoadCloseToFloat32(@TempDir Path dir) throws Exception {
+        policy.save(dir, "bfloat16");
+        try (Policy again = Policy.load(dir, CPU)) {
+            assertEquals("bfloat16", again.model().config().raw().get("dtype").asText());
+            long[] ids = {1, 5, 9, 200, 3};
+            float[][] a = policy.model().logitsOf(ids), b = again.model().logitsOf(ids);
+            double worst = 0;
+            for (int t = 0; t < ids.length; t++) for (int j = 0; j < a[t].length; j++) worst = Math.max(worst, Math.abs(a[t][j] - b[t][j]));
+            assertTrue(worst < 0.5, "bf16 weights moved logits by " + worst);
+        }
+    }
+}
