@@ -145,6 +145,28 @@ public final class DnoConfig {
         public List<Double> styleWeights = new ArrayList<>(List.of(0.75, 0.25, 0.0));
     }
 
+    /**
+     * The embedded default run ({@code train} with no arguments): the built-in arithmetic tasks and
+     * cyclic-style oracle, the small warm-started policy, and optimisation settings sized for it (a
+     * model of 10^5 parameters needs a far larger learning rate than the paper's 7B model, and
+     * batches small enough to take several steps per iteration). On the CPU, one libtorch thread:
+     * reproducible, and on small tensors faster than several.
+     */
+    public static DnoConfig embeddedDefaults() {
+        DnoConfig c = new DnoConfig();
+        c.threads = 1;
+        c.iterations = 3;
+        c.evalPrompts = 40;
+        c.maxNewTokens = 20;
+        c.sampleBatch = 256;
+        c.learningRate = 1e-3;
+        c.batchSize = 16;
+        c.microBatch = 16;
+        c.evalSamples = 8;
+        c.evalAllPairs = true;
+        return c;
+    }
+
     /** True when this run uses the embedded model (no --model). */
     public boolean usesEmbeddedModel() {
         return model == null || model.isBlank();
