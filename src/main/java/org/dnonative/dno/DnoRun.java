@@ -41,7 +41,7 @@ import org.dnonative.train.TrainOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,11 +75,11 @@ public final class DnoRun {
     private final RunDirectory dir;
     private final StageHook hook;
     private final Progress.Mode progress;
-    private final PrintStream console;
+    private final PrintWriter console;
     private final Device device;
     private PreferenceOracle oracle;
 
-    public DnoRun(DnoConfig config, Path root, StageHook hook, Progress.Mode progress, PrintStream console) {
+    public DnoRun(DnoConfig config, Path root, StageHook hook, Progress.Mode progress, PrintWriter console) {
         this.config = config;
         this.dir = new RunDirectory(root);
         this.hook = hook == null ? StageHook.NONE : hook;
@@ -96,8 +96,13 @@ public final class DnoRun {
      * Starts a run in an empty (or missing) directory: writes the resolved configuration first.
      * Fails when the directory already holds something (use {@link #resume}).
      */
-    public static DnoRun start(DnoConfig config, Path root, StageHook hook, Progress.Mode progress, PrintStream console) {
+    public static DnoRun start(DnoConfig config, Path root, StageHook hook, Progress.Mode progress, PrintWriter console) {
         ConfigLoader.validate(config, null, null);
+        // Read the inputs before anything is written, so a bad file leaves no half-made run behind.
+        if (!config.usesBuiltinPrompts()) PromptFile.read(Path.of(config.prompts));
+        if (config.evalPromptsFile != null && !config.evalPromptsFile.isBlank()) PromptFile.read(Path.of(config.evalPromptsFile));
+        if (!config.usesEmbeddedModel() && !Files.isRegularFile(Path.of(config.model, "config.json")))
+            throw new ConfigException("field 'model': " + config.model + " is not a HuggingFace model directory (no config.json)");
         if (!RunDirectory.isEmpty(root))
             throw new ConfigException(root + ": the run directory is not empty (use --resume " + root + " to continue that run)");
         RunDirectory.writeString(new RunDirectory(root).config(), ConfigLoader.mapper(false).valueToTree(config).toPrettyString() + "\n");
@@ -105,7 +110,7 @@ public final class DnoRun {
     }
 
     /** Continues the run in {@code root} with the configuration saved there. */
-    public static DnoRun resume(Path root, StageHook hook, Progress.Mode progress, PrintStream console) {
+    public static DnoRun resume(Path root, StageHook hook, Progress.Mode progress, PrintWriter console) {
         Path cfg = new RunDirectory(root).config();
         if (!Files.exists(cfg)) throw new ConfigException(root + ": not a run directory (no config.json)");
         ConfigLoader.Loaded loaded = ConfigLoader.load(cfg);
@@ -149,6 +154,7 @@ public final class DnoRun {
             console.printf("best iterate: iteration %d (%s)%n", best, bestCheckpoint);
             console.printf("run directory: %s (plot.png, metrics.jsonl)  wall time: %.1f s%n", dir.root(),
                     (System.nanoTime() - started) / 1e9);
+            console.flush();
         }
         return new Result(dir.root(), metrics, best, bestCheckpoint);
     }
@@ -249,6 +255,11 @@ public final class DnoRun {
     }
 
     private int[] encodePrompt(Policy policy, String prompt) {
+        return encodePrompt(config, policy, prompt);
+    }
+
+    /** The prompt's token ids: through the chat template unless the configuration says raw (or the model has none). */
+    public static int[] encodePrompt(DnoConfig config, Policy policy, String prompt) {
         return config.chatTemplate && policy.chatTemplate() != null ? policy.encodeUserPrompt(prompt) : policy.tokenizer().encode(prompt);
     }
 
@@ -410,13 +421,19 @@ public final class DnoRun {
     }
 
     private List<List<Completion>> generate(Policy p, List<String> prompts, int k, double temperature, long seed, String task) {
+        return generate(config, progress, p, prompts, k, temperature, seed, task);
+    }
+
+    /** K samples per prompt, in chunks of {@code sample_batch} sequences, with a progress bar. */
+    public static List<List<Completion>> generate(DnoConfig config, Progress.Mode progress, Policy p, List<String> prompts, int k,
+                                                  double temperature, long seed, String task) {
         List<List<Completion>> out = new ArrayList<>();
         int chunk = Math.max(1, config.sampleBatch / k);
         try (Progress bar = Progress.start(progress, task, prompts.size())) {
             for (int from = 0; from < prompts.size(); from += chunk) {
                 int to = Math.min(prompts.size(), from + chunk);
                 List<int[]> ids = new ArrayList<>();
-                for (String s : prompts.subList(from, to)) ids.add(encodePrompt(p, s));
+                for (String s : prompts.subList(from, to)) ids.add(encodePrompt(config, p, s));
                 SamplingParams sp = new SamplingParams(k, temperature, config.topP, config.topK, config.maxNewTokens, List.of(),
                         seed + from, config.sampleBatch);
                 out.addAll(new Sampler(p).generate(ids, sp));
