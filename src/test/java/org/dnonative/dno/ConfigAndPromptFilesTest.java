@@ -60,7 +60,7 @@ class ConfigAndPromptFilesTest {
 
         Files.writeString(j, "{\n  \"seed\": 1,\n  \"epochs\": \n}\n");
         m = message(() -> ConfigLoader.load(j));
-        assertTrue(m.startsWith(j + ":3: not valid JSON"), m);
+        assertTrue(m.startsWith(j + ":4: not valid JSON"), m);
     }
 
     @Test
