@@ -134,6 +134,19 @@ public final class CausalLM implements AutoCloseable {
         return t;
     }
 
+    /** An independent copy (same config, cloned parameters) on {@code target}: e.g. a frozen reference. */
+    public CausalLM copy(Device target) {
+        Map<String, Tensor> cloned = new LinkedHashMap<>();
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Map.Entry<String, Tensor> e : params.entrySet()) {
+                Tensor c = e.getValue().detach().to(target, torch.ScalarType.Float).clone();
+                c.set_requires_grad(true);
+                cloned.put(e.getKey(), c);
+            }
+        }
+        return new CausalLM(config, cloned, target);
+    }
+
     public ModelConfig config() { return config; }
 
     public Device device() { return device; }
@@ -269,16 +282,18 @@ public final class CausalLM implements AutoCloseable {
             k = cache.keys[layer].narrow(2, 0, start + t);
             v = cache.values[layer].narrow(2, 0, start + t);
         }
+        // Grouped-query attention without copying K/V: the query heads that share a KV head are
+        // stacked along the time axis, [B, kvh, groups*T, D], so the cache is read in place.
         int groups = config.kvGroups();
-        if (groups > 1) {
-            long tk = k.size(2);
-            k = k.unsqueeze(2).expand(b, kvh, groups, tk, d).reshape(b, (long) nh, tk, d);
-            v = v.unsqueeze(2).expand(b, kvh, groups, tk, d).reshape(b, (long) nh, tk, d);
-        }
-        Tensor scores = matmul(q, k.transpose(2, 3)).mul(new Scalar(1.0 / Math.sqrt(d)));
-        scores = scores.masked_fill(blocked, new Scalar(MASKED));
+        long tk = k.size(2);
+        Tensor qg = q.reshape(b, kvh, (long) groups * t, d);
+        Tensor scores = matmul(qg, k.transpose(2, 3)).mul(new Scalar(1.0 / Math.sqrt(d)));
+        Tensor mask = groups == 1 ? blocked
+                : blocked.unsqueeze(2).expand(blocked.size(0), 1, groups, t, tk).reshape(blocked.size(0), 1, (long) groups * t, tk);
+        // mask and softmax in float32: float32's lowest value overflows bf16 scores under autocast
+        scores = scores.to(torch.ScalarType.Float).masked_fill(mask, new Scalar(MASKED));
         Tensor probs = softmax(scores, -1, new ScalarTypeOptional(torch.ScalarType.Float)).to(q.scalar_type());
-        Tensor out = matmul(probs, v).transpose(1, 2).reshape(b, t, (long) nh * d);
+        Tensor out = matmul(probs, v).reshape(b, nh, t, d).transpose(1, 2).reshape(b, t, (long) nh * d);
         return lin(out, l.o, l.ob);
     }
 

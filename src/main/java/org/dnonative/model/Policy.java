@@ -110,12 +110,51 @@ public final class Policy implements AutoCloseable {
         return encodeChat(m);
     }
 
+    /** Saves with the checkpoint's own dtype (config.json torch_dtype/dtype), float32 when it names another. */
+    public void save(Path target) throws IOException {
+        String d = model.config().dtype();
+        save(target, d.equals("bfloat16") || d.equals("float16") ? d : "float32");
+    }
+
+    /** A policy with an independent copy of the weights (same tokenizer, template and source directory). */
+    public Policy copy() {
+        return new Policy(dir, model.copy(model.device()), tokenizer, chatTemplate);
+    }
+
     /**
      * Saves the policy in the HuggingFace layout (weights as {@code dtype}). Tokenizer files are
      * copied from the source directory; a policy built in memory writes tokenizer.json,
      * chat_template.jinja and a tokenizer_config.json naming eos and pad.
      */
     public void save(Path target, String dtype) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        // build the checkpoint in a sibling directory and rename it into place: a crash leaves
+        // either the old checkpoint or the complete new one (plus a stray temporary directory)
+        Path tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".tmp-");
+        try {
+            writeCheckpoint(tmp, dtype);
+            if (Files.exists(abs)) {
+                Path old = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".old-");
+                Files.delete(old);
+                Files.move(abs, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(old);
+            } else {
+                Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            if (Files.exists(tmp)) deleteTree(tmp);
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (var walk = Files.walk(p)) {
+            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+        }
+    }
+
+    private void writeCheckpoint(Path target, String dtype) throws IOException {
         CheckpointIO.save(model, target, dtype, dir);
         if (dir == null) {
             AtomicFiles.writeString(target.resolve("tokenizer.json"), tokenizer.json());

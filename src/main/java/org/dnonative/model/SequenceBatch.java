@@ -16,10 +16,17 @@ import java.util.List;
 public final class SequenceBatch implements AutoCloseable {
     private final int batch, length, responseTokens;
     private final int[] promptLengths, responseLengths;
+    /** Label of positions that predict no response token (transformers' ignore_index). */
+    public static final long IGNORE = -100;
+
+    private final int padId;
+    private final Device device;
     private final Tensor inputIds, hiddenIndex, targets, sequenceOf;
 
     public SequenceBatch(List<int[]> prompts, List<int[]> responses, int padId, Device device) {
         if (prompts.size() != responses.size()) throw new IllegalArgumentException("prompts and responses differ in number");
+        this.padId = padId;
+        this.device = device;
         batch = prompts.size();
         promptLengths = new int[batch];
         responseLengths = new int[batch];
@@ -68,6 +75,18 @@ public final class SequenceBatch implements AutoCloseable {
     public Tensor targets() { return targets; }
     /** int64 [N]: which sequence each response token belongs to. */
     public Tensor sequenceOf() { return sequenceOf; }
+
+    /**
+     * Next-token labels [B,T] int64 in the layout of fused linear-cross-entropy kernels: position t
+     * holds the token at t+1 when that token is a response token, {@link #IGNORE} otherwise.
+     */
+    public Tensor labels() {
+        long[] labels = new long[batch * length];
+        java.util.Arrays.fill(labels, IGNORE);
+        long[] idx = Tensors.toLongs(hiddenIndex), tgt = Tensors.toLongs(targets);
+        for (int j = 0; j < idx.length; j++) labels[(int) idx[j]] = tgt[j];
+        return Tensors.fromLongs(labels, batch, length).to(device, torch.ScalarType.Long);
+    }
 
     /** The hidden states that predict the response tokens: [N,H] from [B,T,H] (differentiable). */
     public Tensor responseHidden(Tensor hidden) {

@@ -27,14 +27,15 @@ import java.util.List;
  * <li>{@link #referenceMicroStep}: log_softmax + gather + the pairwise sigmoid loss in plain
  *     libtorch, the reference used in tests.</li>
  * </ul>
- * On CUDA the parameters stay float32 (the master weights); a bf16 autocast forward is left to a
- * device-conditional path (see the class notes in the report), CPU runs float32 throughout.
+ * On CUDA the forward runs under bf16 {@link Autocast} while parameters and AdamW state stay float32
+ * (the master weights); the CPU runs float32 throughout.
  */
 public final class PolicyTrainer implements AutoCloseable {
     private final CausalLM model;
     private final TrainOptions options;
     private final LrSchedule schedule;
     private final AdamW optimizer;
+    private final boolean autocast;
     private int microBatches;
     private int steps;
 
@@ -45,6 +46,12 @@ public final class PolicyTrainer implements AutoCloseable {
     public record MicroResult(double loss, double meanMargin, double accuracy) {}
 
     public PolicyTrainer(CausalLM model, TrainOptions options) {
+        this(model, options, true);
+    }
+
+    /** @param bf16AutocastOnCuda run forward passes under bf16 autocast when the model is on CUDA */
+    public PolicyTrainer(CausalLM model, TrainOptions options, boolean bf16AutocastOnCuda) {
+        this.autocast = bf16AutocastOnCuda;
         this.model = model;
         this.options = options;
         this.schedule = options.schedule();
@@ -61,7 +68,11 @@ public final class PolicyTrainer implements AutoCloseable {
 
     /** Final hidden states [B,T,H] of the batch, with autograd. */
     public Tensor hidden(SequenceBatch batch) {
-        return model.hidden(batch.inputIds(), null, null, null);
+        try (AutoCloseable ac = Autocast.forDevice(model.device(), autocast)) {
+            return model.hidden(batch.inputIds(), null, null, null);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

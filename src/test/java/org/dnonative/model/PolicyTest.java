@@ -179,4 +179,41 @@ class PolicyTest {
             assertTrue(worst < 0.5, "bf16 weights moved logits by " + worst);
         }
     }
+
+    @Test
+    void copiesAreIndependent() {
+        try (Policy copy = policy.copy()) {
+            long[] ids = {1, 5, 9};
+            assertArrayEquals(policy.model().logitsOf(ids)[2], copy.model().logitsOf(ids)[2]);
+            try (NoGradGuard g = new NoGradGuard()) {
+                copy.model().parameters().get("model.norm.weight").mul_(new org.bytedeco.pytorch.Scalar(2.0));
+            }
+            assertFalse(Arrays.equals(policy.model().logitsOf(ids)[2], copy.model().logitsOf(ids)[2]));
+        }
+    }
+
+    @Test
+    void savingOverACheckpointReplacesItWholeAndLeavesNothingBehind(@TempDir Path parent) throws Exception {
+        Path target = parent.resolve("iter-1");
+        policy.save(target, "bfloat16");
+        policy.save(target);   // the fixture's own dtype, float32, over the bf16 one
+        try (var files = java.nio.file.Files.list(parent)) {
+            assertEquals(List.of(target), files.toList(), "no temporary or old directories left");
+        }
+        try (Policy again = Policy.load(target, CPU)) {
+            assertEquals("float32", again.model().config().raw().get("dtype").asText());
+            long[] ids = {1, 5, 9};
+            assertArrayEquals(policy.model().logitsOf(ids)[2], again.model().logitsOf(ids)[2]);
+        }
+    }
+
+    @Test
+    void labelsPutResponseTokensWhereTheyArePredicted() {
+        try (PointerScope s = new PointerScope();
+             SequenceBatch b = new SequenceBatch(List.of(new int[]{1, 2, 3}, new int[]{4}), List.of(new int[]{7, 8}, new int[]{9, 10, 11}), 0, CPU)) {
+            long[] labels = Tensors.toLongs(b.labels());
+            long I = SequenceBatch.IGNORE;
+            assertArrayEquals(new long[]{I, I, 7, 8, I, /* row 2 */ 9, 10, 11, I, I}, labels);
+        }
+    }
 }

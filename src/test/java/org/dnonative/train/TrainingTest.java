@@ -164,4 +164,28 @@ class TrainingTest {
             assertTrue(diff > 1e-3, "q/k/v biases change the output");
         }
     }
+
+    @Test
+    void bf16AutocastRunsMatmulsInBf16WithFloat32MasterWeights() {
+        try (CausalLM m = CausalLM.load(Fixture.MODEL, CPU)) {
+            long[] ids = {1, 376, 265, 201, 57, 74, 263};
+            float[][] full = m.logitsOf(ids);
+            float[] mixed;
+            try (Autocast ac = Autocast.bf16(CPU); NoGradGuard g = new NoGradGuard(); PointerScope s = new PointerScope()) {
+                Tensor h = m.hidden(Tensors.fromLongs(ids, 1, ids.length), null, null, null);
+                assertEquals("Float", h.scalar_type().toString());
+                mixed = Tensors.toFloats(m.logits(h));
+            }
+            assertFalse(torch.is_autocast_enabled(torch.DeviceType.CPU));
+            assertEquals("Float", m.lmHeadWeight().scalar_type().toString());
+            double worst = 0, scale = 0;
+            int v = m.config().vocabSize();
+            for (int t = 0; t < ids.length; t++) for (int j = 0; j < v; j++) {
+                worst = Math.max(worst, Math.abs(full[t][j] - mixed[t * v + j]));
+                scale = Math.max(scale, Math.abs(full[t][j]));
+            }
+            assertTrue(worst > 0, "autocast changed the arithmetic");
+            assertTrue(worst < 0.05 * scale, "bf16 error " + worst + " vs logit scale " + scale);
+        }
+    }
 }

@@ -56,7 +56,11 @@ public final class ChatTemplate {
                 ChatTemplate.class, "strftimeNow", String.class));
     }
 
+    /** The message of the template's last raise_exception call on this thread (Jinjava wraps the exception itself). */
+    private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
+
     public static String raiseException(String message) {
+        RAISED.set(message);
         throw new TokenizerException("chat template raised: " + message);
     }
 
@@ -118,7 +122,11 @@ public final class ChatTemplate {
         Map<String, Object> vars = new HashMap<>(specialTokens);
         vars.put("messages", messages);
         vars.put("add_generation_prompt", addGenerationPrompt);
+        RAISED.remove();
         RenderResult r = jinjava.renderForResult(template, vars);
+        String raised = RAISED.get();
+        RAISED.remove();
+        if (raised != null) throw new TokenizerException(source + ": chat template raised an exception: " + raised);
         for (TemplateError e : r.getErrors()) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL)
                 throw new TokenizerException(source + ": chat template failed: " + e.getMessage());

@@ -1,0 +1,193 @@
+package org.dnonative.cli;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.dnonative.model.CausalLM;
+import org.dnonative.model.Completion;
+import org.dnonative.model.KvCache;
+import org.dnonative.model.ModelConfig;
+import org.dnonative.model.Policy;
+import org.dnonative.model.Sampler;
+import org.dnonative.model.SamplingParams;
+import org.dnonative.model.Scorer;
+import org.dnonative.model.Tensors;
+import org.dnonative.model.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bench-policy}: sampling and scoring throughput of the policy on this machine, and the
+ * time of one decoding step at several context lengths (with the KV cache, against recomputing
+ * the whole prefix), for the hf-tiny fixture model and a random mid-size Llama
+ * (hidden 512, 8 layers, vocab 32000). Prints a Markdown table; reports medians.
+ *
+ * <pre>java -cp target/dno-native.jar org.dnonative.cli.Main bench-policy --fixture ../shared/fixtures/hf-tiny/llama-tiny</pre>
+ */
+@Command(name = "bench-policy", mixinStandardHelpOptions = true,
+        description = "Benchmark sampling, scoring and per-token decode cost vs context length.")
+public final class PolicyBenchCommand implements Callable<Integer> {
+    @Option(names = "--fixture", description = "the hf-tiny llama-tiny directory (skipped when absent)") Path fixture;
+    @Option(names = "--device", defaultValue = "cpu") String device;
+    @Option(names = "--contexts", split = ",", defaultValue = "64,128,256,512,1024") int[] contexts;
+    @Option(names = "--repeats", defaultValue = "5") int repeats;
+    @Option(names = "--skip-mid", description = "skip the hidden-512 model") boolean skipMid;
+    @Option(names = "--threads", defaultValue = "0", description = "libtorch intra-op threads (0 = libtorch's default)") int threads;
+
+    @Override
+    public Integer call() throws Exception {
+        Device dev = Policy.device(device);
+        if (threads > 0) torch.set_num_threads(threads);
+        System.out.println("libtorch threads: " + torch.get_num_threads() + ", cores: " + Runtime.getRuntime().availableProcessors());
+        System.out.println("| model | measure | value |");
+        System.out.println("|---|---|---|");
+        if (fixture != null) {
+            try (Policy p = Policy.load(fixture, dev)) {
+                bench("hf-tiny (64h, 2L, V512)", p.model(), p.padId(), p.eosIds().isEmpty() ? -1 : p.eosIds().iterator().next());
+            }
+        }
+        if (!skipMid) {
+            ModelConfig mid = ModelConfig.of(ModelConfig.Architecture.LLAMA, 32000, 512, 1376, 8, 8, 4, 4096, true, null, 2, 0);
+            try (CausalLM m = CausalLM.random(mid, 1, dev)) {
+                bench("random Llama (512h, 8L, 8/4 heads, V32000, " + m.parameterCount() / 1_000_000 + "M params)", m, 0, 2);
+            }
+        }
+        return 0;
+    }
+
+    private void bench(String name, CausalLM model, int pad, int eos) {
+        int vocab = model.config().vocabSize();
+        SplittableRandom rng = new SplittableRandom(7);
+        // sampling: 8 rows (2 prompts x K=4) of 64 new tokens after a 32-token prompt; eos disabled by a tokenizer-free policy
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < 2; i++) prompts.add(randomIds(rng, 32, vocab));
+        Policy policy = Policy.of(model, byteTokenizer(vocab), null);
+        SamplingParams sp = new SamplingParams(4, 1.0, 1.0, 0, 64, List.of(), 1, 8);
+        Sampler sampler = new Sampler(policy);
+        sampler.generate(prompts, new SamplingParams(4, 1.0, 1.0, 0, 4, List.of(), 1, 8)); // warm-up
+        double[] tps = new double[repeats], tpsCpu = new double[repeats];
+        for (int r = 0; r < repeats; r++) {
+            long[] t0 = now();
+            List<List<Completion>> out = sampler.generate(prompts, sp);
+            long[] t1 = now();
+            long tokens = out.stream().flatMap(List::stream).mapToLong(c -> c.ids().length).sum();
+            tps[r] = tokens / ((t1[0] - t0[0]) / 1e9);
+            tpsCpu[r] = tokens / ((t1[1] - t0[1]) / 1e9);
+        }
+        row(name, "sampling, batch 8 (2 prompts x K=4), 32-token prompt, 64 new tokens: tokens/s by wall / CPU time", median(tps), median(tpsCpu));
+        // scoring: 16 sequences of 128 prompt + 128 response tokens
+        List<int[]> sp2 = new ArrayList<>(), rs = new ArrayList<>();
+        for (int i = 0; i < 16; i++) { sp2.add(randomIds(rng, 128, vocab)); rs.add(randomIds(rng, 128, vocab)); }
+        Scorer scorer = new Scorer(model, pad, 8 * 256);
+        scorer.score(sp2.subList(0, 2), rs.subList(0, 2));
+        double[] sc = new double[repeats], scCpu = new double[repeats];
+        for (int r = 0; r < repeats; r++) {
+            long[] t0 = now();
+            scorer.score(sp2, rs);
+            long[] t1 = now();
+            sc[r] = 16 * 256 / ((t1[0] - t0[0]) / 1e9);
+            scCpu[r] = 16 * 256 / ((t1[1] - t0[1]) / 1e9);
+        }
+        row(name, "scoring, 16 x (128 prompt + 128 response), batches of 8: tokens/s by wall / CPU time", median(sc), median(scCpu));
+        // per-token decode time vs context length: contexts are interleaved round by round so that
+        // interference from other processes spreads over all of them; the minimum is the robust figure
+        List<Integer> ctxs = new ArrayList<>();
+        for (int c : contexts) if (c + 64 <= model.config().maxPositionEmbeddings()) ctxs.add(c);
+        int rounds = 24, fullRounds = 5;
+        double[][] cachedMs = new double[ctxs.size()][rounds], fullMs = new double[ctxs.size()][fullRounds];
+        KvCache[] caches = new KvCache[ctxs.size()];
+        long[][] seqs = new long[ctxs.size()][];
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (int i = 0; i < ctxs.size(); i++) {
+                int ctx = ctxs.get(i);
+                seqs[i] = Arrays.stream(randomIds(rng, ctx + rounds, vocab)).asLongStream().toArray();
+                caches[i] = new KvCache(model.config(), 1, ctx + rounds, model.device(), torch.ScalarType.Float);
+                try (PointerScope s = new PointerScope()) {
+                    model.hidden(ids(Arrays.copyOf(seqs[i], ctx), model), null, null, caches[i]);
+                }
+            }
+            for (int r = 0; r < rounds; r++) {
+                for (int i = 0; i < ctxs.size(); i++) {
+                    try (PointerScope s = new PointerScope()) {
+                        Tensor in = ids(new long[]{seqs[i][ctxs.get(i) + r]}, model);
+                        long[] t0 = now();
+                        Tensors.toFloats(model.logits(model.hidden(in, null, null, caches[i]).select(1, 0)));
+                        cachedMs[i][r] = cpuOrWall(t0, now());
+                    }
+                }
+            }
+            for (int r = 0; r < fullRounds; r++) {
+                for (int i = 0; i < ctxs.size(); i++) {
+                    int ctx = ctxs.get(i);
+                    try (PointerScope s = new PointerScope()) {
+                        Tensor in = ids(Arrays.copyOf(seqs[i], ctx + 1), model);
+                        long[] t0 = now();
+                        Tensors.toFloats(model.logits(model.hidden(in, null, null, null).select(1, ctx)));
+                        fullMs[i][r] = cpuOrWall(t0, now());
+                    }
+                }
+            }
+        } finally {
+            for (KvCache c : caches) if (c != null) c.close();
+        }
+        for (int i = 0; i < ctxs.size(); i++) {
+            row(name, "next token at context " + ctxs.get(i) + ": KV cache min / median, full recompute min / median (ms, thread CPU time)",
+                    min(cachedMs[i]), median(cachedMs[i]), min(fullMs[i]), median(fullMs[i]));
+        }
+    }
+
+    private static Tensor ids(long[] ids, CausalLM model) {
+        return Tensors.fromLongs(ids, 1, ids.length).to(model.device(), torch.ScalarType.Long);
+    }
+
+    /** Thread CPU time when libtorch computes on this thread (one intra-op thread), otherwise wall time. */
+    private static double cpuOrWall(long[] t0, long[] t1) {
+        return torch.get_num_threads() == 1 ? (t1[1] - t0[1]) / 1e6 : (t1[0] - t0[0]) / 1e6;
+    }
+
+    private static double min(double[] a) {
+        return Arrays.stream(a).min().orElse(Double.NaN);
+    }
+
+    private static final java.lang.management.ThreadMXBean MX = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** Wall time and this thread's CPU time in ns (with --threads 1 libtorch computes on this thread, so CPU time excludes waits for other processes). */
+    private static long[] now() {
+        return new long[]{System.nanoTime(), MX.getCurrentThreadCpuTime()};
+    }
+
+    private static Tokenizer byteTokenizer(int vocab) {
+        StringBuilder v = new StringBuilder("{\"model\":{\"type\":\"WordLevel\",\"unk_token\":\"t0\",\"vocab\":{");
+        for (int i = 0; i < vocab; i++) v.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":").append(i);
+        v.append("}},\"decoder\":null,\"pre_tokenizer\":null,\"normalizer\":null}");
+        return Tokenizer.fromJson(v.toString(), "<bench>");
+    }
+
+    private static int[] randomIds(SplittableRandom rng, int n, int vocab) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = 3 + rng.nextInt(vocab - 3);
+        return a;
+    }
+
+    private static double median(double[] a) {
+        double[] s = a.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+
+    private static void row(String model, String what, double... values) {
+        StringBuilder sb = new StringBuilder();
+        for (double v : values) sb.append(sb.length() == 0 ? "" : " / ").append(String.format(v >= 100 ? "%.0f" : "%.2f", v));
+        System.out.println("| " + model + " | " + what + " | " + sb + " |");
+        System.out.flush();
+    }
+}
