@@ -136,11 +136,11 @@ public final class DnoConfig {
         public int kvHeads = 2;
         public long modelSeed = 7;
         /** Supervised warm-start steps on imperfect demonstrations. */
-        public int sftSteps = 400;
+        public int sftSteps = 800;
         public int sftBatch = 32;
         public double sftLearningRate = 3e-3;
         /** Share of demonstrations with a near-miss (wrong) answer. */
-        public double nearMissRate = 0.3;
+        public double nearMissRate = 0.15;
         /** Demonstration styles: bare, sentence, equation weights. */
         public List<Double> styleWeights = new ArrayList<>(List.of(0.75, 0.25, 0.0));
     }
@@ -159,7 +159,7 @@ public final class DnoConfig {
         c.evalPrompts = 40;
         c.maxNewTokens = 20;
         c.sampleBatch = 256;
-        c.learningRate = 1e-3;
+        c.learningRate = 5e-4;
         c.batchSize = 16;
         c.microBatch = 16;
         c.evalSamples = 8;
