@@ -1,0 +1,127 @@
+package org.dnonative.cli;
+
+import org.dnonative.dno.ConfigLoader;
+import org.dnonative.dno.DnoConfig;
+import org.dnonative.dno.DnoRun;
+import org.dnonative.dno.Progress;
+import org.dnonative.dno.StageHook;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code train}: a DNO run. With no arguments, the embedded default run (built-in tasks and oracle,
+ * a small warm-started policy, CPU, no network). {@code --config FILE} (YAML or JSON) and flags set
+ * everything else; flags override the file. {@code --resume DIR} continues a run where it stopped.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs Direct Nash Optimization (Algorithm 2, DNO-Prct) and writes a run directory.",
+                "With no arguments: the embedded default run on the CPU (about 5 minutes on 2 cores)."})
+public final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON configuration (see docs/TRAIN.md)")
+    Path config;
+    @Option(names = "--resume", paramLabel = "DIR", description = "continue the run in DIR with its saved configuration")
+    Path resume;
+    @Option(names = "--out", paramLabel = "DIR", description = "run directory (default: runs/dno-<timestamp>)")
+    Path out;
+    @Option(names = "--model", paramLabel = "DIR", description = "starting policy, a HuggingFace model directory (default: the embedded model)")
+    String model;
+    @Option(names = "--prompts", paramLabel = "FILE.jsonl", description = "prompts: {\"prompt\": ..., \"gold\": ...} per line")
+    String prompts;
+    @Option(names = "--eval-prompts", paramLabel = "FILE.jsonl", description = "held-out prompts for evaluation")
+    String evalPrompts;
+    @Option(names = "--judge-url", paramLabel = "URL", description = "an OpenAI-compatible endpoint as the oracle, e.g. http://localhost:8000/v1")
+    String judgeUrl;
+    @Option(names = "--judge-model", paramLabel = "NAME", description = "the judge model's name")
+    String judgeModel;
+    @Option(names = "--judge-api-key-env", paramLabel = "VAR", description = "environment variable with the judge's API key")
+    String judgeKeyEnv;
+    @Option(names = "--judge-mode", paramLabel = "MODE", description = "listwise, pairwise or both")
+    String judgeMode;
+    @Option(names = {"-k", "--samples"}, paramLabel = "K", description = "samples per prompt (default 5)")
+    Integer samples;
+    @Option(names = "--beta", description = "beta (eta) of the DNO loss (default 0.1)")
+    Double beta;
+    @Option(names = "--iterations", description = "DNO iterations (default 3)")
+    Integer iterations;
+    @Option(names = {"--lr", "--learning-rate"}, description = "learning rate (default 5e-5)")
+    Double learningRate;
+    @Option(names = "--batch-size", description = "pairs per optimizer step (default 64)")
+    Integer batchSize;
+    @Option(names = "--micro-batch", description = "pairs per forward/backward pass (default 8)")
+    Integer microBatch;
+    @Option(names = "--soft-targets", description = "Algorithm 1: soft targets sigma(r_t(y_w) - r_t(y_l)) with the pairwise rule")
+    Boolean softTargets;
+    @Option(names = "--device", description = "cpu, cuda or cuda:N")
+    String device;
+    @Option(names = "--threads", description = "libtorch CPU threads (0 = libtorch's default)")
+    Integer threads;
+    @Option(names = "--seed")
+    Long seed;
+    @Option(names = "--progress", paramLabel = "MODE", defaultValue = "AUTO", description = "progress bars: AUTO, LOG or OFF")
+    Progress.Mode progress;
+
+    @Override
+    public Integer call() throws Exception {
+        try {
+            PrintWriter console = spec.commandLine().getOut();
+            DnoRun run;
+            if (resume != null) {
+                if (config != null || out != null || model != null || prompts != null)
+                    throw new IllegalArgumentException("--resume continues a run with its saved configuration; it takes no --config, --out, --model or --prompts");
+                run = DnoRun.resume(resume, StageHook.fromSystemProperty(), progress, console);
+            } else {
+                DnoConfig c;
+                Path file = null;
+                Map<String, Integer> lines = Map.of();
+                if (config != null) {
+                    ConfigLoader.Loaded loaded = ConfigLoader.load(config);
+                    c = loaded.config();
+                    file = config;
+                    lines = loaded.lines();
+                } else {
+                    c = model == null ? DnoConfig.embeddedDefaults() : new DnoConfig();
+                }
+                applyFlags(c);
+                ConfigLoader.validate(c, file, lines);
+                Path dir = out != null ? out : Path.of("runs", "dno-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+                run = DnoRun.start(c, dir, StageHook.fromSystemProperty(), progress, console);
+            }
+            run.run();
+            return 0;
+        } catch (Exception e) {
+            return PolicyOptions.handle(e, spec.commandLine().getErr());
+        }
+    }
+
+    private void applyFlags(DnoConfig c) {
+        if (model != null) c.model = model;
+        if (prompts != null) c.prompts = prompts;
+        if (evalPrompts != null) c.evalPromptsFile = evalPrompts;
+        if (judgeUrl != null) { c.oracle = "judge"; c.judge.baseUrl = judgeUrl; }
+        if (judgeModel != null) c.judge.model = judgeModel;
+        if (judgeKeyEnv != null) c.judge.apiKeyEnv = judgeKeyEnv;
+        if (judgeMode != null) c.judge.mode = judgeMode;
+        if (samples != null) c.samples = samples;
+        if (beta != null) c.beta = beta;
+        if (iterations != null) c.iterations = iterations;
+        if (learningRate != null) c.learningRate = learningRate;
+        if (batchSize != null) c.batchSize = batchSize;
+        if (microBatch != null) c.microBatch = microBatch;
+        if (softTargets != null) { c.softTargets = softTargets; if (softTargets && c.pairRule.equals("auto")) c.pairRule = "pairwise"; }
+        if (device != null) c.device = device;
+        if (threads != null) c.threads = threads;
+        if (seed != null) c.seed = seed;
+    }
+}

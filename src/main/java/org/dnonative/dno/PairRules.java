@@ -1,0 +1,131 @@
+package org.dnonative.dno;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * How DNO turns annotated candidates into training pairs.
+ *
+ * <p>List-wise scores (the paper's Algorithm 2): the positive is the best-scored candidate (on a
+ * tie the policy's own sample, then the earliest) and must score at least {@code positiveMin};
+ * every candidate at least {@code margin} points lower is a negative, {@code marginSelf} points when
+ * the positive is the policy's own sample. Samples with heavy n-gram repetition are automatic
+ * negatives whatever their score.
+ *
+ * <p>Pairwise preferences (Algorithm 1's r_t): r_t(y) = mean over the policy's samples y' ≠ y of
+ * P(y ≻ y'); the best is paired against the worst when r_t(best) − r_t(worst) exceeds the margin,
+ * with the soft target sigma(r_t(best) − r_t(worst)) when asked for.
+ */
+public final class PairRules {
+    private PairRules() {}
+
+    /** One candidate as the rules see it: its text and whether it is the teacher's gold response. */
+    public record Candidate(String text, boolean gold) {}
+
+    /** A chosen pair: indices into the candidates, and the soft target (null for a hard target of 1). */
+    public record Choice(int winner, int loser, Double target) {}
+
+    public record ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram,
+                               double repetitionThreshold, int maxPairs) {
+        public static ListwiseRule of(DnoConfig c) {
+            return new ListwiseRule(c.positiveMinScore, c.negativeMargin, c.negativeMarginSelf, c.repetitionNgram,
+                    c.repetitionThreshold, c.maxPairsPerPrompt);
+        }
+    }
+
+    public static List<Choice> listwise(List<Candidate> candidates, List<Double> scores, ListwiseRule rule) {
+        int n = candidates.size();
+        if (scores.size() != n) throw new IllegalArgumentException("scores and candidates differ in number: " + scores.size() + " vs " + n);
+        boolean[] repetitive = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            repetitive[i] = !candidates.get(i).gold() && rule.repetitionThreshold() < 1
+                    && repetition(candidates.get(i).text(), rule.ngram()) > rule.repetitionThreshold();
+        }
+        int pos = -1;
+        for (int i = 0; i < n; i++) {
+            if (repetitive[i]) continue;
+            if (pos < 0 || scores.get(i) > scores.get(pos)
+                    || (scores.get(i).equals(scores.get(pos)) && candidates.get(pos).gold() && !candidates.get(i).gold())) {
+                pos = i;
+            }
+        }
+        List<Choice> out = new ArrayList<>();
+        if (pos < 0 || scores.get(pos) < rule.positiveMin()) return out;
+        double margin = candidates.get(pos).gold() ? rule.margin() : rule.marginSelf();
+        Set<String> negatives = new HashSet<>();
+        String positive = candidates.get(pos).text();
+        for (int i = 0; i < n; i++) {
+            if (i == pos) continue;
+            String text = candidates.get(i).text();
+            if (text.equals(positive) || negatives.contains(text)) continue;
+            if (repetitive[i] || scores.get(i) <= scores.get(pos) - margin) {
+                negatives.add(text);
+                out.add(new Choice(pos, i, null));
+                if (rule.maxPairs() > 0 && out.size() == rule.maxPairs()) break;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * r_t(y) for every candidate: the mean over the policy's samples y' (not y itself) of
+     * P(y ≻ y'), from {@code preference[i][j]} = P(candidate i ≻ candidate j).
+     */
+    public static double[] expectedWinRates(List<Candidate> candidates, double[][] preference) {
+        int n = candidates.size();
+        double[] r = new double[n];
+        for (int i = 0; i < n; i++) {
+            double sum = 0;
+            int count = 0;
+            for (int j = 0; j < n; j++) {
+                if (j == i || candidates.get(j).gold()) continue;
+                sum += preference[i][j];
+                count++;
+            }
+            r[i] = count == 0 ? 0.5 : sum / count;
+        }
+        return r;
+    }
+
+    /** The best-against-worst pair by r_t, or null when their margin does not exceed {@code margin}. */
+    public static Choice pairwise(List<Candidate> candidates, double[][] preference, double margin, boolean softTargets) {
+        double[] r = expectedWinRates(candidates, preference);
+        int best = 0, worst = 0;
+        for (int i = 1; i < r.length; i++) {
+            if (r[i] > r[best]) best = i;
+            if (r[i] < r[worst]) worst = i;
+        }
+        if (best == worst || !(r[best] - r[worst] > margin)) return null;
+        if (candidates.get(best).text().equals(candidates.get(worst).text())) return null;
+        return new Choice(best, worst, softTargets ? sigmoid(r[best] - r[worst]) : null);
+    }
+
+    public static double sigmoid(double x) {
+        return 1.0 / (1.0 + Math.exp(-x));
+    }
+
+    /**
+     * The share of n-grams that repeat an earlier one: 0 for text without repetition, close to 1
+     * for a loop. Word n-grams when the text has at least 2n words, character n-grams otherwise;
+     * 0 for text with fewer than n units.
+     */
+    public static double repetition(String text, int n) {
+        String[] words = text.trim().split("\\s+");
+        List<String> units = new ArrayList<>();
+        if (words.length >= 2 * n) {
+            for (String w : words) units.add(w);
+        } else {
+            text.codePoints().forEach(cp -> units.add(new String(Character.toChars(cp))));
+        }
+        int total = units.size() - n + 1;
+        if (total < n) return 0;
+        Set<List<String>> seen = new HashSet<>();
+        int repeated = 0;
+        for (int i = 0; i < total; i++) {
+            if (!seen.add(units.subList(i, i + n))) repeated++;
+        }
+        return (double) repeated / total;
+    }
+}
