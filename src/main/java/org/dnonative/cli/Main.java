@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "dno-native", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Direct Nash Optimization on the JVM: fused native DNO loss kernels, a libtorch policy, preference oracles.",
-        subcommands = {LossCommand.class, GenerateCommand.class, LogprobsCommand.class, TrainCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {LossCommand.class, GenerateCommand.class, LogprobsCommand.class, PolicyBenchCommand.class, TrainCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
 
