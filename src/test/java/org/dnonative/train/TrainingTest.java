@@ -194,6 +194,55 @@ class TrainingTest {
      * rejected, labels [N,T] aligned with the logits and -100 elsewhere, the gradient of the logits fed
      * to backward) gives the same loss and parameter gradients as the reference path.
      */
+    /**
+     * The training step through the native kernels: the fused lm_head + loss on the final hidden
+     * states (grad_hidden into the model, grad_weight into the lm_head), and the logits-level
+     * kernel on the logits, both give the reference loss's parameter gradients.
+     */
+    @Test
+    void nativeKernelStepsGiveTheReferenceGradients() {
+        double beta = 0.1;
+        double[] refC = {-30, -20}, refR = {-25, -28};
+        org.dnonative.kernel.DnoLossOptions o = org.dnonative.kernel.DnoLossOptions.defaults().withBeta((float) beta);
+        try (CausalLM m = CausalLM.load(Fixture.MODEL, CPU);
+             PolicyTrainer trainer = new PolicyTrainer(m, new TrainOptions(1e-3, 0, 10, LrSchedule.Decay.CONSTANT, 0, 0, 0.9, 0.999, 1e-8, 0, 1))) {
+            double expectedLoss = trainer.referenceMicroStep(PROMPTS, CHOSEN, REJECTED, refC, refR, beta, null, 0).loss();
+            Map<String, float[]> expected = grads(m);
+            List<int[]> ps = new java.util.ArrayList<>(PROMPTS); ps.addAll(PROMPTS);
+            List<int[]> rs = new java.util.ArrayList<>(CHOSEN); rs.addAll(REJECTED);
+            Tensor ref = Tensors.fromFloats(new float[]{-30, -20, -25, -28}, 4);
+            for (boolean fused : new boolean[] {true, false}) {
+                m.zeroGrad();
+                double loss;
+                try (PointerScope scope = new PointerScope(); SequenceBatch batch = new SequenceBatch(ps, rs, 0, CPU)) {
+                    Tensor hidden = trainer.hidden(batch);
+                    if (fused) {
+                        try (org.dnonative.torch.TorchFusedLinearDnoLoss k = new org.dnonative.torch.TorchFusedLinearDnoLoss()) {
+                            var out = k.compute(hidden, trainer.lmHead(), null, batch.labels(), ref, null, o,
+                                    org.dnonative.kernel.FusedLinearOptions.defaults());
+                            loss = out.result().loss();
+                            trainer.backwardFrom(hidden, out.gradHidden(), out.gradWeight());
+                        }
+                    } else {
+                        Tensor logits = m.logits(hidden).contiguous();
+                        Tensor grad = torch.empty_like(logits);
+                        loss = org.dnonative.torch.TorchDnoLoss.computeCpu(logits.detach(), batch.labels(), ref, null, o, grad).loss();
+                        trainer.backwardFrom(logits, grad, null);
+                    }
+                }
+                assertEquals(expectedLoss, loss, 1e-5, fused ? "fused" : "logits-level");
+                Map<String, float[]> got = grads(m);
+                for (String name : expected.keySet()) {
+                    float[] a = expected.get(name), b = got.get(name);
+                    double scale = 1e-12;
+                    for (float x : a) scale = Math.max(scale, Math.abs(x));
+                    for (int k = 0; k < a.length; k++)
+                        assertEquals(a[k], b[k], 2e-4 * scale + 1e-9, (fused ? "fused " : "logits ") + name + "[" + k + "]");
+                }
+            }
+        }
+    }
+
     @Test
     void labelsLayoutForTheLogitsLevelKernelMatchesTheReference() {
         double beta = 0.1;
