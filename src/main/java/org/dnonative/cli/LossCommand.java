@@ -18,6 +18,9 @@ import org.dnonative.kernel.DnoLoss;
 import org.dnonative.kernel.DnoLossOptions;
 import org.dnonative.kernel.DnoLossResult;
 import org.dnonative.kernel.ElementType;
+import org.dnonative.kernel.FusedLinearDnoLoss;
+import org.dnonative.kernel.FusedLinearOptions;
+import org.dnonative.kernel.FusedLinearResult;
 import org.dnonative.kernel.LossShape;
 
 import picocli.CommandLine.Command;
@@ -31,7 +34,9 @@ import picocli.CommandLine.Option;
         description = {"Compute the DNO loss and its gradient on tensors from a safetensors file.",
                 "IN holds logits [N,T,V] (F32, BF16 or F16), labels [N,T] (I32 or I64), ref_logps [N] (F32) and "
                         + "optionally targets [P] (F32). OUT receives loss, logps [N], z [P], chosen_rewards [P], "
-                        + "rejected_rewards [P] (F32) and grad_logits (the logits' shape and dtype: the gradient of the mean loss)."})
+                        + "rejected_rewards [P] (F32) and grad_logits (the logits' shape and dtype: the gradient of the mean loss).",
+                "With hidden [N,T,H] and weight [V,H] (and optionally bias [V]) instead of logits, the fused lm_head form "
+                        + "runs without materialising the logits and OUT receives grad_hidden, grad_weight (and grad_bias)."})
 public final class LossCommand implements Callable<Integer> {
     @Option(names = "--in", required = true, paramLabel = "IN.safetensors", description = "Input tensors.")
     Path in;
@@ -57,8 +62,13 @@ public final class LossCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--device must be cpu or cuda, got '" + device + "'");
         DnoLossOptions options = DnoLossOptions.defaults().withBeta(beta).withIgnoreIndex(ignoreIndex).withAverage(average);
         try (SafetensorsFile f = SafetensorsFile.open(in)) {
+            if (!f.contains("logits") && f.contains("hidden")) {
+                fusedLinear(f, options);
+                return 0;
+            }
             if (!f.contains("logits"))
-                throw new IllegalArgumentException(in + ": no tensor 'logits' (expected logits, labels, ref_logps[, targets])");
+                throw new IllegalArgumentException(in + ": no tensor 'logits' nor 'hidden' (expected logits, labels, "
+                        + "ref_logps[, targets], or hidden, weight[, bias], labels, ref_logps[, targets])");
             TensorInfo logits = f.info("logits");
             TensorInfo labels = require(f, "labels");
             if (logits.shape().length != 3)
@@ -68,17 +78,8 @@ public final class LossCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(in + ": tensor 'logits' must hold an even number of sequences (chosen then rejected), got N=" + n);
             if (!Arrays.equals(labels.shape(), new long[] {n, t}))
                 throw new IllegalArgumentException(in + ": tensor 'labels' must be [" + n + "," + t + "], got " + Arrays.toString(labels.shape()));
-            ElementType logitsType = switch (logits.dtype()) {
-                case F32 -> ElementType.FLOAT32;
-                case BF16 -> ElementType.BFLOAT16;
-                case F16 -> ElementType.FLOAT16;
-                default -> throw new IllegalArgumentException(in + ": tensor 'logits' must be F32, BF16 or F16, got " + logits.dtype());
-            };
-            ElementType labelsType = switch (labels.dtype()) {
-                case I32 -> ElementType.INT32;
-                case I64 -> ElementType.INT64;
-                default -> throw new IllegalArgumentException(in + ": tensor 'labels' must be I32 or I64, got " + labels.dtype());
-            };
+            ElementType logitsType = floatType(logits);
+            ElementType labelsType = labelsType(labels);
             LossShape shape = new LossShape(n / 2, t, v);
             float[] ref = floats(f, "ref_logps", new long[] {n});
             float[] targets = f.contains("targets") ? floats(f, "targets", new long[] {n / 2}) : null;
@@ -89,19 +90,90 @@ public final class LossCommand implements Callable<Integer> {
                     ? DnoLoss.compute(shape, x, logitsType, lab, labelsType, ref, targets, options, grad)
                     : onCuda(shape, x, logitsType, lab, labelsType, ref, targets, options, grad);
 
-            new SafetensorsWriter()
-                    .metadata("producer", "dno-native loss")
-                    .metadata("beta", Float.toString(beta))
-                    .add("loss", new float[] {r.loss()}, new long[] {}, DType.F32)
-                    .add("logps", r.logps(), new long[] {n}, DType.F32)
-                    .add("z", r.z(), new long[] {n / 2}, DType.F32)
-                    .add("chosen_rewards", r.chosenRewards(), new long[] {n / 2}, DType.F32)
-                    .add("rejected_rewards", r.rejectedRewards(), new long[] {n / 2}, DType.F32)
+            results(r, n)
                     .add("grad_logits", logits.dtype(), logits.shape(), grad)
                     .write(out);
             System.out.printf("loss %.6f  accuracy %.3f  margin %.4f  -> %s%n", r.loss(), r.accuracy(), r.rewardMargin(), out);
         }
         return 0;
+    }
+
+    /** hidden [N,T,H], weight [V,H], optional bias [V]: the fused lm_head form. */
+    private void fusedLinear(SafetensorsFile f, DnoLossOptions options) throws Exception {
+        TensorInfo hidden = f.info("hidden"), weight = require(f, "weight"), labels = require(f, "labels");
+        TensorInfo bias = f.contains("bias") ? f.info("bias") : null;
+        if (hidden.shape().length != 3)
+            throw new IllegalArgumentException(in + ": tensor 'hidden' must be [N,T,H], got " + Arrays.toString(hidden.shape()));
+        long n = hidden.shape()[0], t = hidden.shape()[1], h = hidden.shape()[2];
+        if (n % 2 != 0 || n == 0)
+            throw new IllegalArgumentException(in + ": tensor 'hidden' must hold an even number of sequences (chosen then rejected), got N=" + n);
+        if (weight.shape().length != 2 || weight.shape()[1] != h)
+            throw new IllegalArgumentException(in + ": tensor 'weight' must be [V," + h + "], got " + Arrays.toString(weight.shape()));
+        long v = weight.shape()[0];
+        if (bias != null && !Arrays.equals(bias.shape(), new long[] {v}))
+            throw new IllegalArgumentException(in + ": tensor 'bias' must be [" + v + "], got " + Arrays.toString(bias.shape()));
+        if (!Arrays.equals(labels.shape(), new long[] {n, t}))
+            throw new IllegalArgumentException(in + ": tensor 'labels' must be [" + n + "," + t + "], got " + Arrays.toString(labels.shape()));
+        ElementType dtype = floatType(hidden);
+        for (TensorInfo x : new TensorInfo[] {weight, bias})
+            if (x != null && x.dtype() != hidden.dtype())
+                throw new IllegalArgumentException(in + ": tensor '" + x.name() + "' must have hidden's dtype " + hidden.dtype() + ", got " + x.dtype());
+        if (!device.equals("cpu"))
+            throw new IllegalArgumentException("--device cuda is not supported for the fused-linear form in this command yet; use the CudaFusedLinearDnoLoss API");
+        LossShape shape = new LossShape(n / 2, t, v);
+        float[] ref = floats(f, "ref_logps", new long[] {n});
+        float[] targets = f.contains("targets") ? floats(f, "targets", new long[] {n / 2}) : null;
+        ByteBuffer gh = direct(hidden.byteLength()), gw = direct(weight.byteLength());
+        ByteBuffer gb = bias == null ? null : direct(bias.byteLength());
+        ByteBuffer hb = f.data("hidden"), wb = f.data("weight"), lb = f.data("labels");
+        ByteBuffer bb = bias == null ? null : f.data("bias");
+        FusedLinearResult fr = FusedLinearDnoLoss.computeAt(shape, h, dtype, addr(hb), addr(wb), bb == null ? 0 : addr(bb),
+                addr(lb), labelsType(labels), ref, targets, options, FusedLinearOptions.defaults(), addr(gh), addr(gw),
+                gb == null ? 0 : addr(gb));
+        DnoLossResult r = fr.result();
+        SafetensorsWriter w = results(r, n)
+                .add("grad_hidden", hidden.dtype(), hidden.shape(), gh)
+                .add("grad_weight", weight.dtype(), weight.shape(), gw);
+        if (gb != null) w.add("grad_bias", bias.dtype(), bias.shape(), gb);
+        w.write(out);
+        System.out.printf("loss %.6f  accuracy %.3f  margin %.4f  (fused lm_head: %d chunks, peak %.1f MiB) -> %s%n",
+                r.loss(), r.accuracy(), r.rewardMargin(), fr.chunks(), fr.peakBytes() / 1048576.0, out);
+    }
+
+    private SafetensorsWriter results(DnoLossResult r, long n) {
+        return new SafetensorsWriter()
+                .metadata("producer", "dno-native loss")
+                .metadata("beta", Float.toString(beta))
+                .add("loss", new float[] {r.loss()}, new long[] {}, DType.F32)
+                .add("logps", r.logps(), new long[] {n}, DType.F32)
+                .add("z", r.z(), new long[] {n / 2}, DType.F32)
+                .add("chosen_rewards", r.chosenRewards(), new long[] {n / 2}, DType.F32)
+                .add("rejected_rewards", r.rejectedRewards(), new long[] {n / 2}, DType.F32);
+    }
+
+    private static ByteBuffer direct(long bytes) {
+        return ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static long addr(ByteBuffer b) {
+        return new Pointer(b).address();
+    }
+
+    private ElementType floatType(TensorInfo t) {
+        return switch (t.dtype()) {
+            case F32 -> ElementType.FLOAT32;
+            case BF16 -> ElementType.BFLOAT16;
+            case F16 -> ElementType.FLOAT16;
+            default -> throw new IllegalArgumentException(in + ": tensor '" + t.name() + "' must be F32, BF16 or F16, got " + t.dtype());
+        };
+    }
+
+    private ElementType labelsType(TensorInfo t) {
+        return switch (t.dtype()) {
+            case I32 -> ElementType.INT32;
+            case I64 -> ElementType.INT64;
+            default -> throw new IllegalArgumentException(in + ": tensor 'labels' must be I32 or I64, got " + t.dtype());
+        };
     }
 
     private static TensorInfo require(SafetensorsFile f, String name) throws Exception {

@@ -83,6 +83,39 @@ class LossCommandTest {
     }
 
     @Test
+    void hiddenAndWeightRunTheFusedLmHeadForm() throws Exception {
+        int p = 2, t = 6, h = 9, v = 31, n = 2 * p;
+        Random rnd = new Random(System.nanoTime());
+        float[] hidden = new float[n * t * h], weight = new float[v * h], bias = new float[v];
+        for (int i = 0; i < hidden.length; i++) hidden[i] = (float) rnd.nextGaussian();
+        for (int i = 0; i < weight.length; i++) weight[i] = (float) rnd.nextGaussian() * 0.3f;
+        for (int i = 0; i < v; i++) bias[i] = (float) rnd.nextGaussian() * 0.1f;
+        long[] labels = new long[n * t];
+        for (int i = 0; i < labels.length; i++) labels[i] = i % t < 2 ? -100 : rnd.nextInt(v);
+        float[] ref = {-12, -13, -11, -14};
+        Path in = dir.resolve("fused.safetensors"), out = dir.resolve("fused-out.safetensors");
+        new SafetensorsWriter().add("hidden", hidden, new long[] {n, t, h}, DType.F32)
+                .add("weight", weight, new long[] {v, h}, DType.F32)
+                .add("bias", bias, new long[] {v}, DType.F32)
+                .add("labels", labels, new long[] {n, t})
+                .add("ref_logps", ref, new long[] {n}, DType.F32)
+                .write(in);
+        Run r = run("loss", "--in", in.toString(), "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        float[] gh = new float[hidden.length], gw = new float[weight.length], gb = new float[v];
+        var want = org.dnonative.kernel.FusedLinearDnoLoss.compute(new LossShape(p, t, v), h, hidden, weight, bias,
+                labels, ref, null, DnoLossOptions.defaults(), gh, gw, gb);
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertEquals(want.loss(), f.readFloats("loss")[0]);
+            assertTrue(!f.contains("grad_logits"));
+            float[] fgh = f.readFloats("grad_hidden"), fgw = f.readFloats("grad_weight"), fgb = f.readFloats("grad_bias");
+            for (int i = 0; i < gh.length; i++) assertEquals(gh[i], fgh[i], "grad_hidden " + i);
+            for (int i = 0; i < gw.length; i++) assertEquals(gw[i], fgw[i], "grad_weight " + i);
+            for (int i = 0; i < v; i++) assertEquals(gb[i], fgb[i], "grad_bias " + i);
+        }
+    }
+
+    @Test
     void badFilesGiveAClearErrorAndExitCode2() throws Exception {
         Path out = dir.resolve("out.safetensors");
         Run missing = run("loss", "--in", dir.resolve("nope.safetensors").toString(), "--out", out.toString());
