@@ -22,7 +22,6 @@ public final class CudaDnoLoss implements AutoCloseable {
     private final CudaBuffer workspace;
     private final CudaBuffer hostSide;  // ref_logps [N] | targets [P], uploaded per call
     private LossShape lastShape;
-    private boolean lastHadTargets;
 
     public CudaDnoLoss(long maxPairs, long maxSeqLen) {
         if (maxPairs <= 0 || maxSeqLen <= 0)
@@ -77,7 +76,6 @@ public final class CudaDnoLoss implements AutoCloseable {
                 options.average() ? 1 : 0, options.gradScale(), o, o + 4, o + 4 * (1 + n), o + 4 * (1 + n + p),
                 o + 4 * (1 + n + 2 * p), grad, status.address(), workspace.address(), stream));
         lastShape = shape;
-        lastHadTargets = targets != null;
     }
 
     /** Synchronises {@code stream}, checks the device status, and copies the outputs to the host. */
@@ -116,10 +114,6 @@ public final class CudaDnoLoss implements AutoCloseable {
     /** Device address of the logps [N] of the last enqueued call. */
     public long logpsAddress() {
         return outputs.address() + 4;
-    }
-
-    boolean lastHadTargets() {
-        return lastHadTargets;
     }
 
     private static DnoException statusError(int flags) {
