@@ -60,6 +60,44 @@ public final class GpuLossTiming {
                         ms[reps - 1], extra, first.loss());
             }
         }
+        fusedLinearL(Math.max(3, reps / 4));
+    }
+
+    /** The fused lm_head loss at shape L (N=16, T=1024, H=4096, V=128256, bf16), all three gradients. */
+    static void fusedLinearL(int reps) {
+        long n = 16, t = 1024, h = 4096, v = 128256;
+        LossShape shape = new LossShape(n / 2, t, v);
+        try (CudaBuffer hidden = new CudaBuffer(2 * n * t * h); CudaBuffer weight = new CudaBuffer(2 * v * h);
+             CudaBuffer gh = new CudaBuffer(2 * n * t * h); CudaBuffer gw = new CudaBuffer(2 * v * h);
+             CudaBuffer labels = new CudaBuffer(8 * n * t);
+             org.dnonative.kernel.CudaFusedLinearDnoLoss loss = new org.dnonative.kernel.CudaFusedLinearDnoLoss(n / 2)) {
+            fillRandomBf16(hidden, 2 * n * t * h, 7);
+            fillRandomBf16(weight, 2 * v * h, 8);  // N(0,2) weights: large logits, a hard case for the softmax
+            long[] lab = new long[(int) (n * t)];
+            Random rnd = new Random(5);
+            for (int q = 0; q < n; q++)
+                for (int j = 0; j < t; j++)
+                    lab[(int) (q * t + j)] = j < t / 4 || (q % 2 == 1 && j >= t - t / 8) ? -100 : rnd.nextInt((int) v);
+            labels.copyFromHost(new LongPointer(lab), 8L * lab.length);
+            float[] ref = new float[(int) n];
+            Arrays.fill(ref, -7f * t);
+            DnoLossOptions o = DnoLossOptions.defaults();
+            org.dnonative.kernel.FusedLinearOptions f = org.dnonative.kernel.FusedLinearOptions.defaults();
+            double[] ms = new double[reps];
+            long peak = 0;
+            DnoLossResult r = null;
+            for (int i = -1; i < reps; i++) {
+                long t0 = System.nanoTime();
+                var stats = loss.enqueue(shape, h, ElementType.BFLOAT16, hidden.address(), weight.address(), 0,
+                        labels.address(), ElementType.INT64, ref, null, o, f, gh.address(), gw.address(), 0, 0);
+                r = loss.result(0);
+                if (i >= 0) ms[i] = (System.nanoTime() - t0) / 1e6;
+                peak = stats.peakBytes();
+            }
+            Arrays.sort(ms);
+            System.out.printf("fused-L %d %d %d %d  %.3f %.3f %.3f  %d  loss=%.5f%n", n, t, h, v, ms[reps / 2], ms[0],
+                    ms[reps - 1], peak, r.loss());
+        }
     }
 
     /** Random bf16 logits (N(0, 2)): one 64 MiB block of fresh values, uploaded over the whole buffer. */

@@ -13,7 +13,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 
 echo "== correctness (JUnit, tag gpu)"
 $J -jar .device/lib/junit-platform-console-standalone-1.14.1.jar execute --class-path "$CP" \
-  --select-class org.dnonative.kernel.CudaDnoLossTest --include-tag gpu --details=summary \
+  --select-class org.dnonative.kernel.CudaDnoLossTest --select-class org.dnonative.kernel.CudaFusedLinearDnoLossTest --include-tag gpu --details=summary \
   --reports-dir "$OUT/junit" > "$OUT/junit.log" 2>&1
 junit_rc=$?
 tail -20 "$OUT/junit.log"
@@ -27,5 +27,5 @@ tail -25 "$OUT/peers.log"
 
 echo "== summary"
 echo "junit exit code: $junit_rc"
-awk '{printf "ours %s (N=%s T=%s V=%s bf16): median %s ms, extra device memory %.1f MiB\n", $1, $2, $3, $4, $5, $8/1048576}' "$OUT/timing.txt"
+echo "columns: shape N T [H] V  median_ms min_ms max_ms  extra_device_bytes  loss"; cat "$OUT/timing.txt"
 exit $junit_rc
