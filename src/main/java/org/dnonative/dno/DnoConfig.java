@@ -97,7 +97,11 @@ public final class DnoConfig {
     public double warmupRatio = 0.1;
     public double weightDecay = 0.0;
     public double maxGradNorm = 1.0;
-    /** native (the project's fused DNO loss kernel on the logits) or libtorch (the reference composition). */
+    /**
+     * native (the project's DNO loss kernel on the logits), fused (the fused lm_head + loss kernel on
+     * the final hidden states: the [N,T,V] logits never exist, for large vocabularies) or libtorch
+     * (the reference composition).
+     */
     public String loss = "native";
     /** Tokens per forward pass when computing reference log-probs. */
     public int scoreTokenBudget = 16384;
@@ -231,7 +235,7 @@ public final class DnoConfig {
         if (!(warmupRatio >= 0 && warmupRatio < 1)) p.add(new FieldProblem("warmup_ratio", "must be in [0, 1), was " + warmupRatio));
         if (!(weightDecay >= 0)) p.add(new FieldProblem("weight_decay", "must be >= 0, was " + weightDecay));
         if (!(maxGradNorm >= 0)) p.add(new FieldProblem("max_grad_norm", "must be >= 0 (0 = no clipping), was " + maxGradNorm));
-        if (!List.of("native", "libtorch").contains(loss)) p.add(new FieldProblem("loss", "must be native or libtorch, was " + loss));
+        if (!List.of("native", "fused", "libtorch").contains(loss)) p.add(new FieldProblem("loss", "must be native, fused or libtorch, was " + loss));
         if (scoreTokenBudget < 1) p.add(new FieldProblem("score_token_budget", "must be at least 1, was " + scoreTokenBudget));
         if (evalSamples < 1) p.add(new FieldProblem("eval_samples", "must be at least 1, was " + evalSamples));
         if (!(evalTemperature >= 0)) p.add(new FieldProblem("eval_temperature", "must be >= 0, was " + evalTemperature));

@@ -34,6 +34,8 @@ import org.dnonative.oracle.builtin.CyclicStyleOracle;
 import org.dnonative.oracle.judge.JudgeConfig;
 import org.dnonative.oracle.judge.OpenAiJudge;
 import org.dnonative.torch.TorchDnoLoss;
+import org.dnonative.torch.TorchFusedLinearDnoLoss;
+import org.dnonative.kernel.FusedLinearOptions;
 import org.dnonative.train.LrSchedule;
 import org.dnonative.train.PolicyTrainer;
 import org.dnonative.train.ReferenceDnoLoss;
@@ -743,7 +745,6 @@ public final class DnoRun {
                 for (float v : z) { mean += v; acc += v > 0 ? 1 : 0; }
                 return new double[]{loss.item_double(), mean / n, acc / n};
             }
-            Tensor logits = p.model().logits(hidden).contiguous();
             long len = batch.length();
             long[] labels = new long[(int) (2L * n * len)];
             java.util.Arrays.fill(labels, DnoLossOptions.DEFAULT_IGNORE_INDEX);
@@ -753,9 +754,19 @@ public final class DnoRun {
                 for (int i = 0; i < r.length; i++) labels[(int) (b * len + pl + i - 1)] = r[i];
             }
             Tensor labelT = Tensors.fromLongs(labels, 2L * n, len).to(p.model().device(), torch.ScalarType.Long);
-            Tensor grad = torch.zeros_like(logits);
             DnoLossOptions options = DnoLossOptions.defaults().withBeta((float) config.beta).withGradScale((float) scale)
                     .withThreads(Math.max(0, config.threads));
+            if (config.loss.equals("fused")) {
+                // grad_hidden goes back through the model, grad_weight into the lm_head (the embedding when tied)
+                try (TorchFusedLinearDnoLoss fused = new TorchFusedLinearDnoLoss()) {
+                    TorchFusedLinearDnoLoss.Output out = fused.compute(hidden, trainer.lmHead(), null, labelT, refT,
+                            targetT, options, FusedLinearOptions.defaults());
+                    trainer.backwardFrom(hidden, out.gradHidden(), out.gradWeight());
+                    return new double[]{out.result().loss(), out.result().rewardMargin(), out.result().accuracy()};
+                }
+            }
+            Tensor logits = p.model().logits(hidden).contiguous();
+            Tensor grad = torch.zeros_like(logits);
             DnoLossResult res;
             try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
                 res = nativeLoss.compute(logits.detach(), labelT, refT, targetT, options, grad);

@@ -167,6 +167,19 @@ class DnoRunTest {
         assertTrue(Double.isFinite(r.metrics().get(1).get("loss").asDouble()));
     }
 
+    /** The three training losses are one loss: the first iteration's training loss agrees. */
+    @Test
+    void fusedLmHeadAndLibtorchLossesTrainLikeTheNativeKernel(@TempDir Path tmp) {
+        double baseLoss = baseline.metrics().get(1).get("loss").asDouble();
+        for (String loss : List.of("fused", "libtorch")) {
+            DnoConfig c = tiny();
+            c.iterations = 1;
+            c.loss = loss;
+            DnoRun.Result r = run(c, tmp.resolve(loss), null);
+            assertEquals(baseLoss, r.metrics().get(1).get("loss").asDouble(), 1e-4, loss);
+        }
+    }
+
     static List<ObjectNode> withoutTimes(List<ObjectNode> metrics) {
         List<ObjectNode> out = new ArrayList<>();
         for (ObjectNode m : metrics) {
