@@ -140,13 +140,13 @@ public final class DnoConfig {
         public int kvHeads = 2;
         public long modelSeed = 7;
         /** Supervised warm-start steps on imperfect demonstrations. */
-        public int sftSteps = 800;
+        public int sftSteps = 1000;
         public int sftBatch = 32;
         public double sftLearningRate = 3e-3;
         /** Share of demonstrations with a near-miss (wrong) answer. */
-        public double nearMissRate = 0.15;
+        public double nearMissRate = 0.03;
         /** Demonstration styles: bare, sentence, equation weights. */
-        public List<Double> styleWeights = new ArrayList<>(List.of(0.75, 0.25, 0.0));
+        public List<Double> styleWeights = new ArrayList<>(List.of(0.8, 0.2, 0.0));
     }
 
     /**
@@ -163,11 +163,17 @@ public final class DnoConfig {
         c.evalPrompts = 40;
         c.maxNewTokens = 20;
         c.sampleBatch = 256;
-        c.learningRate = 5e-4;
-        c.batchSize = 16;
-        c.microBatch = 16;
-        c.evalSamples = 8;
+        c.learningRate = 2e-4;
+        c.batchSize = 4;
+        c.microBatch = 4;
+        c.evalSamples = 32;
         c.evalAllPairs = true;
+        // K=16 samples per prompt, and a correct sample is a negative only when it scores 2 points
+        // below the positive, whoever wrote the positive: with the policy's own-sample margin of 1,
+        // a correct bare answer becomes a negative against a correct sentence, and pushing the
+        // bare answer down pushes its digits down and costs correctness (measured in docs/TRAIN.md).
+        c.samples = 16;
+        c.negativeMarginSelf = 2;
         return c;
     }
 

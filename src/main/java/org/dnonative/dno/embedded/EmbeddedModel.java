@@ -25,7 +25,7 @@ import java.util.function.IntConsumer;
  * The embedded default run's starting policy: a small Llama-architecture model with the
  * character-level tokenizer of {@link CharTokenizer}, randomly initialised and then warm-started by
  * supervised fine-tuning on imperfect demonstrations of the built-in arithmetic tasks: mostly
- * correct answers in a skewed mix of styles (by default three quarters bare, one quarter sentence,
+ * correct answers in a skewed mix of styles (by default 80% bare, 20% sentence,
  * no equations) and a share of near misses. The result is a policy that is often right, biased
  * towards one style, and therefore far from the cyclic oracle's mixed equilibrium: something for DNO
  * to improve.
