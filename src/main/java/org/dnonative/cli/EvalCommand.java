@@ -36,7 +36,7 @@ import java.util.concurrent.Callable;
  * oracle, with a 95% confidence interval over prompts.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Compares two checkpoints on a prompt set with an oracle: win-rate of A against B with a 95% confidence interval.")
+        description = "Compares two checkpoints on a prompt set with an oracle: win-rate of A against B with a 95%% confidence interval.")
 public final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
