@@ -80,7 +80,7 @@ class TorchParityTest {
         float[] gotGrad = values(mine);
 
         String ctx = dtype + " seed=" + seed;
-        assertEquals(wantLoss, r.loss(), 1e-5 + 1e-5 * Math.abs(wantLoss), ctx + " loss");
+        assertEquals(wantLoss, r.loss(), 5e-5 + 5e-5 * Math.abs(wantLoss), ctx + " loss");  // libtorch sums in float32
         double rtol = st == ScalarType.Float ? 1e-4 : st == ScalarType.BFloat16 ? 1.6e-2 : 3e-3;
         double max = 0;
         for (float g : wantGrad) max = Math.max(max, Math.abs(g));
