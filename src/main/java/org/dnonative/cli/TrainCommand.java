@@ -49,6 +49,12 @@ public final class TrainCommand implements Callable<Integer> {
     String judgeKeyEnv;
     @Option(names = "--judge-mode", paramLabel = "MODE", description = "listwise, pairwise or both")
     String judgeMode;
+    @Option(names = "--teacher-url", paramLabel = "URL", description = "a teacher model behind an OpenAI-compatible endpoint writes the gold responses the prompts lack")
+    String teacherUrl;
+    @Option(names = "--teacher-model", paramLabel = "NAME", description = "the teacher model's name")
+    String teacherModel;
+    @Option(names = "--teacher-api-key-env", paramLabel = "VAR", description = "environment variable with the teacher's API key")
+    String teacherKeyEnv;
     @Option(names = {"-k", "--samples"}, paramLabel = "K", description = "samples per prompt (default 5)")
     Integer samples;
     @Option(names = "--beta", description = "beta (eta) of the DNO loss (default 0.1)")
@@ -113,6 +119,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (judgeModel != null) c.judge.model = judgeModel;
         if (judgeKeyEnv != null) c.judge.apiKeyEnv = judgeKeyEnv;
         if (judgeMode != null) c.judge.mode = judgeMode;
+        if (teacherUrl != null) { c.teacher = "endpoint"; c.teacherEndpoint.baseUrl = teacherUrl; }
+        if (teacherModel != null) c.teacherEndpoint.model = teacherModel;
+        if (teacherKeyEnv != null) c.teacherEndpoint.apiKeyEnv = teacherKeyEnv;
         if (samples != null) c.samples = samples;
         if (beta != null) c.beta = beta;
         if (iterations != null) c.iterations = iterations;

@@ -56,8 +56,14 @@ public final class DnoConfig {
     /** builtin (the embedded cyclic-style oracle) or judge (an OpenAI-compatible LLM judge). */
     public String oracle = "builtin";
     public Judge judge = new Judge();
-    /** Add the teacher's gold response: "prompt-file" (the prompts' gold field), "builtin" (the arithmetic solver) or "none". */
+    /**
+     * Add the teacher's gold response: "prompt-file" (the prompts' gold field), "builtin" (the
+     * arithmetic solver), "endpoint" (a teacher model behind an OpenAI-compatible endpoint, see
+     * {@link #teacherEndpoint}, for prompts without a gold field) or "none".
+     */
     public String teacher = "auto";
+    /** The teacher model when teacher is "endpoint". */
+    public Judge teacherEndpoint = new Judge();
 
     // ---- pairs
     /** listwise, pairwise, or auto (list-wise when the oracle gives scores). */
@@ -217,8 +223,10 @@ public final class DnoConfig {
             if (judge != null && !(judge.timeoutSeconds > 0))
                 p.add(new FieldProblem("judge.timeout_seconds", "must be > 0, was " + judge.timeoutSeconds));
         }
-        if (!List.of("auto", "prompt-file", "builtin", "none").contains(teacher))
-            p.add(new FieldProblem("teacher", "must be auto, prompt-file, builtin or none, was " + teacher));
+        if (!List.of("auto", "prompt-file", "builtin", "endpoint", "none").contains(teacher))
+            p.add(new FieldProblem("teacher", "must be auto, prompt-file, builtin, endpoint or none, was " + teacher));
+        if (teacher.equals("endpoint") && (teacherEndpoint == null || teacherEndpoint.baseUrl == null || teacherEndpoint.model == null))
+            p.add(new FieldProblem("teacher_endpoint", "teacher: endpoint needs teacher_endpoint.base_url and teacher_endpoint.model"));
         if (!List.of("auto", "listwise", "pairwise").contains(pairRule))
             p.add(new FieldProblem("pair_rule", "must be auto, listwise or pairwise, was " + pairRule));
         if (!(negativeMargin > 0)) p.add(new FieldProblem("negative_margin", "must be > 0, was " + negativeMargin));

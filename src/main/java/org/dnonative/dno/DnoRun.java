@@ -185,6 +185,28 @@ public final class DnoRun {
         };
     }
 
+    /**
+     * Asks the teacher endpoint for the gold response of every prompt that has none. Runs inside
+     * the split stage, whose files are written once, so a resumed run never asks again.
+     */
+    private List<PromptRecord> withTeacherResponses(List<PromptRecord> all) {
+        DnoConfig.Judge t = config.teacherEndpoint;
+        org.dnonative.oracle.judge.OpenAiTeacher teacher = new org.dnonative.oracle.judge.OpenAiTeacher(t.baseUrl, t.model,
+                t.apiKeyEnv, java.time.Duration.ofMillis((long) (t.timeoutSeconds * 1000)), t.concurrency, 0.0, 1024,
+                org.dnonative.oracle.judge.RetryPolicy.defaults(), System::getenv);
+        List<Integer> missing = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) if (all.get(i).gold() == null) missing.add(i);
+        List<String> answers = teacher.respond(missing.stream().map(i -> all.get(i).prompt()).toList());
+        List<PromptRecord> out = new ArrayList<>(all);
+        int failed = 0;
+        for (int k = 0; k < missing.size(); k++) {
+            if (answers.get(k) == null) failed++;
+            else out.set(missing.get(k), new PromptRecord(all.get(missing.get(k)).prompt(), answers.get(k)));
+        }
+        if (failed > 0) console.println("teacher: no usable answer for " + failed + " of " + missing.size() + " prompts (they get no gold response)");
+        return out;
+    }
+
     /** Splits the prompt set once: held-out evaluation prompts and one part per iteration. */
     private void split() {
         if (dir.isDone(0, "split")) return;
@@ -193,7 +215,7 @@ public final class DnoRun {
             ArithmeticTasks tasks = EmbeddedModel.tasks(config.embedded);
             Random teacher = new Random(Seeds.derive(config.seed, 0, Seeds.Stage.TEACHER));
             all = new ArrayList<>();
-            boolean gold = !config.teacher.equals("none");
+            boolean gold = !config.teacher.equals("none") && !config.teacher.equals("endpoint");
             for (ArithmeticTask task : tasks.shuffled(Seeds.derive(config.seed, 0, Seeds.Stage.SPLIT))) {
                 AnswerStyle style = AnswerStyle.values()[teacher.nextInt(AnswerStyle.values().length)];
                 all.add(new PromptRecord(task.prompt(), gold ? style.render(task) : null));
@@ -203,6 +225,7 @@ public final class DnoRun {
             Collections.shuffle(all, new Random(Seeds.derive(config.seed, 0, Seeds.Stage.SPLIT)));
             if (config.teacher.equals("none")) all.replaceAll(r -> new PromptRecord(r.prompt(), null));
         }
+        if (config.teacher.equals("endpoint")) all = withTeacherResponses(all);
         List<PromptRecord> eval;
         List<PromptRecord> train;
         if (config.evalPromptsFile != null && !config.evalPromptsFile.isBlank()) {

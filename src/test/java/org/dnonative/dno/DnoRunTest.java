@@ -180,6 +180,45 @@ class DnoRunTest {
         }
     }
 
+    /** A teacher behind an OpenAI-compatible endpoint writes the gold responses, once. */
+    @Test
+    void teacherEndpointWritesTheGoldResponsesOnce(@TempDir Path tmp) throws Exception {
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        server.createContext("/v1/chat/completions", exchange -> {
+            requests.incrementAndGet();
+            String prompt = json.readTree(exchange.getRequestBody().readAllBytes()).path("messages").path(0).path("content").asText();
+            String answer = "teacher says " + org.dnonative.oracle.builtin.ArithmeticTasks.parse(prompt).answer();
+            byte[] body = json.createObjectNode().set("choices", json.createArrayNode().add(json.createObjectNode()
+                    .set("message", json.createObjectNode().put("role", "assistant").put("content", answer)))).toString()
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            DnoConfig c = tiny();
+            c.iterations = 1;
+            c.teacher = "endpoint";
+            c.teacherEndpoint.baseUrl = "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+            c.teacherEndpoint.model = "teacher";
+            c.teacherEndpoint.apiKeyEnv = null;
+            Path d = tmp.resolve("teacher");
+            run(c, d, null);
+            int asked = requests.get();
+            assertTrue(asked > 0);
+            String samples = Files.readString(d.resolve("iter-1/samples.jsonl"));
+            assertTrue(samples.contains("\"origin\":\"gold\"") && samples.contains("teacher says"), "gold candidates come from the teacher");
+            DnoRun.resume(d, null, Progress.Mode.OFF, new PrintWriter(new StringWriter())).run();
+            assertEquals(asked, requests.get(), "a resumed run asks the teacher nothing again");
+        } finally {
+            server.stop(0);
+        }
+    }
+
     static List<ObjectNode> withoutTimes(List<ObjectNode> metrics) {
         List<ObjectNode> out = new ArrayList<>();
         for (ObjectNode m : metrics) {
