@@ -32,12 +32,7 @@ public final class GpuLossTiming {
             try (CudaBuffer logits = new CudaBuffer(bytes); CudaBuffer labels = new CudaBuffer(8 * n * t);
                  CudaDnoLoss loss = new CudaDnoLoss(n / 2, t)) {
                 fillRandomBf16(logits, bytes, 1234 + s);
-                long[] lab = new long[(int) (n * t)];
-                Random rnd = new Random(99);
-                for (int q = 0; q < n; q++)
-                    for (int j = 0; j < t; j++)
-                        lab[(int) (q * t + j)] = j < t / 4 || (q % 2 == 1 && j >= t - t / 8) ? -100 : rnd.nextInt((int) v);
-                labels.copyFromHost(new LongPointer(lab), 8L * lab.length);
+                uploadLabels(labels, n, t, v, 99);
                 float[] ref = new float[(int) n];
                 Arrays.fill(ref, -7f * t);
                 DnoLossOptions o = DnoLossOptions.defaults();
@@ -73,12 +68,7 @@ public final class GpuLossTiming {
              org.dnonative.kernel.CudaFusedLinearDnoLoss loss = new org.dnonative.kernel.CudaFusedLinearDnoLoss(n / 2)) {
             fillRandomBf16(hidden, 2 * n * t * h, 7);
             fillRandomBf16(weight, 2 * v * h, 8);  // N(0,2) weights: large logits, a hard case for the softmax
-            long[] lab = new long[(int) (n * t)];
-            Random rnd = new Random(5);
-            for (int q = 0; q < n; q++)
-                for (int j = 0; j < t; j++)
-                    lab[(int) (q * t + j)] = j < t / 4 || (q % 2 == 1 && j >= t - t / 8) ? -100 : rnd.nextInt((int) v);
-            labels.copyFromHost(new LongPointer(lab), 8L * lab.length);
+            uploadLabels(labels, n, t, v, 5);
             float[] ref = new float[(int) n];
             Arrays.fill(ref, -7f * t);
             DnoLossOptions o = DnoLossOptions.defaults();
@@ -98,6 +88,16 @@ public final class GpuLossTiming {
             System.out.printf("fused-L %d %d %d %d  %.3f %.3f %.3f  %d  loss=%.5f%n", n, t, h, v, ms[reps / 2], ms[0],
                     ms[reps - 1], peak, r.loss());
         }
+    }
+
+    /** Labels as in gpu_peers.py: a quarter of each sequence is prompt, half the sequences end in 1/8 padding. */
+    static void uploadLabels(CudaBuffer labels, long n, long t, long v, long seed) {
+        long[] lab = new long[(int) (n * t)];
+        Random rnd = new Random(seed);
+        for (int q = 0; q < n; q++)
+            for (int j = 0; j < t; j++)
+                lab[(int) (q * t + j)] = j < t / 4 || (q % 2 == 1 && j >= t - t / 8) ? -100 : rnd.nextInt((int) v);
+        labels.copyFromHost(new LongPointer(lab), 8L * lab.length);
     }
 
     /** Random bf16 logits (N(0, 2)): one 64 MiB block of fresh values, uploaded over the whole buffer. */
