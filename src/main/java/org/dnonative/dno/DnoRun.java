@@ -768,15 +768,7 @@ public final class DnoRun {
                 for (float v : z) { mean += v; acc += v > 0 ? 1 : 0; }
                 return new double[]{loss.item_double(), mean / n, acc / n};
             }
-            long len = batch.length();
-            long[] labels = new long[(int) (2L * n * len)];
-            java.util.Arrays.fill(labels, DnoLossOptions.DEFAULT_IGNORE_INDEX);
-            for (int b = 0; b < 2 * n; b++) {
-                int pl = prompts.get(b).length;
-                int[] r = responses.get(b);
-                for (int i = 0; i < r.length; i++) labels[(int) (b * len + pl + i - 1)] = r[i];
-            }
-            Tensor labelT = Tensors.fromLongs(labels, 2L * n, len).to(p.model().device(), torch.ScalarType.Long);
+            Tensor labelT = batch.labels();  // [N,T]: response tokens where they are predicted, -100 elsewhere
             DnoLossOptions options = DnoLossOptions.defaults().withBeta((float) config.beta).withGradScale((float) scale)
                     .withThreads(Math.max(0, config.threads));
             if (config.loss.equals("fused")) {
