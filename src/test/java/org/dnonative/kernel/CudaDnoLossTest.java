@@ -3,7 +3,6 @@ package org.dnonative.kernel;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -17,14 +16,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The CUDA kernels against the CPU path and the float64 reference, on fresh random inputs.
- * Skipped where no CUDA device is present (CI, laptops); run on the GPU machine by
- * benchmarks/gpu/check.sh.
+ * Runs on a CUDA device (benchmarks/gpu/check.sh on the GPU machine) and, in every Maven build, on
+ * the CPU emulation of CUDA (see {@link GpuTestSupport}); skipped elsewhere.
  */
 @Tag("gpu")
 class CudaDnoLossTest {
     @BeforeAll
     static void needsGpu() {
-        assumeTrue(Cuda.isAvailable(), "no CUDA device: GPU tests skipped");
+        GpuTestSupport.needsGpu();
     }
 
     /** Uploads the case, runs the CUDA loss (gradient in place on the device copy), downloads. */

@@ -1,6 +1,5 @@
 package org.dnonative.kernel;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -18,13 +17,13 @@ import java.util.stream.Stream;
 
 /**
  * The CUDA fused-linear loss against the float64 reference, on fresh random inputs, whole and
- * chunked. Skipped where no CUDA device is present; never run so far (no GPU was available).
+ * chunked. Runs on a CUDA device, or on the CPU emulation of CUDA (see {@link GpuTestSupport}).
  */
 @Tag("gpu")
 class CudaFusedLinearDnoLossTest {
     @BeforeAll
     static void needsGpu() {
-        assumeTrue(Cuda.isAvailable(), "no CUDA device: GPU tests skipped");
+        GpuTestSupport.needsGpu();
     }
 
     static Stream<Arguments> cases() {
