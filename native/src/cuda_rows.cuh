@@ -131,15 +131,16 @@ __global__ void row_stats_kernel(const T* __restrict__ logits, const void* __res
     }
 }
 
-template <int kThreads>
-__device__ float block_sum(float v, float* scratch) {
+// Sum over the block in a fixed tree (float64 for the sequence log-probs, as on the CPU).
+template <int kThreads, typename Acc>
+__device__ Acc block_sum(Acc v, Acc* scratch) {
     for (int off = kWarp / 2; off > 0; off /= 2) v += __shfl_xor_sync(0xffffffffu, v, off);
     const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
-    float total = 0.f;
+    Acc total = 0;
     if (warp == 0) {
-        v = lane < kThreads / kWarp ? scratch[lane] : 0.f;
+        v = lane < kThreads / kWarp ? scratch[lane] : Acc(0);
         for (int off = kWarp / 2; off > 0; off /= 2) v += __shfl_xor_sync(0xffffffffu, v, off);
         total = v;
     }

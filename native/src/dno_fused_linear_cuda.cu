@@ -112,12 +112,12 @@ __global__ void bias_fill_kernel(const T* __restrict__ bias, float* __restrict__
 // Sum of the token log-probs of each sequence of pairs [pb, pe): blocks 2k, 2k+1 are pair pb+k.
 __global__ void seq_sum_kernel(const float* __restrict__ tok, const int64_t* __restrict__ seq_begin,
                                const int64_t* __restrict__ seq_count, int64_t P, int64_t pb,
-                               float* __restrict__ seq_sum) {
-    __shared__ float scratch[kWarp];
+                               double* __restrict__ seq_sum) {
+    __shared__ double scratch[kWarp];
     const int64_t n = pb + blockIdx.x / 2 + (blockIdx.x % 2) * P;
     const int64_t b = seq_begin[n], c = seq_count[n];
-    float s = 0.f;
-    for (int64_t i = threadIdx.x; i < c; i += kThreads) s += tok[b + i];
+    double s = 0.0;  // float64, like the CPU path
+    for (int64_t i = threadIdx.x; i < c; i += kThreads) s += (double)tok[b + i];
     s = block_sum<kThreads>(s, scratch);
     if (threadIdx.x == 0) seq_sum[n] = s;
 }
@@ -129,7 +129,7 @@ __device__ __forceinline__ double sigmoid_d(double x) {
     return e / (1.0 + e);
 }
 
-__global__ void pair_coef_kernel(int64_t P, int64_t pb, int64_t pe, const float* __restrict__ seq_sum,
+__global__ void pair_coef_kernel(int64_t P, int64_t pb, int64_t pe, const double* __restrict__ seq_sum,
                                  const int64_t* __restrict__ seq_count, const float* __restrict__ ref,
                                  const float* __restrict__ targets, float beta, int average, float grad_scale,
                                  float* __restrict__ logps, float* __restrict__ z, float* __restrict__ chosen,
@@ -142,8 +142,8 @@ __global__ void pair_coef_kernel(int64_t P, int64_t pb, int64_t pe, const float*
     if (!isfinite(rc) || !isfinite(rr)) atomicOr(status, DNO_FLAG_NONFINITE);
     if (!(q >= 0.0 && q <= 1.0)) { atomicOr(status, DNO_FLAG_TARGET_RANGE); q = 1.0; }
     const int64_t nc = seq_count[i], nr = seq_count[i + P];
-    const double sc = average ? (nc > 0 ? (double)seq_sum[i] / nc : 0.0) : (double)seq_sum[i];
-    const double sr = average ? (nr > 0 ? (double)seq_sum[i + P] / nr : 0.0) : (double)seq_sum[i + P];
+    const double sc = average ? (nc > 0 ? seq_sum[i] / nc : 0.0) : seq_sum[i];
+    const double sr = average ? (nr > 0 ? seq_sum[i + P] / nr : 0.0) : seq_sum[i + P];
     logps[i] = (float)sc;
     logps[i + P] = (float)sr;
     const double cr = beta * (sc - rc), rj = beta * (sr - rr), zi = cr - rj;
@@ -271,7 +271,7 @@ int run(const Args& a, const dno::FusedPlan& plan, int64_t max_rows, char* ws, i
     int64_t* d_seq_count = (int64_t*)take(8 * N);
     float* lse = (float*)take(4 * std::max<int64_t>(R_all, 1));
     float* tok = (float*)take(4 * std::max<int64_t>(R_all, 1));
-    float* seq_sum = (float*)take(4 * N);
+    double* seq_sum = (double*)take(8 * N);
     float* coef = (float*)take(4 * N);
     double* pair_loss = (double*)take(8 * P);
     float* gb_acc = (float*)take(4 * V);
@@ -425,8 +425,8 @@ extern "C" int dno_fused_linear_cuda(int64_t pairs, int64_t seq_len, int64_t hid
         const int64_t es = dtype == DNO_F32 ? 4 : 2;
         const int64_t positions = N * T;
         // Upper bound of the fixed part (counted rows <= positions), plus 256-byte alignment slack.
-        const int64_t fixed = 2 * align256(8 * positions) + 2 * align256(8 * N) + 2 * align256(4 * positions) +
-                              2 * align256(4 * N) + align256(8 * P) + align256(4 * V) + 2 * 256;
+        const int64_t fixed = 2 * align256(8 * positions) + 3 * align256(8 * N) + 2 * align256(4 * positions) +
+                              align256(4 * N) + align256(8 * P) + align256(4 * V) + 2 * 256;
         const int64_t per_row = 4 * V + es * H;
         if (budget - fixed < per_row)
             return dno::fail(DNO_E_INVALID_ARGUMENT, "memory_budget " + std::to_string(budget) + " bytes is too small: " +
@@ -437,8 +437,8 @@ extern "C" int dno_fused_linear_cuda(int64_t pairs, int64_t seq_len, int64_t hid
         rc = dno::make_fused_plan(P, T, V, labels_dtype, host_labels.data(), ignore_index, max_rows, plan);
         if (rc != DNO_OK) return rc;
         const int64_t R_all = std::max<int64_t>((int64_t)plan.rows.size(), 1), R_max = std::max<int64_t>(plan.chunk_rows, 1);
-        const int64_t ws_bytes = 2 * align256(8 * R_all) + 2 * align256(8 * N) + 2 * align256(4 * R_all) +
-                                 2 * align256(4 * N) + align256(8 * P) + align256(4 * V) + align256(es * R_max * H) +
+        const int64_t ws_bytes = 2 * align256(8 * R_all) + 3 * align256(8 * N) + 2 * align256(4 * R_all) +
+                                 align256(4 * N) + align256(8 * P) + align256(4 * V) + align256(es * R_max * H) +
                                  align256(4 * R_max * V);
         char* ws = nullptr;
         DNO_TRY(cudaMallocAsync((void**)&ws, (size_t)ws_bytes, stream), "cudaMallocAsync(workspace)");

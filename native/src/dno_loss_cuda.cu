@@ -27,22 +27,25 @@ using namespace dno_cuda_rows;
 
 constexpr int kSeqThreads = 256;
 
+// Sequence sums in float64 (like the CPU path): logps [N] for the caller, seq [N] float64 for pair_kernel.
 __global__ void sequence_kernel(const float* __restrict__ tok, const void* __restrict__ labels, int labels64,
                                 int64_t ignore_index, int64_t T, int average, float* __restrict__ logps,
-                                float* __restrict__ counts) {
-    __shared__ float scratch[kWarp];
+                                double* __restrict__ seq, float* __restrict__ counts) {
+    __shared__ double scratch[kWarp];
     const int64_t n = blockIdx.x;
-    float sum = 0.f, cnt = 0.f;
+    double sum = 0.0, cnt = 0.0;
     for (int64_t t = threadIdx.x; t < T; t += kSeqThreads) {
-        sum += tok[n * T + t];
-        cnt += load_label(labels, labels64, n * T + t) != ignore_index ? 1.f : 0.f;
+        sum += (double)tok[n * T + t];
+        cnt += load_label(labels, labels64, n * T + t) != ignore_index ? 1.0 : 0.0;
     }
     sum = block_sum<kSeqThreads>(sum, scratch);
     __syncthreads();
     cnt = block_sum<kSeqThreads>(cnt, scratch);
     if (threadIdx.x == 0) {
-        logps[n] = average ? (cnt > 0.f ? sum / cnt : 0.f) : sum;
-        counts[n] = cnt;
+        const double s = average ? (cnt > 0.0 ? sum / cnt : 0.0) : sum;
+        seq[n] = s;
+        logps[n] = (float)s;
+        counts[n] = (float)cnt;
     }
 }
 
@@ -55,7 +58,7 @@ __device__ __forceinline__ double sigmoid_d(double x) {
     return e / (1.0 + e);
 }
 
-__global__ void pair_kernel(int64_t P, const float* __restrict__ logps, const float* __restrict__ counts,
+__global__ void pair_kernel(int64_t P, const double* __restrict__ seq, const float* __restrict__ counts,
                             const float* __restrict__ ref, const float* __restrict__ targets, float beta,
                             int average, float grad_scale, float* __restrict__ loss, float* __restrict__ z,
                             float* __restrict__ chosen_rewards, float* __restrict__ rejected_rewards,
@@ -67,8 +70,8 @@ __global__ void pair_kernel(int64_t P, const float* __restrict__ logps, const fl
         double q = targets ? (double)targets[i] : 1.0;
         if (!isfinite(rc) || !isfinite(rr)) atomicOr(status, DNO_FLAG_NONFINITE);
         if (!(q >= 0.0 && q <= 1.0)) { atomicOr(status, DNO_FLAG_TARGET_RANGE); q = 1.0; }
-        const double cr = beta * ((double)logps[i] - rc);
-        const double rj = beta * ((double)logps[i + P] - rr);
+        const double cr = beta * (seq[i] - rc);
+        const double rj = beta * (seq[i + P] - rr);
         const double zi = cr - rj;
         z[i] = (float)zi;
         if (chosen_rewards) chosen_rewards[i] = (float)cr;
@@ -157,14 +160,15 @@ int launch(int64_t P, int64_t T_, int64_t V, const void* logits, const void* lab
     float* tok = (float*)(ws + align256(rows * 4));
     float* counts = (float*)(ws + 2 * align256(rows * 4));
     float* coef = (float*)(ws + 2 * align256(rows * 4) + align256(N * 4));
+    double* seq = (double*)(ws + 2 * align256(rows * 4) + 2 * align256(N * 4));
     const int threads = V >= 16384 ? 512 : 256;
     row_stats_kernel<T><<<(unsigned)rows, threads, 0, stream>>>((const T*)logits, labels, labels64, ignore_index,
                                                                  V, lse, tok, status);
     DNO_CUDA_TRY(cudaGetLastError(), "row_stats_kernel launch");
     sequence_kernel<<<(unsigned)N, kSeqThreads, 0, stream>>>(tok, labels, labels64, ignore_index, T_, average,
-                                                             logps, counts);
+                                                             logps, seq, counts);
     DNO_CUDA_TRY(cudaGetLastError(), "sequence_kernel launch");
-    pair_kernel<<<1, kPairThreads, 0, stream>>>(P, logps, counts, ref, targets, beta, average, grad_scale, loss, z,
+    pair_kernel<<<1, kPairThreads, 0, stream>>>(P, seq, counts, ref, targets, beta, average, grad_scale, loss, z,
                                                 chosen, rejected, coef, status);
     DNO_CUDA_TRY(cudaGetLastError(), "pair_kernel launch");
     if (grad) {
@@ -178,7 +182,7 @@ int launch(int64_t P, int64_t T_, int64_t V, const void* logits, const void* lab
 }  // namespace
 
 extern "C" int64_t dno_loss_cuda_workspace_size(int64_t sequences, int64_t seq_len) {
-    return 2 * align256(sequences * seq_len * 4) + 2 * align256(sequences * 4);
+    return 2 * align256(sequences * seq_len * 4) + 2 * align256(sequences * 4) + align256(sequences * 8);
 }
 
 extern "C" int dno_loss_cuda(int64_t pairs, int64_t seq_len, int64_t vocab, int logits_dtype, const void* logits,

@@ -192,9 +192,9 @@ cudaError_t cudaGetDeviceCount(int* count) { *count = 1; return cudaSuccess; }
 cudaError_t cudaGetDevice(int* device) { *device = 0; return cudaSuccess; }
 
 cudaError_t cudaMalloc(void** ptr, size_t bytes) {
-    // 256-byte aligned like cudaMalloc; the size is rounded up as aligned_alloc requires.
-    *ptr = std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
-    return *ptr ? cudaSuccess : cudaErrorMemoryAllocation;
+    // 256-byte aligned like cudaMalloc, and exactly `bytes` long, so that a sanitizer build sees overruns.
+    *ptr = nullptr;
+    return posix_memalign(ptr, 256, bytes ? bytes : 1) == 0 ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 cudaError_t cudaFree(void* ptr) { std::free(ptr); return cudaSuccess; }
 cudaError_t cudaMallocAsync(void** ptr, size_t bytes, cudaStream_t) { return cudaMalloc(ptr, bytes); }

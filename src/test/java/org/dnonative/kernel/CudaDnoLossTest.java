@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -65,6 +66,47 @@ class CudaDnoLossTest {
         DnoLossTest.assertGradClose(c, want.grad, grad);
         DnoLossResult cpu = DnoLossTest.got(c, o);
         DnoLossTest.assertClose(c + " loss vs CPU", cpu.loss(), r[0].loss(), 1e-5, 1e-5);
+    }
+
+    /**
+     * Gradient into its own buffer, shifted by one element so that its rows and the logits' rows
+     * sit differently against 16-byte boundaries (the kernel's scalar path); the logits stay intact.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = ElementType.class, names = {"FLOAT32", "BFLOAT16", "FLOAT16"})
+    void outOfPlaceWithMisalignedGradient(ElementType dtype) {
+        RandomCase c = new RandomCase(3, 21, 1031, dtype, true, true, System.nanoTime());
+        long bytes = c.shape.logitElements() * dtype.bytes();
+        DnoLossOptions o = DnoLossOptions.defaults().withBeta(0.3f);
+        try (CudaBuffer x = new CudaBuffer(bytes); CudaBuffer g = new CudaBuffer(bytes + 16);
+             CudaBuffer l = new CudaBuffer(8 * c.labels.length);
+             CudaDnoLoss loss = new CudaDnoLoss(c.shape.pairs(), c.shape.seqLen())) {
+            Pointer host = dtype == ElementType.FLOAT32 ? new FloatPointer(c.logits) : new ShortPointer(c.logitsHalf);
+            x.copyFromHost(host, bytes);
+            l.copyFromHost(new LongPointer(c.labels), 8L * c.labels.length);
+            DnoLossResult r = loss.compute(c.shape, x.address(), dtype, l.address(), ElementType.INT64, c.ref, c.targets, o,
+                    g.address() + dtype.bytes(), 0);
+            DnoLossTest.assertClose(c + " loss", c.reference(0.3, false, 1.0).loss, r.loss(), 2e-5, 2e-5);
+            float[] grad = new float[c.logits.length];
+            if (dtype == ElementType.FLOAT32) {
+                FloatPointer out = new FloatPointer(grad.length + 4);
+                g.copyToHost(out, bytes + 16);
+                out.position(1).get(grad);
+            } else {
+                ShortPointer out = new ShortPointer(grad.length + 8);
+                g.copyToHost(out, bytes + 16);
+                for (int i = 0; i < grad.length; i++) grad[i] = Half.from(dtype, out.get(i + 1));
+            }
+            DnoLossTest.assertGradClose(c, c.reference(0.3, false, 1.0).grad, grad);
+            Pointer back = dtype == ElementType.FLOAT32 ? new FloatPointer(c.logits.length) : new ShortPointer(c.logits.length);
+            x.copyToHost(back, bytes);
+            for (int i = 0; i < c.logits.length; i++) {
+                int bits = dtype == ElementType.FLOAT32 ? Float.floatToRawIntBits(((FloatPointer) back).get(i))
+                        : ((ShortPointer) back).get(i);
+                int want = dtype == ElementType.FLOAT32 ? Float.floatToRawIntBits(c.logits[i]) : c.logitsHalf[i];
+                assertEquals(want, bits, "logits[" + i + "] changed by an out-of-place call");
+            }
+        }
     }
 
     @Test

@@ -1,5 +1,14 @@
 package org.dnonative.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -7,17 +16,15 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.ShortPointer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.stream.Stream;
-
 /**
- * The CUDA fused-linear loss against the float64 reference, on fresh random inputs, whole and
- * chunked. Runs on a CUDA device, or on the CPU emulation of CUDA (see {@link GpuTestSupport}).
+ * The CUDA fused-linear loss against the float64 reference and the CPU path, on fresh random
+ * inputs: whole, chunked and in two passes, accumulating, repeated, and on bad input. Runs on a
+ * CUDA device, or on the CPU emulation of CUDA (see {@link GpuTestSupport}).
  */
 @Tag("gpu")
 class CudaFusedLinearDnoLossTest {
@@ -35,49 +42,176 @@ class CudaFusedLinearDnoLossTest {
         return all.stream();
     }
 
-    private static Pointer host(FusedCase c, float[] f, short[] h) {
-        return c.dtype == ElementType.FLOAT32 ? new FloatPointer(f) : new ShortPointer(h);
+    private static Pointer host(ElementType dtype, float[] f, short[] h) {
+        return dtype == ElementType.FLOAT32 ? new FloatPointer(f) : new ShortPointer(h);
     }
 
-    private static float[] download(FusedCase c, CudaBuffer b, int n) {
+    private static Pointer hostOf(ElementType dtype, float[] values) {
+        if (dtype == ElementType.FLOAT32) return new FloatPointer(values);
+        short[] s = new short[values.length];
+        for (int i = 0; i < s.length; i++) s[i] = Half.to(dtype, values[i]);
+        return new ShortPointer(s);
+    }
+
+    private static float[] download(ElementType dtype, CudaBuffer b, int n) {
         float[] out = new float[n];
-        if (c.dtype == ElementType.FLOAT32) {
+        if (dtype == ElementType.FLOAT32) {
             FloatPointer p = new FloatPointer(n);
             b.copyToHost(p, 4L * n);
             p.get(out);
         } else {
             ShortPointer p = new ShortPointer(n);
             b.copyToHost(p, 2L * n);
-            for (int i = 0; i < n; i++) out[i] = Half.from(c.dtype, p.get(i));
+            for (int i = 0; i < n; i++) out[i] = Half.from(dtype, p.get(i));
         }
         return out;
     }
 
-    @ParameterizedTest(name = "{0} bias={1} budget={2}")
-    @MethodSource("cases")
-    void matchesFloat64Reference(ElementType dtype, boolean withBias, long budget) {
-        FusedCase c = new FusedCase(3, 40, 64, 1031, dtype, withBias, true, true, System.nanoTime());
-        int es = dtype.bytes(), nth = c.hidden.length, vh = c.weight.length, v = 1031;
-        DnoLossOptions o = DnoLossOptions.defaults().withBeta(0.5f);
-        FusedCase.Reference want = c.reference(0.5, false, 1);
+    /**
+     * Uploads the case, runs the CUDA loss with every gradient (starting from gh0/gw0/gb0 when
+     * accumulating, else from garbage, which must be overwritten), downloads everything.
+     */
+    static FusedLinearDnoLossTest.Out runCuda(FusedCase c, DnoLossOptions o, FusedLinearOptions f, float[] gh0,
+                                              float[] gw0, float[] gb0) {
+        ElementType dt = c.dtype;
+        int es = dt.bytes(), nth = c.hidden.length, vh = c.weight.length, v = (int) c.shape.vocab();
+        boolean withBias = c.bias != null;
+        Random garbage = new Random(c.seed + 7);
         try (CudaBuffer h = new CudaBuffer((long) es * nth); CudaBuffer w = new CudaBuffer((long) es * vh);
              CudaBuffer b = new CudaBuffer((long) es * v); CudaBuffer l = new CudaBuffer(8L * c.labels.length);
              CudaBuffer gh = new CudaBuffer((long) es * nth); CudaBuffer gw = new CudaBuffer((long) es * vh);
-             CudaBuffer gb = new CudaBuffer((long) es * v); CudaFusedLinearDnoLoss loss = new CudaFusedLinearDnoLoss(3)) {
-            h.copyFromHost(host(c, c.hidden, c.hiddenHalf), (long) es * nth);
-            w.copyFromHost(host(c, c.weight, c.weightHalf), (long) es * vh);
-            if (withBias) b.copyFromHost(host(c, c.bias, c.biasHalf), (long) es * v);
+             CudaBuffer gb = new CudaBuffer((long) es * v);
+             CudaFusedLinearDnoLoss loss = new CudaFusedLinearDnoLoss(c.shape.pairs())) {
+            h.copyFromHost(host(dt, c.hidden, c.hiddenHalf), (long) es * nth);
+            w.copyFromHost(host(dt, c.weight, c.weightHalf), (long) es * vh);
+            if (withBias) b.copyFromHost(host(dt, c.bias, c.biasHalf), (long) es * v);
             l.copyFromHost(new LongPointer(c.labels), 8L * c.labels.length);
-            FusedLinearResult stats = loss.enqueue(c.shape, 64, dtype, h.address(), w.address(),
-                    withBias ? b.address() : 0, l.address(), ElementType.INT64, c.ref, c.targets, o,
-                    FusedLinearOptions.defaults().withMemoryBudget(budget), gh.address(), gw.address(),
-                    withBias ? gb.address() : 0, 0);
+            float[][] start = {gh0, gw0, gb0};
+            CudaBuffer[] grads = {gh, gw, gb};
+            int[] sizes = {nth, vh, v};
+            for (int k = 0; k < 3; k++) {
+                float[] s = start[k];
+                if (s == null) {
+                    s = new float[sizes[k]];
+                    for (int i = 0; i < s.length; i++) s[i] = garbage.nextFloat() * 100 - 50;
+                }
+                grads[k].copyFromHost(hostOf(dt, s), (long) es * sizes[k]);
+            }
+            FusedLinearResult stats = loss.enqueue(c.shape, c.hiddenSize, dt, h.address(), w.address(),
+                    withBias ? b.address() : 0, l.address(), ElementType.INT64, c.ref, c.targets, o, f, gh.address(),
+                    gw.address(), withBias ? gb.address() : 0, 0);
             DnoLossResult r = loss.result(0);
-            double t = FusedLinearDnoLossTest.tol(dtype) * (dtype == ElementType.FLOAT32 ? 50 : 2);  // TF32-free, but other sums
-            DnoLossTest.assertClose(c + " loss (" + stats.chunks() + " chunks)", want.dno.loss, r.loss(), 1e-3, 1e-4);
-            FusedLinearDnoLossTest.assertTensorClose(c + " gradHidden", want.gradHidden, download(c, gh, nth), t);
-            FusedLinearDnoLossTest.assertTensorClose(c + " gradWeight", want.gradWeight, download(c, gw, vh), t);
-            if (withBias) FusedLinearDnoLossTest.assertTensorClose(c + " gradBias", want.gradBias, download(c, gb, v), t);
+            return new FusedLinearDnoLossTest.Out(
+                    new FusedLinearResult(r, stats.peakBytes(), stats.chunks(), stats.gemms(), stats.twoPassPairs()),
+                    download(dt, gh, nth), download(dt, gw, vh), withBias ? download(dt, gb, v) : null);
         }
+    }
+
+    static double tol(ElementType dtype) {
+        return FusedLinearDnoLossTest.tol(dtype) * (dtype == ElementType.FLOAT32 ? 50 : 2);
+    }
+
+    @ParameterizedTest(name = "{0} bias={1} budget={2}")
+    @MethodSource("cases")
+    void matchesFloat64ReferenceAndCpu(ElementType dtype, boolean withBias, long budget) {
+        FusedCase c = new FusedCase(3, 40, 64, 1031, dtype, withBias, true, true, System.nanoTime());
+        DnoLossOptions o = DnoLossOptions.defaults().withBeta(0.5f);
+        FusedLinearOptions f = FusedLinearOptions.defaults().withMemoryBudget(budget);
+        FusedCase.Reference want = c.reference(0.5, false, 1);
+        FusedLinearDnoLossTest.Out got = runCuda(c, o, f, null, null, null);
+        String what = c + " (" + got.r().chunks() + " chunks, " + got.r().twoPassPairs() + " two-pass pairs)";
+        if (budget > 0) assertTrue(got.r().chunks() > 1, what + ": expected several chunks");
+        assertTrue(got.r().peakBytes() <= (budget > 0 ? budget : FusedLinearOptions.DEFAULT_MEMORY_BUDGET), what);
+        DnoLossTest.assertClose(what + " loss", want.dno.loss, got.r().loss(), 1e-3, 1e-4);
+        for (int n = 0; n < want.dno.logps.length; n++)
+            DnoLossTest.assertClose(what + " logps[" + n + "]", want.dno.logps[n], got.r().logps()[n], 2e-3, 2e-2);
+        for (int i = 0; i < want.dno.z.length; i++)
+            DnoLossTest.assertClose(what + " z[" + i + "]", want.dno.z[i], got.r().z()[i], 2e-3, 2e-3);
+        double t = tol(dtype);
+        FusedLinearDnoLossTest.assertTensorClose(what + " gradHidden", want.gradHidden, got.gradHidden(), t);
+        FusedLinearDnoLossTest.assertTensorClose(what + " gradWeight", want.gradWeight, got.gradWeight(), t);
+        if (withBias) FusedLinearDnoLossTest.assertTensorClose(what + " gradBias", want.gradBias, got.gradBias(), t);
+        // The GPU path against the CPU path on the same inputs.
+        FusedLinearDnoLossTest.Out cpu = FusedLinearDnoLossTest.run(c, o, f, true);
+        DnoLossTest.assertClose(what + " loss vs CPU", cpu.r().loss(), got.r().loss(), 1e-4, 1e-5);
+        FusedLinearDnoLossTest.assertTensorClose(what + " gradHidden vs CPU", FusedLinearDnoLossTest.toDouble(cpu.gradHidden()),
+                got.gradHidden(), t);
+        FusedLinearDnoLossTest.assertTensorClose(what + " gradWeight vs CPU", FusedLinearDnoLossTest.toDouble(cpu.gradWeight()),
+                got.gradWeight(), t);
+    }
+
+    /** Tiny budgets: many chunks, then every pair in two passes; the same results as one chunk. */
+    @Test
+    void chunkedAndTwoPassEqualUnchunked() {
+        FusedCase c = new FusedCase(4, 40, 33, 517, ElementType.BFLOAT16, true, true, true, System.nanoTime());
+        DnoLossOptions o = DnoLossOptions.defaults().withAverage(true).withBeta(0.7f);
+        FusedLinearDnoLossTest.Out whole = runCuda(c, o, FusedLinearOptions.defaults(), null, null, null);
+        assertEquals(1, whole.r().chunks());
+        for (long budget : new long[] {64 * 1024 + 120 * 2201, 64 * 1024 + 7 * 2201}) {
+            FusedLinearDnoLossTest.Out part = runCuda(c, o, FusedLinearOptions.defaults().withMemoryBudget(budget), null, null, null);
+            String what = c + " budget " + budget;
+            assertTrue(part.r().chunks() > 1, what + ": expected several chunks, got " + part.r().chunks());
+            DnoLossTest.assertClose(what + " loss", whole.r().loss(), part.r().loss(), 1e-6, 1e-7);
+            assertArrayEquals(whole.r().logps(), part.r().logps(), 1e-5f, what);
+            FusedLinearDnoLossTest.assertTensorClose(what + " gradHidden", FusedLinearDnoLossTest.toDouble(whole.gradHidden()),
+                    part.gradHidden(), 1e-2);
+            FusedLinearDnoLossTest.assertTensorClose(what + " gradWeight", FusedLinearDnoLossTest.toDouble(whole.gradWeight()),
+                    part.gradWeight(), 1e-2);
+            FusedLinearDnoLossTest.assertTensorClose(what + " gradBias", FusedLinearDnoLossTest.toDouble(whole.gradBias()),
+                    part.gradBias(), 1e-2);
+        }
+        FusedLinearDnoLossTest.Out tiny = runCuda(c, o, FusedLinearOptions.defaults().withMemoryBudget(64 * 1024 + 7 * 2201),
+                null, null, null);
+        assertTrue(tiny.r().twoPassPairs() > 0, c + ": expected two-pass pairs");
+    }
+
+    @Test
+    void accumulateAddsToWhatTheGradientsHold() {
+        FusedCase c = new FusedCase(2, 9, 21, 311, ElementType.FLOAT32, true, false, false, System.nanoTime());
+        DnoLossOptions o = DnoLossOptions.defaults();
+        FusedLinearDnoLossTest.Out once = runCuda(c, o, FusedLinearOptions.defaults(), null, null, null);
+        Random rnd = new Random(c.seed + 1);
+        float[] gh0 = new float[c.hidden.length], gw0 = new float[c.weight.length], gb0 = new float[311];
+        for (float[] a : new float[][] {gh0, gw0, gb0}) for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian() * 1e-3f;
+        FusedLinearDnoLossTest.Out acc = runCuda(c, o,
+                FusedLinearOptions.defaults().withAccumulate(true).withMemoryBudget(17_000), gh0, gw0, gb0);
+        assertTrue(acc.r().chunks() > 1);
+        float[][] got = {acc.gradHidden(), acc.gradWeight(), acc.gradBias()};
+        float[][] one = {once.gradHidden(), once.gradWeight(), once.gradBias()};
+        float[][] start = {gh0, gw0, gb0};
+        for (int k = 0; k < 3; k++) {
+            double[] want = new double[start[k].length];
+            for (int i = 0; i < want.length; i++) want[i] = (double) start[k][i] + one[k][i];
+            FusedLinearDnoLossTest.assertTensorClose("accumulated gradient " + k, want, got[k], 1e-5);
+        }
+    }
+
+    @Test
+    void bitwiseDeterministic() {
+        FusedCase c = new FusedCase(3, 20, 40, 700, ElementType.BFLOAT16, true, true, false, System.nanoTime());
+        FusedLinearOptions f = FusedLinearOptions.defaults().withMemoryBudget(64 * 1024 + 30 * 3000);
+        FusedLinearDnoLossTest.Out a = runCuda(c, DnoLossOptions.defaults(), f, null, null, null);
+        FusedLinearDnoLossTest.Out b = runCuda(c, DnoLossOptions.defaults(), f, null, null, null);
+        assertEquals(Float.floatToRawIntBits(a.r().loss()), Float.floatToRawIntBits(b.r().loss()));
+        assertArrayEquals(a.gradHidden(), b.gradHidden());
+        assertArrayEquals(a.gradWeight(), b.gradWeight());
+        assertArrayEquals(a.gradBias(), b.gradBias());
+    }
+
+    @Test
+    void badInputRaisesWithTheRightStatus() {
+        FusedCase c = new FusedCase(2, 6, 5, 13, ElementType.FLOAT32, true, false, false, System.nanoTime());
+        DnoLossOptions o = DnoLossOptions.defaults();
+        FusedLinearOptions f = FusedLinearOptions.defaults();
+        c.labels[1 * 6 + 4] = 13;
+        DnoException e = assertThrows(DnoException.class, () -> runCuda(c, o, f, null, null, null));
+        assertEquals(DnoException.Status.LABEL_RANGE, e.status());
+        FusedLinearDnoLossTest.assertMessage(e, "labels[1,4]", "13");
+        FusedCase d = new FusedCase(2, 6, 5, 13, ElementType.FLOAT32, true, false, false, System.nanoTime());
+        int row = 3 * 6 + 5;  // counted
+        assertTrue(d.labels[row] != RandomCase.IGNORE);
+        d.hidden[row * 5 + 1] = Float.NaN;
+        e = assertThrows(DnoException.class, () -> runCuda(d, o, f, null, null, null));
+        assertEquals(DnoException.Status.NONFINITE, e.status());
     }
 }
