@@ -17,14 +17,18 @@ import org.dnonative.kernel.jni.DnoNative;
  * in place), at the shapes of ../shared/bench/gpu_peers.py: a quarter of each sequence is prompt,
  * half the sequences end in 1/8 padding. Prints one line per shape:
  *   shape N T V  median_ms min_ms max_ms  extra_device_bytes
- * Run by benchmarks/gpu/check.sh on the GPU machine.
+ * Run by benchmarks/gpu/check.sh on the GPU machine: {@code GpuLossTiming [reps]}. With
+ * {@code --smoke} it runs tiny shapes once, so that the program itself can be tried on the CPU
+ * emulation of CUDA before GPU time is spent on it.
  */
 public final class GpuLossTiming {
     public static void main(String[] args) {
         if (!Cuda.isAvailable()) throw new IllegalStateException("no CUDA device");
-        int reps = args.length > 0 ? Integer.parseInt(args[0]) : 20;
-        long[][] shapes = {{8, 512, 32000}, {16, 1024, 32000}, {16, 1024, 128256}};
-        String[] names = {"S", "M", "L"};
+        boolean smoke = args.length > 0 && args[0].equals("--smoke");
+        int reps = smoke ? 2 : args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        long[][] shapes = smoke ? new long[][] {{4, 40, 1031}, {4, 24, 20011}}
+                : new long[][] {{8, 512, 32000}, {16, 1024, 32000}, {16, 1024, 128256}};
+        String[] names = smoke ? new String[] {"smoke-1", "smoke-2"} : new String[] {"S", "M", "L"};
         for (int s = 0; s < shapes.length; s++) {
             long n = shapes[s][0], t = shapes[s][1], v = shapes[s][2];
             LossShape shape = new LossShape(n / 2, t, v);
@@ -55,12 +59,12 @@ public final class GpuLossTiming {
                         ms[reps - 1], extra, first.loss());
             }
         }
-        fusedLinearL(Math.max(3, reps / 4));
+        if (smoke) fusedLinear("fused-smoke", 4, 40, 48, 1031, reps);
+        else fusedLinear("fused-L", 16, 1024, 4096, 128256, Math.max(3, reps / 4));
     }
 
-    /** The fused lm_head loss at shape L (N=16, T=1024, H=4096, V=128256, bf16), all three gradients. */
-    static void fusedLinearL(int reps) {
-        long n = 16, t = 1024, h = 4096, v = 128256;
+    /** The fused lm_head loss (shape L: N=16, T=1024, H=4096, V=128256, bf16), all three gradients. */
+    static void fusedLinear(String name, long n, long t, long h, long v, int reps) {
         LossShape shape = new LossShape(n / 2, t, v);
         try (CudaBuffer hidden = new CudaBuffer(2 * n * t * h); CudaBuffer weight = new CudaBuffer(2 * v * h);
              CudaBuffer gh = new CudaBuffer(2 * n * t * h); CudaBuffer gw = new CudaBuffer(2 * v * h);
@@ -85,7 +89,7 @@ public final class GpuLossTiming {
                 peak = stats.peakBytes();
             }
             Arrays.sort(ms);
-            System.out.printf("fused-L %d %d %d %d  %.3f %.3f %.3f  %d  loss=%.5f%n", n, t, h, v, ms[reps / 2], ms[0],
+            System.out.printf("%s %d %d %d %d  %.3f %.3f %.3f  %d  loss=%.5f%n", name, n, t, h, v, ms[reps / 2], ms[0],
                     ms[reps - 1], peak, r.loss());
         }
     }
@@ -100,10 +104,10 @@ public final class GpuLossTiming {
         labels.copyFromHost(new LongPointer(lab), 8L * lab.length);
     }
 
-    /** Random bf16 logits (N(0, 2)): one 64 MiB block of fresh values, uploaded over the whole buffer. */
+    /** Random bf16 values (N(0, 2)): one block of at most 64 MiB of fresh values, uploaded over the whole buffer. */
     static void fillRandomBf16(CudaBuffer buf, long bytes, long seed) {
         Random rnd = new Random(seed);
-        int block = 32 << 20;  // elements
+        int block = (int) Math.min(32 << 20, bytes / 2);  // elements
         short[] h = new short[block];
         for (int i = 0; i < block; i++) {
             int bits = Float.floatToRawIntBits((float) rnd.nextGaussian() * 2);

@@ -1,8 +1,9 @@
 // CUDA implementation of the fused-linear DNO loss (see dno_loss.h for the contract and
-// fused_plan.h for the chunking). UNTESTED ON A GPU so far: it compiles for sm_80/sm_90 on the
-// build machines, which have no GPU and no cuBLAS.
+// fused_plan.h for the chunking). Not yet run on a GPU: it compiles for sm_80/sm_90 on the build
+// machines (no GPU, no cuBLAS), and its kernels pass the GPU tests on the CPU emulation of CUDA
+// (native/test/cuda_emu) with a cuBLAS stand-in.
 //
-// cuBLAS is loaded at run time (dlopen libcublas.so.13, else libcublas.so) with the four entry
+// cuBLAS is loaded at run time (dlopen libcublas.so.13: see cublas() for where) with the three entry
 // points it needs declared here, since the build machines have no cuBLAS headers. Per chunk of R
 // counted rows, all on the caller's stream:
 //   gather_kernel     Hc [R,H] (dtype of hidden) <- counted hidden rows
@@ -24,6 +25,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -55,11 +57,25 @@ struct Cublas {
 const Cublas& cublas() {
     static const Cublas lib = [] {
         Cublas c;
-        void* h = dlopen("libcublas.so.13", RTLD_NOW | RTLD_LOCAL);
-        if (!h) h = dlopen("libcublas.so", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
+        // The loader's search path first (LD_LIBRARY_PATH, ldconfig), then where CUDA toolkits
+        // usually keep it: $CUDA_HOME/lib64, $CUDA_PATH/lib64, /usr/local/cuda/lib64.
+        std::vector<std::string> tried = {"libcublas.so.13"};
+        for (const char* env : {"CUDA_HOME", "CUDA_PATH"})
+            if (const char* dir = getenv(env)) tried.push_back(std::string(dir) + "/lib64/libcublas.so.13");
+        tried.push_back("/usr/local/cuda/lib64/libcublas.so.13");
+        tried.push_back("libcublas.so");
+        void* h = nullptr;
+        std::string first_error;
+        for (const std::string& name : tried) {
+            if ((h = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL))) break;
             const char* e = dlerror();
-            c.error = std::string("cannot load cuBLAS (libcublas.so.13): ") + (e ? e : "not found");
+            if (first_error.empty() && e) first_error = e;
+        }
+        if (!h) {
+            std::string list;
+            for (const std::string& name : tried) list += (list.empty() ? "" : ", ") + name;
+            c.error = "cannot load cuBLAS 13 (tried " + list + "; first error: " + first_error +
+                      "); put the CUDA toolkit's lib64 on LD_LIBRARY_PATH or set CUDA_HOME";
             return c;
         }
         c.create = (CreateFn)dlsym(h, "cublasCreate_v2");
