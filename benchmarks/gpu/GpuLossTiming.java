@@ -80,6 +80,8 @@ public final class GpuLossTiming {
             double[] ms = new double[reps];
             long peak = 0;
             DnoLossResult r = null;
+            Cuda.synchronize(0);
+            Cuda.asyncPoolPeakBytes(true);
             for (int i = -1; i < reps; i++) {
                 long t0 = System.nanoTime();
                 var stats = loss.enqueue(shape, h, ElementType.BFLOAT16, hidden.address(), weight.address(), 0,
@@ -89,8 +91,9 @@ public final class GpuLossTiming {
                 peak = stats.peakBytes();
             }
             Arrays.sort(ms);
-            System.out.printf("%s %d %d %d %d  %.3f %.3f %.3f  %d  loss=%.5f%n", name, n, t, h, v, ms[reps / 2], ms[0],
-                    ms[reps - 1], peak, r.loss());
+            long measured = Cuda.asyncPoolPeakBytes(false);  // the workspace, as the CUDA runtime counted it
+            System.out.printf("%s %d %d %d %d  %.3f %.3f %.3f  %d  loss=%.5f planned_bytes=%d%n", name, n, t, h, v,
+                    ms[reps / 2], ms[0], ms[reps - 1], measured, r.loss(), peak);
         }
     }
 

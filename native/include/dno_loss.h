@@ -110,6 +110,10 @@ DNO_API int dno_cuda_memset(void* ptr, int value, int64_t bytes, void* stream);
 DNO_API int dno_cuda_stream_synchronize(void* stream);
 /* Synchronises `stream`, then copies the device status word to *status_host. */
 DNO_API int dno_cuda_read_status(const int32_t* status, void* stream, int32_t* status_host);
+/* The high-water mark, in bytes, of memory in use from the current device's default stream-ordered
+ * pool (cudaMallocAsync: the fused-linear loss's workspace) since the last reset; reset = 1 then
+ * restarts it from what is in use now. Synchronise first for a figure that covers finished work. */
+DNO_API int dno_cuda_async_pool_peak(int64_t* bytes, int reset);
 
 /* ---------------------------------------------------------------------------------------------
  * Fused-linear form: the same loss straight from the final hidden states, without the logits.

@@ -24,3 +24,4 @@ extern "C" int dno_cuda_memcpy_to_host(void*, const void*, int64_t) { return no_
 extern "C" int dno_cuda_memset(void*, int, int64_t, void*) { return no_cuda(); }
 extern "C" int dno_cuda_stream_synchronize(void*) { return no_cuda(); }
 extern "C" int dno_cuda_read_status(const int32_t*, void*, int32_t*) { return no_cuda(); }
+extern "C" int dno_cuda_async_pool_peak(int64_t*, int) { return no_cuda(); }

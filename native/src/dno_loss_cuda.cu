@@ -275,6 +275,22 @@ extern "C" int dno_cuda_stream_synchronize(void* stream) {
     return DNO_OK;
 }
 
+extern "C" int dno_cuda_async_pool_peak(int64_t* bytes, int reset) {
+    dno::clear_error();
+    int device = 0;
+    DNO_CUDA_TRY(cudaGetDevice(&device), "cudaGetDevice");
+    cudaMemPool_t pool;
+    DNO_CUDA_TRY(cudaDeviceGetDefaultMemPool(&pool, device), "cudaDeviceGetDefaultMemPool");
+    uint64_t high = 0;  // cuuint64_t
+    DNO_CUDA_TRY(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &high), "cudaMemPoolGetAttribute");
+    *bytes = (int64_t)high;
+    if (reset) {
+        uint64_t zero = 0;  // resets the high-water mark to the memory in use now
+        DNO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero), "cudaMemPoolSetAttribute");
+    }
+    return DNO_OK;
+}
+
 extern "C" int dno_cuda_read_status(const int32_t* status, void* stream, int32_t* status_host) {
     dno::clear_error();
     DNO_CUDA_TRY(cudaMemcpyAsync(status_host, status, 4, cudaMemcpyDeviceToHost, (cudaStream_t)stream),

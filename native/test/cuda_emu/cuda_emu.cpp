@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -197,8 +198,46 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
     return posix_memalign(ptr, 256, bytes ? bytes : 1) == 0 ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 cudaError_t cudaFree(void* ptr) { std::free(ptr); return cudaSuccess; }
-cudaError_t cudaMallocAsync(void** ptr, size_t bytes, cudaStream_t) { return cudaMalloc(ptr, bytes); }
-cudaError_t cudaFreeAsync(void* ptr, cudaStream_t) { return cudaFree(ptr); }
+namespace {
+std::mutex pool_mutex;
+std::map<void*, size_t> pool_blocks;
+uint64_t pool_used = 0, pool_high = 0;
+}  // namespace
+
+cudaError_t cudaMallocAsync(void** ptr, size_t bytes, cudaStream_t) {
+    const cudaError_t err = cudaMalloc(ptr, bytes);
+    if (err != cudaSuccess) return err;
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    pool_blocks[*ptr] = bytes;
+    pool_used += bytes;
+    pool_high = std::max(pool_high, pool_used);
+    return cudaSuccess;
+}
+cudaError_t cudaFreeAsync(void* ptr, cudaStream_t) {
+    {
+        std::lock_guard<std::mutex> lock(pool_mutex);
+        auto it = pool_blocks.find(ptr);
+        if (it == pool_blocks.end()) return cudaErrorInvalidValue;  // not from cudaMallocAsync
+        pool_used -= it->second;
+        pool_blocks.erase(it);
+    }
+    return cudaFree(ptr);
+}
+cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int) {
+    *pool = reinterpret_cast<cudaMemPool_t>(&pool_blocks);
+    return cudaSuccess;
+}
+cudaError_t cudaMemPoolGetAttribute(cudaMemPool_t, cudaMemPoolAttr attr, void* value) {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    *(uint64_t*)value = attr == cudaMemPoolAttrUsedMemHigh ? pool_high : pool_used;
+    return cudaSuccess;
+}
+cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t, cudaMemPoolAttr attr, void* value) {
+    if (attr != cudaMemPoolAttrUsedMemHigh || *(uint64_t*)value != 0) return cudaErrorInvalidValue;
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    pool_high = pool_used;
+    return cudaSuccess;
+}
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind) {
     if (bytes) std::memmove(dst, src, bytes);
     return cudaSuccess;

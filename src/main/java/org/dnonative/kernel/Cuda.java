@@ -22,6 +22,19 @@ public final class Cuda {
         return deviceCount() > 0;
     }
 
+    /**
+     * The most memory, in bytes, that was in use from the device's default stream-ordered pool
+     * (where the CUDA fused-linear loss takes its workspace) since the last reset, measured by the
+     * CUDA runtime; {@code reset} then restarts the count from what is in use now. Synchronise
+     * first.
+     */
+    public static long asyncPoolPeakBytes(boolean reset) {
+        NativeLibrary.ensureLoaded();
+        long[] bytes = new long[1];
+        NativeLibrary.check(DnoNative.dno_cuda_async_pool_peak(bytes, reset ? 1 : 0));
+        return bytes[0];
+    }
+
     /** Blocks until all work on {@code stream} (0 = the legacy default stream) is done. */
     public static void synchronize(long stream) {
         NativeLibrary.ensureLoaded();

@@ -97,4 +97,6 @@ public final class DnoNative {
 
     public static native int dno_cuda_read_status(
             @Cast("const int32_t*") long status, @Cast("void*") long stream, int[] statusHost);
+
+    public static native int dno_cuda_async_pool_peak(@Cast("int64_t*") long[] bytes, int reset);
 }
