@@ -175,35 +175,12 @@ class CudaFusedLinearDnoLossTest {
 
     @Test
     void accumulateAddsToWhatTheGradientsHold() {
-        FusedCase c = new FusedCase(2, 9, 21, 311, ElementType.FLOAT32, true, false, false, System.nanoTime());
-        DnoLossOptions o = DnoLossOptions.defaults();
-        FusedLinearDnoLossTest.Out once = runCuda(c, o, FusedLinearOptions.defaults(), null, null, null);
-        Random rnd = new Random(c.seed + 1);
-        float[] gh0 = new float[c.hidden.length], gw0 = new float[c.weight.length], gb0 = new float[311];
-        for (float[] a : new float[][] {gh0, gw0, gb0}) for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian() * 1e-3f;
-        FusedLinearDnoLossTest.Out acc = runCuda(c, o,
-                FusedLinearOptions.defaults().withAccumulate(true).withMemoryBudget(17_000), gh0, gw0, gb0);
-        assertTrue(acc.r().chunks() > 1);
-        float[][] got = {acc.gradHidden(), acc.gradWeight(), acc.gradBias()};
-        float[][] one = {once.gradHidden(), once.gradWeight(), once.gradBias()};
-        float[][] start = {gh0, gw0, gb0};
-        for (int k = 0; k < 3; k++) {
-            double[] want = new double[start[k].length];
-            for (int i = 0; i < want.length; i++) want[i] = (double) start[k][i] + one[k][i];
-            FusedLinearDnoLossTest.assertTensorClose("accumulated gradient " + k, want, got[k], 1e-5);
-        }
+        FusedLinearDnoLossTest.checkAccumulate(CudaFusedLinearDnoLossTest::runCuda);
     }
 
     @Test
     void bitwiseDeterministic() {
-        FusedCase c = new FusedCase(3, 20, 40, 700, ElementType.BFLOAT16, true, true, false, System.nanoTime());
-        FusedLinearOptions f = FusedLinearOptions.defaults().withMemoryBudget(64 * 1024 + 30 * 3000);
-        FusedLinearDnoLossTest.Out a = runCuda(c, DnoLossOptions.defaults(), f, null, null, null);
-        FusedLinearDnoLossTest.Out b = runCuda(c, DnoLossOptions.defaults(), f, null, null, null);
-        assertEquals(Float.floatToRawIntBits(a.r().loss()), Float.floatToRawIntBits(b.r().loss()));
-        assertArrayEquals(a.gradHidden(), b.gradHidden());
-        assertArrayEquals(a.gradWeight(), b.gradWeight());
-        assertArrayEquals(a.gradBias(), b.gradBias());
+        FusedLinearDnoLossTest.checkDeterministic(CudaFusedLinearDnoLossTest::runCuda);
     }
 
     @Test

@@ -187,17 +187,23 @@ class FusedLinearDnoLossTest {
         }
     }
 
-    @Test
-    void accumulateAddsToWhatTheGradientsHold() {
+    /** One call with every gradient, starting from gh0/gw0/gb0 when accumulating: the CPU or the CUDA path. */
+    interface Runner {
+        Out run(FusedCase c, DnoLossOptions o, FusedLinearOptions f, float[] gh0, float[] gw0, float[] gb0);
+    }
+
+    static final Runner CPU = (c, o, f, gh0, gw0, gb0) -> run(c, o, f, true, gh0, gw0, gb0);
+
+    /** With accumulate, every gradient is what it held plus the gradient of this call, over several chunks. */
+    static void checkAccumulate(Runner runner) {
         FusedCase c = new FusedCase(2, 9, 21, 311, ElementType.FLOAT32, true, false, false, System.nanoTime());
         DnoLossOptions o = DnoLossOptions.defaults();
-        Out once = run(c, o, FusedLinearOptions.defaults(), true);
+        Out once = runner.run(c, o, FusedLinearOptions.defaults(), null, null, null);
         java.util.Random rnd = new java.util.Random(c.seed + 1);
         float[] gh0 = new float[c.hidden.length], gw0 = new float[c.weight.length], gb0 = new float[311];
         for (float[] a : new float[][] {gh0, gw0, gb0}) for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian() * 1e-3f;
         // small budget so that grad_weight is accumulated over several chunks too
-        Out acc = run(c, o, FusedLinearOptions.defaults().withAccumulate(true).withMemoryBudget(17_000),
-                true, gh0, gw0, gb0);
+        Out acc = runner.run(c, o, FusedLinearOptions.defaults().withAccumulate(true).withMemoryBudget(17_000), gh0, gw0, gb0);
         assertTrue(acc.r().chunks() > 1);
         float[][] got = {acc.gradHidden(), acc.gradWeight(), acc.gradBias()};
         float[][] one = {once.gradHidden(), once.gradWeight(), once.gradBias()};
@@ -207,7 +213,30 @@ class FusedLinearDnoLossTest {
             for (int i = 0; i < want.length; i++) want[i] = (double) start[k][i] + one[k][i];
             assertTensorClose("accumulated gradient " + k, want, got[k], 1e-5);
         }
-        // Forward only: same loss, nothing else needed.
+    }
+
+    /** The same inputs twice, chunked: bitwise the same outputs. */
+    static void checkDeterministic(Runner runner) {
+        FusedCase c = new FusedCase(3, 20, 40, 700, ElementType.BFLOAT16, true, true, false, System.nanoTime());
+        FusedLinearOptions f = FusedLinearOptions.defaults().withMemoryBudget(64 * 1024 + 30 * 3000);
+        Out a = runner.run(c, DnoLossOptions.defaults(), f, null, null, null);
+        Out b = runner.run(c, DnoLossOptions.defaults(), f, null, null, null);
+        assertEquals(Float.floatToRawIntBits(a.r().loss()), Float.floatToRawIntBits(b.r().loss()));
+        assertArrayEquals(a.gradHidden(), b.gradHidden());
+        assertArrayEquals(a.gradWeight(), b.gradWeight());
+        assertArrayEquals(a.gradBias(), b.gradBias());
+    }
+
+    @Test
+    void accumulateAddsToWhatTheGradientsHold() {
+        checkAccumulate(CPU);
+    }
+
+    @Test
+    void forwardOnlyGivesTheSameLossWithOneGemm() {
+        FusedCase c = new FusedCase(2, 9, 21, 311, ElementType.FLOAT32, true, false, false, System.nanoTime());
+        DnoLossOptions o = DnoLossOptions.defaults();
+        Out once = run(c, o, FusedLinearOptions.defaults(), true);
         Out fwd = run(c, o, FusedLinearOptions.defaults(), false);
         assertEquals(once.r().loss(), fwd.r().loss());
         assertArrayEquals(once.r().logps(), fwd.r().logps());
@@ -216,13 +245,7 @@ class FusedLinearDnoLossTest {
 
     @Test
     void bitwiseDeterministic() {
-        FusedCase c = new FusedCase(3, 20, 40, 700, ElementType.BFLOAT16, true, true, false, System.nanoTime());
-        FusedLinearOptions f = FusedLinearOptions.defaults().withMemoryBudget(64 * 1024 + 30 * 3000);
-        Out a = run(c, DnoLossOptions.defaults(), f, true), b = run(c, DnoLossOptions.defaults(), f, true);
-        assertEquals(Float.floatToRawIntBits(a.r().loss()), Float.floatToRawIntBits(b.r().loss()));
-        assertArrayEquals(a.gradHidden(), b.gradHidden());
-        assertArrayEquals(a.gradWeight(), b.gradWeight());
-        assertArrayEquals(a.gradBias(), b.gradBias());
+        checkDeterministic(CPU);
     }
 
     @Test
