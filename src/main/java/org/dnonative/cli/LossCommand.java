@@ -14,6 +14,7 @@ import org.dnonative.io.SafetensorsWriter;
 import org.dnonative.io.TensorInfo;
 import org.dnonative.kernel.CudaBuffer;
 import org.dnonative.kernel.CudaDnoLoss;
+import org.dnonative.kernel.CudaFusedLinearDnoLoss;
 import org.dnonative.kernel.DnoLoss;
 import org.dnonative.kernel.DnoLossOptions;
 import org.dnonative.kernel.DnoLossResult;
@@ -118,8 +119,6 @@ public final class LossCommand implements Callable<Integer> {
         for (TensorInfo x : new TensorInfo[] {weight, bias})
             if (x != null && x.dtype() != hidden.dtype())
                 throw new IllegalArgumentException(in + ": tensor '" + x.name() + "' must have hidden's dtype " + hidden.dtype() + ", got " + x.dtype());
-        if (!device.equals("cpu"))
-            throw new IllegalArgumentException("--device cuda is not supported for the fused-linear form in this command yet; use the CudaFusedLinearDnoLoss API");
         LossShape shape = new LossShape(n / 2, t, v);
         float[] ref = floats(f, "ref_logps", new long[] {n});
         float[] targets = f.contains("targets") ? floats(f, "targets", new long[] {n / 2}) : null;
@@ -127,9 +126,11 @@ public final class LossCommand implements Callable<Integer> {
         ByteBuffer gb = bias == null ? null : direct(bias.byteLength());
         ByteBuffer hb = f.data("hidden"), wb = f.data("weight"), lb = f.data("labels");
         ByteBuffer bb = bias == null ? null : f.data("bias");
-        FusedLinearResult fr = FusedLinearDnoLoss.computeAt(shape, h, dtype, addr(hb), addr(wb), bb == null ? 0 : addr(bb),
-                addr(lb), labelsType(labels), ref, targets, options, FusedLinearOptions.defaults(), addr(gh), addr(gw),
-                gb == null ? 0 : addr(gb));
+        FusedLinearResult fr = device.equals("cpu")
+                ? FusedLinearDnoLoss.computeAt(shape, h, dtype, addr(hb), addr(wb), bb == null ? 0 : addr(bb), addr(lb),
+                        labelsType(labels), ref, targets, options, FusedLinearOptions.defaults(), addr(gh), addr(gw),
+                        gb == null ? 0 : addr(gb))
+                : onCudaFused(shape, h, dtype, hb, wb, bb, lb, labelsType(labels), ref, targets, options, gh, gw, gb);
         DnoLossResult r = fr.result();
         SafetensorsWriter w = results(r, n)
                 .add("grad_hidden", hidden.dtype(), hidden.shape(), gh)
@@ -188,6 +189,30 @@ public final class LossCommand implements Callable<Integer> {
         if (!Arrays.equals(info.shape(), shape))
             throw new IllegalArgumentException(f.path() + ": tensor '" + name + "' must be " + Arrays.toString(shape) + ", got " + Arrays.toString(info.shape()));
         return f.readFloats(name);
+    }
+
+    /** Uploads the fused-linear inputs, runs the CUDA loss, downloads the gradients into gh, gw (and gb). */
+    private static FusedLinearResult onCudaFused(LossShape shape, long hiddenSize, ElementType dtype, ByteBuffer hidden,
+                                                 ByteBuffer weight, ByteBuffer bias, ByteBuffer labels,
+                                                 ElementType labelsType, float[] ref, float[] targets,
+                                                 DnoLossOptions options, ByteBuffer gh, ByteBuffer gw, ByteBuffer gb) {
+        try (CudaBuffer dh = upload(hidden); CudaBuffer dw = upload(weight); CudaBuffer db = upload(bias);
+             CudaBuffer dl = upload(labels); CudaBuffer dgh = new CudaBuffer(gh.capacity());
+             CudaBuffer dgw = new CudaBuffer(gw.capacity()); CudaBuffer dgb = gb == null ? null : new CudaBuffer(gb.capacity());
+             CudaFusedLinearDnoLoss loss = new CudaFusedLinearDnoLoss(shape.pairs())) {
+            FusedLinearResult stats = loss.enqueue(shape, hiddenSize, dtype, dh.address(), dw.address(),
+                    db == null ? 0 : db.address(), dl.address(), labelsType, ref, targets, options,
+                    FusedLinearOptions.defaults(), dgh.address(), dgw.address(), dgb == null ? 0 : dgb.address(), 0);
+            DnoLossResult r = loss.result(0);
+            dgh.copyToHost(new BytePointer(gh), gh.capacity());
+            dgw.copyToHost(new BytePointer(gw), gw.capacity());
+            if (dgb != null) dgb.copyToHost(new BytePointer(gb), gb.capacity());
+            return new FusedLinearResult(r, stats.peakBytes(), stats.chunks(), stats.gemms(), stats.twoPassPairs());
+        }
+    }
+
+    private static CudaBuffer upload(ByteBuffer host) {
+        return host == null ? null : new CudaBuffer(host.remaining()).copyFromHost(new Pointer(host), host.remaining());
     }
 
     private static DnoLossResult onCuda(LossShape shape, ByteBuffer logits, ElementType logitsType, ByteBuffer labels,

@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * emulation of CUDA (the Maven execution {@code gpu-emulated}, which sets
  * {@code -Ddno.cudaEmulated=true} and preloads native/test/cuda_emu's library), or nowhere.
  */
-final class GpuTestSupport {
+public final class GpuTestSupport {
     private GpuTestSupport() {}
 
     /** Skips without a device, except under the emulation, where a missing device is an error. */
-    static void needsGpu() {
+    public static void needsGpu() {
         if (Boolean.getBoolean("dno.cudaEmulated"))
             assertTrue(Cuda.isAvailable(), "dno.cudaEmulated is set but the CUDA emulation is not loaded "
                     + "(LD_PRELOAD of cppbuild/cuda-emu-*/libdnonative_cudaemu.so)");
