@@ -12,6 +12,7 @@ import org.dnonative.io.DType;
 import org.dnonative.io.SafetensorsFile;
 import org.dnonative.io.SafetensorsWriter;
 import org.dnonative.io.TensorInfo;
+import org.dnonative.kernel.Cuda;
 import org.dnonative.kernel.CudaBuffer;
 import org.dnonative.kernel.CudaDnoLoss;
 import org.dnonative.kernel.CudaFusedLinearDnoLoss;
@@ -61,6 +62,9 @@ public final class LossCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!device.equals("cpu") && !device.equals("cuda"))
             throw new IllegalArgumentException("--device must be cpu or cuda, got '" + device + "'");
+        if (device.equals("cuda") && !Cuda.isAvailable())
+            throw new IllegalArgumentException("--device cuda: no CUDA device is available here (no driver or no GPU, "
+                    + "or a libdnonative built without CUDA); use --device cpu");
         DnoLossOptions options = DnoLossOptions.defaults().withBeta(beta).withIgnoreIndex(ignoreIndex).withAverage(average);
         try (SafetensorsFile f = SafetensorsFile.open(in)) {
             if (!f.contains("logits") && f.contains("hidden")) {

@@ -3,6 +3,7 @@ package org.dnonative.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -113,6 +114,20 @@ class LossCommandTest {
             for (int i = 0; i < gw.length; i++) assertEquals(gw[i], fgw[i], "grad_weight " + i);
             for (int i = 0; i < v; i++) assertEquals(gb[i], fgb[i], "grad_bias " + i);
         }
+    }
+
+    @Test
+    void cudaWithoutADeviceIsABadArgumentNotACrash() throws Exception {
+        assumeFalse(org.dnonative.kernel.Cuda.isAvailable(), "a CUDA device (or its emulation) is present");
+        Path in = dir.resolve("small.safetensors");
+        new SafetensorsWriter().add("logits", new float[] {0.5f, -1, 2, 0.25f}, new long[] {2, 1, 2}, DType.F32)
+                .add("labels", new long[] {1, 0}, new long[] {2, 1})
+                .add("ref_logps", new float[] {-1, -2}, new long[] {2}, DType.F32)
+                .write(in);
+        Run r = run("loss", "--in", in.toString(), "--out", dir.resolve("o.safetensors").toString(), "--device", "cuda");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("--device cuda") && r.err.contains("no CUDA device"), r.err);
+        assertFalse(r.err.contains("at org."), "no stack trace for a missing device: " + r.err);
     }
 
     @Test
