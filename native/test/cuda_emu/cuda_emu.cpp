@@ -141,8 +141,20 @@ void run_grid(unsigned grid, unsigned block, const std::function<void()>& thread
             f.ctx.uc_link = &g.scheduler;
             makecontext(&f.ctx, trampoline, 0);
         }
+        // The order in which a sweep runs the threads between barriers changes from block to block
+        // (forward, backward, shuffled), so that a missing barrier shows as a wrong result whichever
+        // thread it would have let run ahead.
+        std::vector<unsigned> order(block);
+        for (unsigned t = 0; t < block; ++t) order[t] = b % 3 == 1 ? block - 1 - t : t;
+        if (b % 3 == 2) {
+            uint64_t x = 0x9e3779b97f4a7c15ull * (b + 1);
+            for (unsigned t = block - 1; t > 0; --t) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                std::swap(order[t], order[x % (t + 1)]);
+            }
+        }
         for (;;) {
-            for (unsigned t = 0; t < block; ++t) {
+            for (unsigned t : order) {
                 Fiber& f = g.fibers[t];
                 if (f.state != State::Runnable) continue;
                 g.current = &f;
