@@ -7,6 +7,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -74,7 +78,8 @@ final class ChatCompletionClient {
                 if (status == 429 || status == 503) {
                     retryAfter = retryAfter(response).orElse(null);
                 } else if (status != 408 && status < 500) {
-                    throw new JudgeTransportException(scrub(lastError) + " (not retried)", null);
+                    throw new JudgeTransportException.Rejected(scrub(lastError) + " (not retried)", status,
+                            scrub(truncate(response.body())));
                 }
             } catch (HttpTimeoutException e) {
                 lastError = "timed out after " + requestTimeout.toMillis() + " ms";
@@ -137,14 +142,29 @@ final class ChatCompletionClient {
     }
 
     private static Optional<Duration> retryAfter(HttpResponse<?> response) {
-        // Only the delta-seconds form; an HTTP-date falls back to the exponential backoff.
-        return response.headers().firstValue("Retry-After").flatMap(v -> {
+        return response.headers().firstValue("Retry-After").flatMap(v -> parseRetryAfter(v, Instant.now()));
+    }
+
+    /**
+     * Retry-After in either form of RFC 9110: delta-seconds ("120") or an HTTP-date
+     * ("Wed, 21 Oct 2015 07:28:00 GMT", the wait until then, or zero if it has passed); empty when
+     * it is neither, and the exponential backoff applies.
+     */
+    static Optional<Duration> parseRetryAfter(String value, Instant now) {
+        String v = value.trim();
+        try {
+            double seconds = Double.parseDouble(v);
+            return seconds >= 0 && Double.isFinite(seconds) ? Optional.of(Duration.ofMillis((long) (seconds * 1000)))
+                    : Optional.empty();
+        } catch (NumberFormatException notSeconds) {
             try {
-                return Optional.of(Duration.ofMillis((long) (Double.parseDouble(v.trim()) * 1000)));
-            } catch (NumberFormatException e) {
+                Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                Duration wait = Duration.between(now, at);
+                return Optional.of(wait.isNegative() ? Duration.ZERO : wait);
+            } catch (DateTimeParseException notADate) {
                 return Optional.empty();
             }
-        });
+        }
     }
 
     private static void sleep(Duration d) {

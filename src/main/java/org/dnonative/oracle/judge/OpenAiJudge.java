@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -59,6 +60,8 @@ public final class OpenAiJudge implements PreferenceOracle {
     private final ChatCompletionClient client;
     private final JudgmentCache cache;
     private final JudgeCounters counters = new JudgeCounters();
+    /** Set once the endpoint has refused {@code logprobs}: later pairwise requests go without. */
+    private final AtomicBoolean logprobsRefused = new AtomicBoolean();
     private final Map<String, CompletableFuture<ObjectNode>> inFlight = new ConcurrentHashMap<>();
     private final ExecutorService batchPool;
 
@@ -249,7 +252,7 @@ public final class OpenAiJudge implements PreferenceOracle {
         return cachedOrAsk(key, () -> {
             ObjectNode body = body(config.templates().pairwisePrompt().render(
                     Map.of("prompt", prompt, "response_a", shownA, "response_b", shownB)), config.pairwiseMaxTokens());
-            if (config.pairwiseLogprobs()) {
+            if (config.pairwiseLogprobs() && !logprobsRefused.get()) {
                 body.put("logprobs", true);
                 body.put("top_logprobs", 5);
             }
@@ -318,6 +321,20 @@ public final class OpenAiJudge implements PreferenceOracle {
             ChatReply reply;
             try {
                 reply = client.complete(body);
+            } catch (JudgeTransportException.Rejected e) {
+                if (body.has("logprobs") && refusesLogprobs(e)) {
+                    // Some OpenAI-compatible servers do not return log-probs: ask again without them
+                    // (a hard verdict), and stop asking for them for the rest of this judge's life.
+                    if (logprobsRefused.compareAndSet(false, true))
+                        LOG.warn("{} refuses logprobs (HTTP {}); pairwise verdicts are hard (0, 1/2, 1) from now on",
+                                config.model(), e.status());
+                    body.remove("logprobs");
+                    body.remove("top_logprobs");
+                    ask--;  // the same ask again; it can happen once, since the fields are gone
+                    continue;
+                }
+                LOG.warn("judge request failed, no judgment this time: {}", e.getMessage());
+                return entry.put("status", JudgmentStatus.FAILED.name()).put("detail", e.getMessage());
             } catch (JudgeTransportException e) {
                 LOG.warn("judge request failed, no judgment this time: {}", e.getMessage());
                 return entry.put("status", JudgmentStatus.FAILED.name()).put("detail", e.getMessage());
@@ -337,6 +354,11 @@ public final class OpenAiJudge implements PreferenceOracle {
         }
         return entry.put("status", JudgmentStatus.UNUSABLE.name())
                 .put("detail", "malformed after " + (config.malformedReasks() + 1) + " asks: " + lastProblem);
+    }
+
+    /** A 400/422 whose body names the log-prob parameters: the server does not offer them. */
+    private static boolean refusesLogprobs(JudgeTransportException.Rejected e) {
+        return (e.status() == 400 || e.status() == 422) && e.body().toLowerCase(java.util.Locale.ROOT).contains("logprob");
     }
 
     /** The cached entry for {@code key}, or asks (once, even when several threads want it). */

@@ -12,5 +12,10 @@
  * {@link org.dnonative.oracle.judge.ChatCompletionClient} does transport and retries,
  * {@link org.dnonative.oracle.judge.JudgmentCache} the crash-safe cache, the parsers read answers,
  * {@link org.dnonative.oracle.judge.OpenAiJudge} puts them together.
+ *
+ * <p>Transport: 429 and 503 wait for the server's Retry-After (seconds or an HTTP-date, capped),
+ * other 5xx, 408, timeouts and dropped connections back off exponentially with jitter; any other
+ * 4xx is not retried, except that a 400/422 refusing {@code logprobs} makes the judge ask again
+ * without them and never ask for them again (pairwise verdicts are then hard: 0, 1/2 or 1).
  */
 package org.dnonative.oracle.judge;

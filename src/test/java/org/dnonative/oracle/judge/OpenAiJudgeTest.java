@@ -193,6 +193,52 @@ class OpenAiJudgeTest {
     }
 
     @Test
+    void rateLimitHonoursAnHttpDateRetryAfter() {
+        // RFC 9110's other form: a date two seconds from now (whole seconds, so at least 1 s ahead).
+        String at = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(2));
+        server.then(status(503, at, "{\"error\":\"overloaded\"}")).otherwise(OpenAiJudgeTest::scoreByText);
+        try (OpenAiJudge judge = open(config())) {
+            long start = System.nanoTime();
+            assertEquals(List.of(3.0), judge.score("p", List.of(Candidate.sample("r3"))).scores());
+            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(elapsedMillis >= 950, "waited only " + elapsedMillis + " ms despite Retry-After: " + at);
+            assertEquals(1, judge.stats().retries());
+        }
+    }
+
+    @Test
+    void anEndpointWithoutLogprobsGetsHardVerdictsAndIsNotAskedAgain() {
+        // Like servers that do not offer log-probs: a 400 naming the parameter.
+        server.otherwise(request -> request.has("logprobs")
+                ? status(400, null, "{\"error\":{\"message\":\"logprobs is not supported for this model\"}}")
+                : prefersGood(request));
+        try (OpenAiJudge judge = open(config())) {
+            PairwiseJudgment j = judge.compare("q", Candidate.sample("good"), Candidate.sample("bad"));
+            assertEquals(JudgmentStatus.OK, j.status(), j.detail());
+            assertEquals(1.0, j.probabilityFirstWins());
+            assertFalse(j.detail().contains("soft"), j.detail());
+            // One refused request, then both orders without logprobs; later pairs never ask for them.
+            assertEquals(3, server.requestCount());
+            assertEquals(1.0, judge.compare("q2", Candidate.sample("good"), Candidate.sample("meh")).probabilityFirstWins());
+            assertEquals(5, server.requestCount());
+            for (int i = 1; i < 5; i++) assertFalse(server.requests.get(i).has("logprobs"), "request " + i);
+        }
+    }
+
+    @Test
+    void otherRejectionsAreNotRetriedWithoutLogprobs() {
+        server.otherwise(request -> status(400, null, "{\"error\":\"model not found\"}"));
+        try (OpenAiJudge judge = open(config())) {
+            PairwiseJudgment j = judge.compare("q", Candidate.sample("good"), Candidate.sample("bad"));
+            assertEquals(JudgmentStatus.FAILED, j.status(), j.detail());
+            assertTrue(j.detail().contains("model not found"), j.detail());
+            assertTrue(server.requests.get(0).has("logprobs"));
+            assertTrue(server.requestCount() <= 2, "a 400 is not retried: " + server.requestCount());
+        }
+    }
+
+    @Test
     void serverErrorsAreRetried() {
         server.then(status(500, null, null), status(503, null, null), status(502, null, null))
                 .otherwise(OpenAiJudgeTest::scoreByText);

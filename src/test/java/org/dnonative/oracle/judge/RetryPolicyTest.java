@@ -17,6 +17,19 @@ class RetryPolicyTest {
             Duration.ofSeconds(30));
 
     @Test
+    void retryAfterIsSecondsOrAnHttpDate() {
+        java.time.Instant now = java.time.Instant.parse("2026-11-27T08:00:00Z");
+        assertEquals(java.util.Optional.of(Duration.ofSeconds(120)), ChatCompletionClient.parseRetryAfter("120", now));
+        assertEquals(java.util.Optional.of(Duration.ofMillis(1500)), ChatCompletionClient.parseRetryAfter(" 1.5 ", now));
+        assertEquals(java.util.Optional.of(Duration.ofSeconds(90)),
+                ChatCompletionClient.parseRetryAfter("Fri, 27 Nov 2026 08:01:30 GMT", now));
+        assertEquals(java.util.Optional.of(Duration.ZERO),
+                ChatCompletionClient.parseRetryAfter("Fri, 27 Nov 2026 07:59:00 GMT", now), "a date in the past: no wait");
+        assertTrue(ChatCompletionClient.parseRetryAfter("soon", now).isEmpty());
+        assertTrue(ChatCompletionClient.parseRetryAfter("-5", now).isEmpty());
+    }
+
+    @Test
     void delaysGrowExponentiallyWithJitterUpToTheCap() {
         Random random = new Random(3);
         for (int retry = 0; retry < 8; retry++) {
