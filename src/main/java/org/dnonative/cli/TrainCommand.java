@@ -14,6 +14,9 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -84,9 +87,12 @@ public final class TrainCommand implements Callable<Integer> {
             PrintWriter console = spec.commandLine().getOut();
             DnoRun run;
             if (resume != null) {
-                if (config != null || out != null || model != null || prompts != null)
-                    throw new IllegalArgumentException("--resume continues a run with its saved configuration; it takes no --config, --out, --model or --prompts");
-                run = DnoRun.resume(resume, StageHook.fromSystemProperty(), progress, console);
+                List<String> refused = configurationFlagsGiven();
+                if (!refused.isEmpty())
+                    throw new IllegalArgumentException("--resume continues a run with its saved configuration; it does not take "
+                            + String.join(", ", refused) + " (it takes --device, --threads, --judge-api-key-env, "
+                            + "--teacher-api-key-env and --progress, which change where the run goes on, not what it computes)");
+                run = DnoRun.resume(resume, this::applyEnvironmentFlags, StageHook.fromSystemProperty(), progress, console);
             } else {
                 DnoConfig c;
                 Path file = null;
@@ -109,6 +115,40 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (Exception e) {
             return PolicyOptions.handle(e, spec.commandLine().getErr());
         }
+    }
+
+    /** The flags given that would change what a run computes, which a resumed run cannot take. */
+    private List<String> configurationFlagsGiven() {
+        Map<String, Object> flags = new LinkedHashMap<>();
+        flags.put("--config", config);
+        flags.put("--out", out);
+        flags.put("--model", model);
+        flags.put("--prompts", prompts);
+        flags.put("--eval-prompts", evalPrompts);
+        flags.put("--judge-url", judgeUrl);
+        flags.put("--judge-model", judgeModel);
+        flags.put("--judge-mode", judgeMode);
+        flags.put("--teacher-url", teacherUrl);
+        flags.put("--teacher-model", teacherModel);
+        flags.put("--samples", samples);
+        flags.put("--beta", beta);
+        flags.put("--iterations", iterations);
+        flags.put("--lr", learningRate);
+        flags.put("--batch-size", batchSize);
+        flags.put("--micro-batch", microBatch);
+        flags.put("--soft-targets", softTargets);
+        flags.put("--seed", seed);
+        List<String> given = new ArrayList<>();
+        flags.forEach((name, value) -> { if (value != null) given.add(name); });
+        return given;
+    }
+
+    /** Where the run executes and how it reaches its endpoints: allowed on --resume too. */
+    private void applyEnvironmentFlags(DnoConfig c) {
+        if (device != null) c.device = device;
+        if (threads != null) c.threads = threads;
+        if (judgeKeyEnv != null) c.judge.apiKeyEnv = judgeKeyEnv;
+        if (teacherKeyEnv != null) c.teacherEndpoint.apiKeyEnv = teacherKeyEnv;
     }
 
     private void applyFlags(DnoConfig c) {

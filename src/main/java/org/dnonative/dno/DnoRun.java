@@ -113,9 +113,20 @@ public final class DnoRun {
 
     /** Continues the run in {@code root} with the configuration saved there. */
     public static DnoRun resume(Path root, StageHook hook, Progress.Mode progress, PrintWriter console) {
+        return resume(root, c -> {}, hook, progress, console);
+    }
+
+    /**
+     * Continues the run in {@code root}; {@code environment} may change where it executes (device,
+     * threads, the names of the API-key variables), not what it computes. The saved configuration
+     * file is left as it is.
+     */
+    public static DnoRun resume(Path root, java.util.function.Consumer<DnoConfig> environment, StageHook hook,
+                                Progress.Mode progress, PrintWriter console) {
         Path cfg = new RunDirectory(root).config();
         if (!Files.exists(cfg)) throw new ConfigException(root + ": not a run directory (no config.json)");
         ConfigLoader.Loaded loaded = ConfigLoader.load(cfg);
+        environment.accept(loaded.config());
         ConfigLoader.validate(loaded.config(), cfg, loaded.lines());
         return new DnoRun(loaded.config(), root, hook, progress, console);
     }

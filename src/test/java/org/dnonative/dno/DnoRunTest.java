@@ -145,6 +145,28 @@ class DnoRunTest {
     }
 
     @Test
+    void resumeTakesWhereToRunButNotWhatToCompute(@TempDir Path tmp) throws Exception {
+        Path copy = tmp.resolve("run");
+        try (var files = Files.walk(base)) {
+            for (Path p : files.toList()) {
+                Path to = copy.resolve(base.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(to);
+                else Files.copy(p, to);
+            }
+        }
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cl = org.dnonative.cli.Main.commandLine();
+        cl.setErr(new PrintWriter(err));
+        cl.setOut(new PrintWriter(new StringWriter()));
+        assertEquals(2, cl.execute("train", "--resume", copy.toString(), "--iterations", "5", "--lr", "1e-3"));
+        assertTrue(err.toString().contains("--iterations, --lr") && err.toString().contains("--threads"), err.toString());
+        byte[] before = Files.readAllBytes(copy.resolve("config.json"));
+        assertEquals(0, cl.execute("train", "--resume", copy.toString(), "--threads", "1", "--progress", "OFF"), err.toString());
+        assertArrayEquals(before, Files.readAllBytes(copy.resolve("config.json")), "the saved configuration is kept");
+        assertEquals(withoutTimes(baseline.metrics()), withoutTimes(RunDirectory.readJsonl(copy.resolve("metrics.jsonl"))));
+    }
+
+    @Test
     void aStartedRunRefusesAnOccupiedDirectory() {
         assertThrows(ConfigException.class, () -> run(tiny(), base, null));
     }
