@@ -3,7 +3,8 @@
 #   1. the CUDA kernels against the CPU path and the float64 reference (JUnit, tag gpu);
 #   2. timings of the CUDA loss at the shapes S, M, L of gpu_peers.py;
 #   3. the PyTorch peer baselines (gpu_peers.py) in the same run;
-# then a short table. Full logs go to $OUT.
+# then a short table. Full logs go to $OUT. The three steps are limited to 200 + 180 + 190 s, so
+# that the whole check fits one 600 s device call even when a step hangs.
 # DNO_CHECK_EMULATED=1 rehearses the whole script here, before GPU time is spent on it: the same
 # steps on the CPU emulation of CUDA (cppbuild.sh emulation), tiny timing shapes, no peers.
 set -uo pipefail
@@ -27,7 +28,8 @@ else
 fi
 
 echo "== correctness (JUnit, tag gpu)"
-$J "${JOPTS[@]}" -jar .device/lib/junit-platform-console-standalone-1.14.1.jar execute --class-path "$CP" \
+# Each step has its own time limit, so that a hang in one still leaves the others' results.
+timeout ${JUNIT_LIMIT_S:-200} $J "${JOPTS[@]}" -jar .device/lib/junit-platform-console-standalone-1.14.1.jar execute --class-path "$CP" \
   --select-class org.dnonative.kernel.CudaDnoLossTest --select-class org.dnonative.kernel.CudaFusedLinearDnoLossTest --include-tag gpu --details=summary \
   --reports-dir "$OUT/junit" > "$OUT/junit.log" 2>&1
 junit_rc=$?
@@ -37,13 +39,13 @@ echo "== timings"
 if [[ $emulated == 1 ]]; then
   $J -Xmx4g -cp "$CP:.device/bench" GpuLossTiming --smoke | tee "$OUT/timing.txt"
 else
-  $J -Xmx4g -cp "$CP:.device/bench" GpuLossTiming 20 | tee "$OUT/timing.txt"
+  timeout ${TIMING_LIMIT_S:-180} $J -Xmx4g -cp "$CP:.device/bench" GpuLossTiming 20 | tee "$OUT/timing.txt"
 fi
 timing_rc=${PIPESTATUS[0]}
 
 if [[ $emulated != 1 ]]; then
   echo "== peers"
-  PEERS_BUDGET_S=${PEERS_BUDGET_S:-200} python3 .device/gpu_peers.py > "$OUT/peers.log" 2>&1
+  PEERS_BUDGET_S=${PEERS_BUDGET_S:-170} timeout ${PEERS_LIMIT_S:-190} python3 .device/gpu_peers.py > "$OUT/peers.log" 2>&1
   tail -25 "$OUT/peers.log"
 fi
 
