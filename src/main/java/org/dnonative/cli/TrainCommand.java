@@ -90,9 +90,11 @@ public final class TrainCommand implements Callable<Integer> {
                 List<String> refused = configurationFlagsGiven();
                 if (!refused.isEmpty())
                     throw new IllegalArgumentException("--resume continues a run with its saved configuration; it does not take "
-                            + String.join(", ", refused) + " (it takes --device, --threads, --judge-api-key-env, "
-                            + "--teacher-api-key-env and --progress, which change where the run goes on, not what it computes)");
-                run = DnoRun.resume(resume, this::applyEnvironmentFlags, StageHook.fromSystemProperty(), progress, console);
+                            + String.join(", ", refused) + " (it takes --iterations, to go on for more, and --device, "
+                            + "--threads, --judge-api-key-env, --teacher-api-key-env and --progress, which change where "
+                            + "the run goes on, not what it computes)");
+                run = DnoRun.resume(resume, this::applyEnvironmentFlags, iterations == null ? 0 : iterations,
+                        StageHook.fromSystemProperty(), progress, console);
             } else {
                 DnoConfig c;
                 Path file = null;
@@ -132,7 +134,6 @@ public final class TrainCommand implements Callable<Integer> {
         flags.put("--teacher-model", teacherModel);
         flags.put("--samples", samples);
         flags.put("--beta", beta);
-        flags.put("--iterations", iterations);
         flags.put("--lr", learningRate);
         flags.put("--batch-size", batchSize);
         flags.put("--micro-batch", microBatch);

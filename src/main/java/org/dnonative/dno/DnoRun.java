@@ -123,12 +123,34 @@ public final class DnoRun {
      */
     public static DnoRun resume(Path root, java.util.function.Consumer<DnoConfig> environment, StageHook hook,
                                 Progress.Mode progress, PrintWriter console) {
+        return resume(root, environment, 0, hook, progress, console);
+    }
+
+    /**
+     * As {@link #resume(Path, java.util.function.Consumer, StageHook, Progress.Mode, PrintWriter)},
+     * and with {@code iterations} above the saved number (0: keep it) the run goes on for more
+     * iterations: they cycle through the prompt parts made at the start (iteration t takes part
+     * (t-1) mod parts + 1), and the new count is saved in config.json. Iterations already done are
+     * not touched, so an extended run is not the run that a larger count from the start would give.
+     */
+    public static DnoRun resume(Path root, java.util.function.Consumer<DnoConfig> environment, int iterations,
+                                StageHook hook, Progress.Mode progress, PrintWriter console) {
         Path cfg = new RunDirectory(root).config();
         if (!Files.exists(cfg)) throw new ConfigException(root + ": not a run directory (no config.json)");
         ConfigLoader.Loaded loaded = ConfigLoader.load(cfg);
-        environment.accept(loaded.config());
-        ConfigLoader.validate(loaded.config(), cfg, loaded.lines());
-        return new DnoRun(loaded.config(), root, hook, progress, console);
+        DnoConfig config = loaded.config();
+        environment.accept(config);
+        ConfigLoader.validate(config, cfg, loaded.lines());
+        if (iterations != 0 && iterations != config.iterations) {
+            if (iterations < config.iterations)
+                throw new ConfigException("--iterations " + iterations + " on --resume: the run has " + config.iterations
+                        + " iterations planned; a resumed run can have more, not fewer");
+            DnoConfig saved = ConfigLoader.load(cfg).config();  // without the environment's changes
+            saved.iterations = iterations;
+            config.iterations = iterations;
+            RunDirectory.writeString(cfg, ConfigLoader.mapper(false).valueToTree(saved).toPrettyString() + "\n");
+        }
+        return new DnoRun(config, root, hook, progress, console);
     }
 
     public DnoConfig config() { return config; }
@@ -257,7 +279,32 @@ public final class DnoRun {
             List<PromptRecord> part = train.subList((t - 1) * per, t * per);
             RunDirectory.writeJsonl(dir.file(t, "prompts.jsonl"), part.stream().map(DnoRun::promptNode).toList());
         }
+        ObjectNode split = RunDirectory.JSON.createObjectNode();
+        split.put("parts", config.iterations);
+        split.put("prompts_per_part", per);
+        RunDirectory.writeJson(dir.file(0, "split.json"), split);
         finish(0, "split");
+    }
+
+    /**
+     * The prompts of iteration t: its own part of the split, or, for an iteration added on
+     * --resume beyond the parts, a copy of part (t-1) mod parts + 1.
+     */
+    private Path promptsOf(int t) {
+        Path own = dir.file(t, "prompts.jsonl");
+        if (Files.exists(own)) return own;
+        Path splitFile = dir.file(0, "split.json");
+        if (!Files.exists(splitFile)) {
+            // A run directory from before split.json: its parts are the consecutive files, counted
+            // (and recorded) before any copy is added.
+            int parts = 0;
+            while (Files.exists(dir.file(parts + 1, "prompts.jsonl"))) parts++;
+            RunDirectory.writeJson(splitFile, RunDirectory.JSON.createObjectNode().put("parts", parts));
+        }
+        int parts = RunDirectory.readJson(splitFile).path("parts").asInt();
+        if (parts < 1) throw new ConfigException(dir.root() + ": no prompt parts to run iteration " + t + " on");
+        RunDirectory.writeJsonl(own, RunDirectory.readJsonl(dir.file((t - 1) % parts + 1, "prompts.jsonl")));
+        return own;
     }
 
     private static ObjectNode promptNode(PromptRecord r) {
@@ -424,7 +471,7 @@ public final class DnoRun {
 
     // samples: K samples of pi_t per prompt, plus the teacher's gold response
     private void sample(int t) {
-        List<PromptRecord> prompts = readPrompts(dir.file(t, "prompts.jsonl"));
+        List<PromptRecord> prompts = readPrompts(promptsOf(t));
         List<ObjectNode> lines = new ArrayList<>();
         try (Policy p = loadPolicy(t)) {
             List<List<Completion>> all = generate(p, prompts.stream().map(PromptRecord::prompt).toList(), config.samples,

@@ -144,8 +144,8 @@ class DnoRunTest {
         }
     }
 
-    @Test
-    void resumeTakesWhereToRunButNotWhatToCompute(@TempDir Path tmp) throws Exception {
+    /** A copy of the finished baseline run, to resume without touching it. */
+    static Path copyOfBase(Path tmp) throws Exception {
         Path copy = tmp.resolve("run");
         try (var files = Files.walk(base)) {
             for (Path p : files.toList()) {
@@ -154,16 +154,43 @@ class DnoRunTest {
                 else Files.copy(p, to);
             }
         }
+        return copy;
+    }
+
+    @Test
+    void resumeTakesWhereToRunButNotWhatToCompute(@TempDir Path tmp) throws Exception {
+        Path copy = copyOfBase(tmp);
         StringWriter err = new StringWriter();
         picocli.CommandLine cl = org.dnonative.cli.Main.commandLine();
         cl.setErr(new PrintWriter(err));
         cl.setOut(new PrintWriter(new StringWriter()));
-        assertEquals(2, cl.execute("train", "--resume", copy.toString(), "--iterations", "5", "--lr", "1e-3"));
-        assertTrue(err.toString().contains("--iterations, --lr") && err.toString().contains("--threads"), err.toString());
+        assertEquals(2, cl.execute("train", "--resume", copy.toString(), "--beta", "0.5", "--lr", "1e-3"));
+        assertTrue(err.toString().contains("--beta, --lr") && err.toString().contains("--threads"), err.toString());
         byte[] before = Files.readAllBytes(copy.resolve("config.json"));
         assertEquals(0, cl.execute("train", "--resume", copy.toString(), "--threads", "1", "--progress", "OFF"), err.toString());
         assertArrayEquals(before, Files.readAllBytes(copy.resolve("config.json")), "the saved configuration is kept");
         assertEquals(withoutTimes(baseline.metrics()), withoutTimes(RunDirectory.readJsonl(copy.resolve("metrics.jsonl"))));
+    }
+
+    @Test
+    void resumeWithMoreIterationsGoesOnThroughThePromptPartsAgain(@TempDir Path tmp) throws Exception {
+        Path copy = copyOfBase(tmp);
+        PrintWriter quiet = new PrintWriter(new StringWriter());
+        assertThrows(ConfigException.class, () -> DnoRun.resume(copy, c -> {}, 1, null, Progress.Mode.OFF, quiet));
+        assertEquals(2, RunDirectory.readJson(copy.resolve("iter-0/split.json")).path("parts").asInt());
+        Files.delete(copy.resolve("iter-0/split.json"));  // as in run directories made before split.json
+        DnoRun.Result r = DnoRun.resume(copy, c -> {}, 3, null, Progress.Mode.OFF, quiet).run();
+        assertEquals(4, r.metrics().size(), "iterations 0..3");
+        // Iterations 1 and 2 are untouched; iteration 3 trains pi_3 into pi_4 on part 1's prompts.
+        assertEquals(withoutTimes(baseline.metrics()), withoutTimes(r.metrics().subList(0, 3)));
+        assertArrayEquals(Files.readAllBytes(base.resolve("iter-2/checkpoint/model.safetensors")),
+                Files.readAllBytes(copy.resolve("iter-2/checkpoint/model.safetensors")));
+        assertEquals(Files.readString(copy.resolve("iter-1/prompts.jsonl")), Files.readString(copy.resolve("iter-3/prompts.jsonl")));
+        assertTrue(Files.exists(copy.resolve("iter-3/checkpoint/model.safetensors")));
+        assertEquals(3, RunDirectory.readJson(copy.resolve("config.json")).path("iterations").asInt(), "the new count is saved");
+        assertEquals(2, RunDirectory.readJson(copy.resolve("iter-0/split.json")).path("parts").asInt(), "parts counted before the copy");
+        // A plain resume now keeps the 3 iterations and has nothing left to do.
+        assertEquals(4, DnoRun.resume(copy, null, Progress.Mode.OFF, quiet).run().metrics().size());
     }
 
     @Test
