@@ -131,6 +131,15 @@ __global__ void row_stats_kernel(const T* __restrict__ logits, const void* __res
     }
 }
 
+// The pair-level math in float64, as on the CPU (dno_internal.h): log(1 + e^x) and sigma(x)
+// without overflow for any finite x.
+__device__ __forceinline__ double softplus_d(double x) { return fmax(x, 0.0) + log1p(exp(-fabs(x))); }
+__device__ __forceinline__ double sigmoid_d(double x) {
+    if (x >= 0) return 1.0 / (1.0 + exp(-x));
+    const double e = exp(x);
+    return e / (1.0 + e);
+}
+
 // Sum over the block in a fixed tree (float64 for the sequence log-probs, as on the CPU).
 template <int kThreads, typename Acc>
 __device__ Acc block_sum(Acc v, Acc* scratch) {

@@ -138,13 +138,6 @@ __global__ void seq_sum_kernel(const float* __restrict__ tok, const int64_t* __r
     if (threadIdx.x == 0) seq_sum[n] = s;
 }
 
-__device__ __forceinline__ double softplus_d(double x) { return fmax(x, 0.0) + log1p(exp(-fabs(x))); }
-__device__ __forceinline__ double sigmoid_d(double x) {
-    if (x >= 0) return 1.0 / (1.0 + exp(-x));
-    const double e = exp(x);
-    return e / (1.0 + e);
-}
-
 __global__ void pair_coef_kernel(int64_t P, int64_t pb, int64_t pe, const double* __restrict__ seq_sum,
                                  const int64_t* __restrict__ seq_count, const float* __restrict__ ref,
                                  const float* __restrict__ targets, float beta, int average, float grad_scale,

@@ -51,13 +51,6 @@ __global__ void sequence_kernel(const float* __restrict__ tok, const void* __res
 
 constexpr int kPairThreads = 256;
 
-__device__ __forceinline__ double softplus_d(double x) { return fmax(x, 0.0) + log1p(exp(-fabs(x))); }
-__device__ __forceinline__ double sigmoid_d(double x) {
-    if (x >= 0) return 1.0 / (1.0 + exp(-x));
-    const double e = exp(x);
-    return e / (1.0 + e);
-}
-
 __global__ void pair_kernel(int64_t P, const double* __restrict__ seq, const float* __restrict__ counts,
                             const float* __restrict__ ref, const float* __restrict__ targets, float beta,
                             int average, float grad_scale, float* __restrict__ loss, float* __restrict__ z,

@@ -222,11 +222,8 @@ public final class LossCommand implements Callable<Integer> {
     private static DnoLossResult onCuda(LossShape shape, ByteBuffer logits, ElementType logitsType, ByteBuffer labels,
                                         ElementType labelsType, float[] ref, float[] targets, DnoLossOptions options,
                                         ByteBuffer grad) {
-        try (CudaBuffer dx = new CudaBuffer(logits.remaining());
-             CudaBuffer dl = new CudaBuffer(labels.remaining());
+        try (CudaBuffer dx = upload(logits); CudaBuffer dl = upload(labels);
              CudaDnoLoss loss = new CudaDnoLoss(shape.pairs(), shape.seqLen())) {
-            dx.copyFromHost(new Pointer(logits), logits.remaining());
-            dl.copyFromHost(new Pointer(labels), labels.remaining());
             DnoLossResult r = loss.compute(shape, dx.address(), logitsType, dl.address(), labelsType, ref, targets,
                     options, dx.address(), 0);
             dx.copyToHost(new BytePointer(grad), grad.capacity());

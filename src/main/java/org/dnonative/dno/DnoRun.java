@@ -113,22 +113,13 @@ public final class DnoRun {
 
     /** Continues the run in {@code root} with the configuration saved there. */
     public static DnoRun resume(Path root, StageHook hook, Progress.Mode progress, PrintWriter console) {
-        return resume(root, c -> {}, hook, progress, console);
+        return resume(root, c -> {}, 0, hook, progress, console);
     }
 
     /**
-     * Continues the run in {@code root}; {@code environment} may change where it executes (device,
-     * threads, the names of the API-key variables), not what it computes. The saved configuration
-     * file is left as it is.
-     */
-    public static DnoRun resume(Path root, java.util.function.Consumer<DnoConfig> environment, StageHook hook,
-                                Progress.Mode progress, PrintWriter console) {
-        return resume(root, environment, 0, hook, progress, console);
-    }
-
-    /**
-     * As {@link #resume(Path, java.util.function.Consumer, StageHook, Progress.Mode, PrintWriter)},
-     * and with {@code iterations} above the saved number (0: keep it) the run goes on for more
+     * Continues the run in {@code root}. {@code environment} may change where it executes (device,
+     * threads, the names of the API-key variables), not what it computes; those changes are not
+     * saved. With {@code iterations} above the saved number (0: keep it) the run goes on for more
      * iterations: they cycle through the prompt parts made at the start (iteration t takes part
      * (t-1) mod parts + 1), and the new count is saved in config.json. Iterations already done are
      * not touched, so an extended run is not the run that a larger count from the start would give.

@@ -150,13 +150,11 @@ public final class FusedLinearDnoLoss {
         }
     }
 
-    static FusedLinearResult result(FloatPointer out, LongPointer stats, int n, int p) {
+    private static FusedLinearResult result(FloatPointer out, LongPointer stats, int n, int p) {
         float[] all = new float[1 + n + 3 * p];
         out.get(all);
-        DnoLossResult r = new DnoLossResult(all[0], java.util.Arrays.copyOfRange(all, 1, 1 + n),
-                java.util.Arrays.copyOfRange(all, 1 + n, 1 + n + p), java.util.Arrays.copyOfRange(all, 1 + n + p, 1 + n + 2 * p),
-                java.util.Arrays.copyOfRange(all, 1 + n + 2 * p, 1 + n + 3 * p));
-        return new FusedLinearResult(r, stats.get(0), stats.get(1), stats.get(2), stats.get(3));
+        return new FusedLinearResult(CudaLossBuffers.unpack(all, n, p), stats.get(0), stats.get(1), stats.get(2),
+                stats.get(3));
     }
 
     static void checkHiddenSize(long hiddenSize) {
