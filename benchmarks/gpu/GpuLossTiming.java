@@ -10,7 +10,6 @@ import org.dnonative.kernel.DnoLossOptions;
 import org.dnonative.kernel.DnoLossResult;
 import org.dnonative.kernel.ElementType;
 import org.dnonative.kernel.LossShape;
-import org.dnonative.kernel.jni.DnoNative;
 
 /**
  * Times forward + backward of the CUDA DNO loss on raw device pointers (bf16 logits, gradient
@@ -54,7 +53,7 @@ public final class GpuLossTiming {
                     ms[r] = (System.nanoTime() - t0) / 1e6;
                 }
                 Arrays.sort(ms);
-                long extra = DnoNative.dno_loss_cuda_workspace_size(n, t) + 4 * (1 + n + 3 * (n / 2)) + 4 + 4 * (n + n / 2);
+                long extra = CudaDnoLoss.workspaceBytes(n, t) + 4 * (1 + n + 3 * (n / 2)) + 4 + 4 * (n + n / 2);
                 System.out.printf("%s %d %d %d  %.3f %.3f %.3f  %d  loss=%.5f%n", names[s], n, t, v, ms[reps / 2], ms[0],
                         ms[reps - 1], extra, first.loss());
             }
@@ -118,14 +117,8 @@ public final class GpuLossTiming {
         }
         try (ShortPointer p = new ShortPointer(h)) {
             for (long done = 0; done < bytes; done += 2L * block)
-                NativeCopy.toDevice(buf.address() + done, p, Math.min(2L * block, bytes - done));
+                buf.copyFromHost(p, done, Math.min(2L * block, bytes - done));
         }
     }
 
-    static final class NativeCopy {
-        static void toDevice(long dst, ShortPointer src, long count) {
-            int rc = DnoNative.dno_cuda_memcpy_to_device(dst, src.address(), count);
-            if (rc != 0) throw new IllegalStateException(DnoNative.dno_last_error().getString());
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package org.dnonative.io;
 
+import org.dnonative.kernel.Half;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -11,7 +11,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.dnonative.io.DType;
-import org.dnonative.io.Half;
+import org.dnonative.kernel.Half;
 import org.dnonative.io.SafetensorsFile;
 import org.dnonative.io.SafetensorsWriter;
 import org.dnonative.kernel.GpuTestSupport;

@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.Random;
 
 import org.dnonative.io.DType;
-import org.dnonative.io.Half;
+import org.dnonative.kernel.Half;
 import org.dnonative.io.SafetensorsFile;
 import org.dnonative.io.SafetensorsWriter;
 import org.dnonative.kernel.DnoLoss;

@@ -1,5 +1,6 @@
 package org.dnonative.io;
 
+import org.dnonative.kernel.Half;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,7 +14,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.*;
 
 class SafetensorsTest {
-    static final Path FIXTURE = Path.of(System.getProperty("dno.shared", "../shared"), "fixtures", "hf-tiny");
+    static final Path FIXTURE = Path.of(System.getProperty("dno.fixtures", "test/fixtures"), "hf-tiny");
 
     @TempDir Path tmp;
 

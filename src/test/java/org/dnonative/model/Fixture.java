@@ -8,9 +8,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The hf-tiny ground truth: paths and reference.json. */
+/** The hf-tiny ground truth (src/test/fixtures/hf-tiny, copied from what transformers computed; its README says how): paths and reference.json. */
 public final class Fixture {
-    public static final Path ROOT = Path.of(System.getProperty("dno.shared", "../shared"), "fixtures", "hf-tiny");
+    public static final Path ROOT = Path.of(System.getProperty("dno.fixtures", "test/fixtures"), "hf-tiny");
     public static final Path MODEL = ROOT.resolve("llama-tiny");
     public static final Path TOKENIZER = ROOT.resolve("tokenizer");
     public static final Path REFERENCE_TENSORS = ROOT.resolve("reference.safetensors");

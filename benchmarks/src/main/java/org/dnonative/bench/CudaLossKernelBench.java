@@ -13,7 +13,6 @@ import org.dnonative.kernel.DnoLossOptions;
 import org.dnonative.kernel.ElementType;
 import org.dnonative.kernel.FusedLinearOptions;
 import org.dnonative.kernel.LossShape;
-import org.dnonative.kernel.jni.DnoNative;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -97,8 +96,7 @@ public class CudaLossKernelBench {
         try (ShortPointer p = new ShortPointer(h)) {
             for (long done = 0; done < elements; done += block) {
                 long count = Math.min(block, elements - done);
-                if (DnoNative.dno_cuda_memcpy_to_device(b.address() + 2 * done, p.address(), 2 * count) != 0)
-                    throw new IllegalStateException(DnoNative.dno_last_error().getString());
+                b.copyFromHost(p, 2 * done, 2 * count);
             }
         }
         return b;

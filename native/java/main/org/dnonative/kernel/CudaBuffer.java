@@ -3,7 +3,6 @@ package org.dnonative.kernel;
 import java.lang.ref.Cleaner;
 
 import org.bytedeco.javacpp.Pointer;
-import org.dnonative.kernel.jni.DnoNative;
 
 /**
  * Device memory owned by Java. Free it with {@link #close()}: nothing relies on the garbage
@@ -48,6 +47,14 @@ public final class CudaBuffer implements AutoCloseable {
     public CudaBuffer copyFromHost(Pointer src, long count) {
         check(count);
         NativeLibrary.check(DnoNative.dno_cuda_memcpy_to_device(address(), src.address() + src.position() * src.sizeof(), count));
+        return this;
+    }
+
+    /** Copies {@code count} bytes from host memory at {@code src} to this buffer, {@code offset} bytes from its start. */
+    public CudaBuffer copyFromHost(Pointer src, long offset, long count) {
+        if (offset < 0 || count < 0 || offset > bytes - count)
+            throw new IllegalArgumentException("offset " + offset + " + count " + count + " is outside [0," + bytes + "] bytes of this buffer");
+        NativeLibrary.check(DnoNative.dno_cuda_memcpy_to_device(address() + offset, src.address() + src.position() * src.sizeof(), count));
         return this;
     }
 

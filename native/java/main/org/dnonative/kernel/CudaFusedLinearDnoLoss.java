@@ -2,7 +2,6 @@ package org.dnonative.kernel;
 
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.dnonative.kernel.jni.DnoNative;
 
 /**
  * The fused-linear DNO loss on a CUDA device, for callers that own device memory: raw device

@@ -1,6 +1,5 @@
 package org.dnonative.kernel;
 
-import org.dnonative.kernel.jni.DnoNative;
 
 /** Loads libdnonative once and turns its status codes into exceptions. */
 final class NativeLibrary {

@@ -1,8 +1,18 @@
-package org.dnonative.io;
+package org.dnonative.kernel;
 
 /** Conversions between float and the 16-bit formats (IEEE binary16 and bfloat16), round to nearest even. */
 public final class Half {
     private Half() {}
+
+    /** {@code f} as the 16-bit {@code type} (BFLOAT16 or FLOAT16). */
+    public static short to(ElementType type, float f) {
+        return type == ElementType.BFLOAT16 ? floatToBf16(f) : floatToF16(f);
+    }
+
+    /** The 16-bit {@code type} value {@code h} as a float. */
+    public static float from(ElementType type, short h) {
+        return type == ElementType.BFLOAT16 ? bf16ToFloat(h) : f16ToFloat(h);
+    }
 
     public static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat((bits & 0xffff) << 16);

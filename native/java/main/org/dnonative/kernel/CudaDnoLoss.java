@@ -1,6 +1,5 @@
 package org.dnonative.kernel;
 
-import org.dnonative.kernel.jni.DnoNative;
 
 /**
  * The DNO loss on a CUDA device, for callers that own device memory (raw device pointers and a
@@ -81,6 +80,13 @@ public final class CudaDnoLoss implements AutoCloseable {
     /** Device address of the logps [N] of the last enqueued call. */
     public long logpsAddress() {
         return buffers.logps();
+    }
+
+    /** Bytes of device workspace an instance sized for {@code sequences} x {@code seqLen} allocates (besides its outputs). */
+    public static long workspaceBytes(long sequences, long seqLen) {
+        if (sequences < 1 || seqLen < 1) throw new IllegalArgumentException("sequences and seqLen must be >= 1, got " + sequences + ", " + seqLen);
+        NativeLibrary.ensureLoaded();
+        return DnoNative.dno_loss_cuda_workspace_size(sequences, seqLen);
     }
 
     @Override

@@ -6,7 +6,6 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.ShortPointer;
-import org.dnonative.kernel.jni.DnoNative;
 
 /**
  * The DNO loss straight from the final hidden states and the lm_head, on the CPU, without

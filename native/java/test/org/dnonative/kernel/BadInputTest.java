@@ -80,11 +80,11 @@ class BadInputTest {
     @Test
     void nativeChecksHoldWithoutTheJavaLayer() {
         // beta <= 0 straight into the binding: a status code and a message, not a crash.
-        int rc = org.dnonative.kernel.jni.DnoNative.dno_loss_cpu(1, 1, 1, 0, 8, 4, 8, -100, 8, 0, -1f, 0, 1f, 8, 8, 8,
+        int rc = DnoNative.dno_loss_cpu(1, 1, 1, 0, 8, 4, 8, -100, 8, 0, -1f, 0, 1f, 8, 8, 8,
                 0, 0, 0, 1);
         assertEquals(DnoException.Status.INVALID_ARGUMENT.ordinal(), rc);
         assertMessage(new DnoException(DnoException.Status.of(rc),
-                org.dnonative.kernel.jni.DnoNative.dno_last_error().getString()), "beta");
+                DnoNative.dno_last_error().getString()), "beta");
         // and the library still works afterwards
         assertTrue(Float.isFinite(DnoLoss.compute(c.shape, c.logits, c.labels, c.ref, null, o, null).loss()));
     }

@@ -1,6 +1,5 @@
 package org.dnonative.kernel;
 
-import org.dnonative.kernel.jni.DnoNative;
 
 /** The few CUDA runtime calls a JVM caller needs without the CUDA presets. */
 public final class Cuda {

@@ -14,7 +14,6 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.ShortPointer;
-import org.dnonative.kernel.jni.DnoNative;
 
 /**
  * The fused pairwise log-ratio DNO loss and its gradient on the CPU, for host memory: Java

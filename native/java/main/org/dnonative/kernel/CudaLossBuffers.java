@@ -4,7 +4,6 @@ import java.util.Arrays;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.dnonative.kernel.jni.DnoNative;
 
 /**
  * The device buffers both CUDA losses share, for up to {@code maxPairs} pairs: the outputs

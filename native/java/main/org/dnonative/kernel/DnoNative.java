@@ -1,4 +1,4 @@
-package org.dnonative.kernel.jni;
+package org.dnonative.kernel;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
@@ -10,11 +10,11 @@ import org.bytedeco.javacpp.annotation.Platform;
  *
  * <p>Every pointer crosses as a {@code long} address so that host memory (JavaCPP pointers,
  * direct buffers, libtorch data pointers) and CUDA device memory go through the same calls.
- * Nothing here checks its arguments: use {@link org.dnonative.kernel.DnoLoss}, which validates
+ * Nothing here checks its arguments: use {@link DnoLoss}, which validates
  * them and turns status codes into exceptions.
  */
 @Platform(value = "linux-x86_64", include = "dno_loss.h", link = "dnonative")
-public final class DnoNative {
+final class DnoNative {
     static {
         Loader.load();
     }
