@@ -1,22 +1,18 @@
 package org.dnonative.cli;
 
 import org.bytedeco.pytorch.global.torch;
-import org.dnonative.dno.DnoConfig;
-import org.dnonative.dno.DnoRun;
+import org.dnonative.dno.OracleFactory;
 import org.dnonative.dno.Progress;
 import org.dnonative.dno.PromptFile;
 import org.dnonative.dno.PromptRecord;
 import org.dnonative.dno.Seeds;
 import org.dnonative.dno.WinRates;
+import org.dnonative.dno.config.DnoConfig;
+import org.dnonative.dno.config.EvaluationConfig;
 import org.dnonative.dno.embedded.EmbeddedModel;
-import org.dnonative.model.Completion;
+import org.dnonative.dno.stage.Evaluation;
 import org.dnonative.model.Policy;
-import org.dnonative.oracle.EquilibriumDistance;
-import org.dnonative.oracle.OracleKind;
 import org.dnonative.oracle.PreferenceOracle;
-import org.dnonative.oracle.builtin.CyclicStyleOracle;
-import org.dnonative.oracle.judge.JudgeConfig;
-import org.dnonative.oracle.judge.OpenAiJudge;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,8 +20,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +27,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code eval}: the win-rate of one checkpoint against another on a prompt set, judged by an
- * oracle, with a 95% confidence interval over prompts.
+ * oracle, with a 95% confidence interval over prompts: a run's evaluation stage
+ * ({@link Evaluation}) on two given policies.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Compares two checkpoints on a prompt set with an oracle: win-rate of A against B with a 95%% confidence interval.")
@@ -81,28 +76,44 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try {
-            if (threads > 0) torch.set_num_threads(threads);
-            List<String> promptTexts;
-            if (prompts != null) {
-                promptTexts = PromptFile.read(prompts).stream().map(PromptRecord::prompt).toList();
-            } else {
-                promptTexts = EmbeddedModel.tasks(new DnoConfig.Embedded()).prompts(builtinPrompts, seed);
+            // The settings as a run's configuration: validated by the same records, with the same messages.
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("device", device);
+            o.put("threads", threads);
+            o.put("seed", seed);
+            o.put("sampling.top_p", topP);
+            o.put("sampling.max_new_tokens", maxNewTokens);
+            o.put("prompts.chat_template", !raw);
+            o.put("evaluation.samples", samples);
+            o.put("evaluation.temperature", temperature);
+            o.put("evaluation.all_pairs", allPairs);
+            o.put("oracle.cycle_strength", cycleStrength);
+            if (judgeUrl != null) {
+                if (judgeModel == null) throw new IllegalArgumentException("--judge-model is required with --judge-url");
+                o.put("oracle.kind", "judge");
+                o.put("oracle.judge.base_url", judgeUrl);
+                o.put("oracle.judge.model", judgeModel);
+                o.put("oracle.judge.api_key_env", judgeKeyEnv);
+                o.put("oracle.mode", judgeMode);
             }
-            DnoConfig c = new DnoConfig();
-            c.topP = topP;
-            c.maxNewTokens = maxNewTokens;
-            c.chatTemplate = !raw;
-            c.sampleBatch = 64;
+            DnoConfig c = DnoConfig.defaults().with(o);
+            if (c.threads() > 0) torch.set_num_threads(c.threads());
+            List<String> promptTexts = prompts != null
+                    ? PromptFile.read(prompts).stream().map(PromptRecord::prompt).toList()
+                    : EmbeddedModel.tasks(c.embedded()).prompts(builtinPrompts, seed);
+            EvaluationConfig e = c.evaluation();
+            Evaluation evaluation = new Evaluation(e, c.sampling(), c.prompts().chatTemplate(), Progress.Mode.AUTO);
             long sampleSeed = Seeds.derive(seed, 0, Seeds.Stage.EVAL);
-            Map<String, List<String>> a = sample(c, modelA, promptTexts, sampleSeed), b = sample(c, modelB, promptTexts, sampleSeed);
-            try (PreferenceOracle oracle = oracle()) {
-                WinRates.Estimate e = WinRates.compare(oracle, promptTexts, a, b, allPairs);
+            Map<String, List<String>> a = sample(evaluation, c, modelA, promptTexts, sampleSeed);
+            Map<String, List<String>> b = sample(evaluation, c, modelB, promptTexts, sampleSeed);
+            try (PreferenceOracle oracle = OracleFactory.open(c.oracle(), seed, null)) {
+                WinRates.Estimate est = evaluation.compare(oracle, promptTexts, a, b);
                 PrintWriter out = spec.commandLine().getOut();
                 out.printf("win-rate of %s against %s: %.3f ± %.3f (95%% CI over %d prompts, %d comparisons, oracle %s)%n",
-                        modelA, modelB, e.winRate(), e.ci95(), e.prompts(), e.comparisons(), oracle.name());
-                if (oracle instanceof EquilibriumDistance d) {
-                    out.printf("exploitability: A %.3f, B %.3f%n", d.exploitability(a), d.exploitability(b));
-                }
+                        modelA, modelB, est.winRate(), est.ci95(), est.prompts(), est.comparisons(), oracle.name());
+                Map<String, Double> da = Evaluation.diagnostics(oracle, a), db = Evaluation.diagnostics(oracle, b);
+                if (da.containsKey("exploitability") && db.containsKey("exploitability"))
+                    out.printf("exploitability: A %.3f, B %.3f%n", da.get("exploitability"), db.get("exploitability"));
                 out.flush();
             }
             return 0;
@@ -111,21 +122,9 @@ public final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    private Map<String, List<String>> sample(DnoConfig c, Path model, List<String> prompts, long sampleSeed) {
-        try (Policy p = Policy.load(model, Policy.device(device))) {
-            List<List<Completion>> all = DnoRun.generate(c, Progress.Mode.AUTO, p, prompts, samples, temperature, sampleSeed,
-                    "sampling " + model.getFileName());
-            Map<String, List<String>> out = new LinkedHashMap<>();
-            for (int i = 0; i < prompts.size(); i++) out.put(prompts.get(i), all.get(i).stream().map(Completion::text).toList());
-            return out;
+    private static Map<String, List<String>> sample(Evaluation evaluation, DnoConfig c, Path model, List<String> prompts, long seed) {
+        try (Policy p = Policy.load(model, Policy.device(c.device()))) {
+            return evaluation.sample(p, prompts, seed, "sampling " + model.getFileName());
         }
-    }
-
-    private PreferenceOracle oracle() {
-        if (judgeUrl == null) return new CyclicStyleOracle(cycleStrength);
-        if (judgeModel == null) throw new IllegalArgumentException("--judge-model is required with --judge-url");
-        EnumSet<OracleKind> kinds = judgeMode.equals("listwise") ? EnumSet.of(OracleKind.LISTWISE) : EnumSet.of(OracleKind.PAIRWISE);
-        return OpenAiJudge.open(JudgeConfig.builder(judgeUrl, judgeModel).apiKeyEnv(judgeKeyEnv)
-                .requestTimeout(Duration.ofSeconds(120)).kinds(kinds).build());
     }
 }

@@ -34,6 +34,7 @@ public final class Main implements Runnable {
     /** The configured command line, also used by tests. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        TrainFlags.addTo(cl.getSubcommands().get("train").getCommandSpec());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean badInput = isBadInput(ex);
             cmd.getErr().println("error: " + message(ex));

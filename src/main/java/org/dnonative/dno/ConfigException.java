@@ -4,7 +4,7 @@ package org.dnonative.dno;
  * A configuration or prompt file that cannot be used. The message names the file, the line where
  * known, and the field; the command line reports it with exit code 2.
  */
-public final class ConfigException extends IllegalArgumentException {
+public class ConfigException extends IllegalArgumentException {
     public ConfigException(String message) {
         super(message);
     }

@@ -29,9 +29,9 @@ public final class PairRules {
 
     public record ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram,
                                double repetitionThreshold, int maxPairs) {
-        public static ListwiseRule of(DnoConfig c) {
-            return new ListwiseRule(c.positiveMinScore, c.negativeMargin, c.negativeMarginSelf, c.repetitionNgram,
-                    c.repetitionThreshold, c.maxPairsPerPrompt);
+        public static ListwiseRule of(org.dnonative.dno.config.PairsConfig c) {
+            return new ListwiseRule(c.positiveMinScore(), c.negativeMargin(), c.negativeMarginSelf(), c.repetitionNgram(),
+                    c.repetitionThreshold(), c.maxPerPrompt());
         }
     }
 

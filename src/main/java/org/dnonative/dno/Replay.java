@@ -1,5 +1,7 @@
 package org.dnonative.dno;
 
+import org.dnonative.dno.store.Pair;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -1,10 +1,5 @@
 package org.dnonative.dno;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.dnonative.io.AtomicFiles;
 
 import java.io.IOException;
@@ -13,13 +8,12 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The layout of a run directory and its stage markers.
+ * The layout of a run directory and its stage markers; {@link org.dnonative.dno.store.RunStore}
+ * reads and writes the records in it.
  *
  * <pre>
  * config.json                 the resolved configuration
@@ -32,15 +26,13 @@ import java.util.stream.Stream;
  * iter-t/                     prompts.jsonl, samples.jsonl, judgments.jsonl, pairs.jsonl,
  *                             train_pairs.jsonl (with replay), ref_logps.jsonl, checkpoint/ (pi_{t+1}),
  *                             train.json, eval_samples.jsonl, eval.json, metrics.json
- * iter-t/done/STAGE           a stage's marker, written after all of its files
+ * iter-t/done/STAGE           a stage's marker, written after all of its files (with the stage's time)
  * </pre>
  * Every file is written atomically (a temporary file renamed over the target); a checkpoint is
  * written into a temporary directory that is renamed into place. A stage whose marker exists is
  * complete and is skipped on resume; one without is redone from its inputs.
  */
 public final class RunDirectory {
-    public static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT);
-
     private final Path root;
 
     public RunDirectory(Path root) {
@@ -56,12 +48,10 @@ public final class RunDirectory {
     public Path file(int t, String name) { return iteration(t).resolve(name); }
     public Path checkpoint(int t) { return iteration(t).resolve("checkpoint"); }
 
-    public boolean isDone(int t, String stage) {
-        return Files.exists(iteration(t).resolve("done").resolve(stage));
-    }
+    public Path marker(int t, String stage) { return iteration(t).resolve("done").resolve(stage); }
 
-    public void markDone(int t, String stage) {
-        writeString(iteration(t).resolve("done").resolve(stage), stage + "\n");
+    public boolean isDone(int t, String stage) {
+        return Files.exists(marker(t, stage));
     }
 
     public static void writeString(Path file, String text) {
@@ -70,44 +60,6 @@ public final class RunDirectory {
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": " + e.getMessage(), e);
         }
-    }
-
-    public static void writeJson(Path file, Object value) {
-        try {
-            writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value) + "\n");
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    public static void writeJsonl(Path file, List<? extends JsonNode> lines) {
-        StringBuilder sb = new StringBuilder();
-        try {
-            for (JsonNode n : lines) sb.append(JSON.writeValueAsString(n)).append('\n');
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-        writeString(file, sb.toString());
-    }
-
-    public static ObjectNode readJson(Path file) {
-        try {
-            return (ObjectNode) JSON.readTree(Files.readString(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException(file + ": " + e.getMessage(), e);
-        }
-    }
-
-    public static List<ObjectNode> readJsonl(Path file) {
-        List<ObjectNode> out = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(file)) {
-                if (!line.isBlank()) out.add((ObjectNode) JSON.readTree(line));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(file + ": " + e.getMessage(), e);
-        }
-        return out;
     }
 
     /** Runs {@code writer} into a fresh temporary directory, then renames it to {@code target} (replacing it). */

@@ -2,6 +2,7 @@ package org.dnonative.oracle;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -65,6 +66,19 @@ public interface PreferenceOracle extends AutoCloseable {
             out.add(compare(r.prompt(), r.first(), r.second()));
         }
         return out;
+    }
+
+    /**
+     * What this oracle can measure exactly about the policy that produced these samples, by metric
+     * name (snake_case), in a fixed order: an oracle whose game is known (the built-in ones) reports
+     * at least {@code exploitability}, the best response's expected win-rate against the policy
+     * minus 1/2 (0 exactly at a Nash equilibrium, at most 1/2). Empty for an oracle that knows no
+     * game (an LLM judge). Throws IllegalArgumentException for samples it cannot grade.
+     *
+     * @param samplesByPrompt the policy's sampled responses, per prompt
+     */
+    default Map<String, Double> diagnostics(Map<String, List<String>> samplesByPrompt) {
+        return Map.of();
     }
 
     /** Cumulative counters since this oracle was created. */

@@ -15,9 +15,7 @@
  * OracleStats before = oracle.stats();
  * List<ListwiseJudgment> judged = oracle.scoreAll(requests);      // or compareAll(pairs)
  * metrics.putAll(oracle.stats().minus(before).asMetrics("oracle_"));
- * if (oracle instanceof EquilibriumDistance d) {
- *     metrics.put("exploitability", d.exploitability(samplesByPrompt));
- * }
+ * metrics.putAll(oracle.diagnostics(samplesByPrompt));           // exploitability, where the game is known
  * }</pre>
  *
  * <p>Implementations: {@link org.dnonative.oracle.judge.OpenAiJudge} (an LLM behind any

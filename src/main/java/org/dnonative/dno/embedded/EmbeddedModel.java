@@ -3,7 +3,7 @@ package org.dnonative.dno.embedded;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
-import org.dnonative.dno.DnoConfig;
+import org.dnonative.dno.config.EmbeddedConfig;
 import org.dnonative.model.CausalLM;
 import org.dnonative.model.ModelConfig;
 import org.dnonative.model.Policy;
@@ -33,37 +33,37 @@ import java.util.function.IntConsumer;
 public final class EmbeddedModel {
     private EmbeddedModel() {}
 
-    public static ModelConfig modelConfig(DnoConfig.Embedded e) {
+    public static ModelConfig modelConfig(EmbeddedConfig e) {
         int vocab = CharTokenizer.SPECIALS.size() + CharTokenizer.ALPHABET.length();
-        return ModelConfig.of(ModelConfig.Architecture.LLAMA, vocab, e.hiddenSize, e.intermediateSize, e.layers,
-                e.heads, e.kvHeads, 64, true, null, CharTokenizer.EOS_ID, CharTokenizer.PAD_ID);
+        return ModelConfig.of(ModelConfig.Architecture.LLAMA, vocab, e.hiddenSize(), e.intermediateSize(), e.layers(),
+                e.heads(), e.kvHeads(), 64, true, null, CharTokenizer.EOS_ID, CharTokenizer.PAD_ID);
     }
 
     /** The randomly initialised policy (deterministic for {@code modelSeed}). */
-    public static Policy randomPolicy(DnoConfig.Embedded e, Device device) {
-        CausalLM model = CausalLM.random(modelConfig(e), e.modelSeed, device);
+    public static Policy randomPolicy(EmbeddedConfig e, Device device) {
+        CausalLM model = CausalLM.random(modelConfig(e), e.modelSeed(), device);
         return Policy.of(model, CharTokenizer.tokenizer(), CharTokenizer.chatTemplate());
     }
 
-    public static ArithmeticTasks tasks(DnoConfig.Embedded e) {
-        return new ArithmeticTasks(e.maxOperand, e.operators);
+    public static ArithmeticTasks tasks(EmbeddedConfig e) {
+        return new ArithmeticTasks(e.maxOperand(), e.operators());
     }
 
     /** One demonstration: a prompt and a (possibly wrong) response. */
     public record Demo(String prompt, String response) {}
 
     /** The imperfect demonstrations, drawn over the whole task family with {@code seed}. */
-    public static List<Demo> demonstrations(DnoConfig.Embedded e, int count, long seed) {
+    public static List<Demo> demonstrations(EmbeddedConfig e, int count, long seed) {
         List<ArithmeticTask> all = tasks(e).all();
         SplittableRandom rng = new SplittableRandom(seed);
-        double[] w = e.styleWeights.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] w = e.styleWeights().stream().mapToDouble(Double::doubleValue).toArray();
         double total = w[0] + w[1] + w[2];
         List<Demo> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             ArithmeticTask task = all.get(rng.nextInt(all.size()));
             double u = rng.nextDouble() * total;
             AnswerStyle style = u < w[0] ? AnswerStyle.BARE : u < w[0] + w[1] ? AnswerStyle.SENTENCE : AnswerStyle.EQUATION;
-            String response = rng.nextDouble() < e.nearMissRate ? ArithmeticTasks.nearMiss(task, style, rng) : style.render(task);
+            String response = rng.nextDouble() < e.nearMissRate() ? ArithmeticTasks.nearMiss(task, style, rng) : style.render(task);
             out.add(new Demo(task.prompt(), response));
         }
         return out;
@@ -76,18 +76,18 @@ public final class EmbeddedModel {
      *
      * @return the mean loss of the last tenth of the steps
      */
-    public static double warmStart(Policy policy, DnoConfig.Embedded e, long seed, IntConsumer onStep) {
-        int steps = e.sftSteps;
+    public static double warmStart(Policy policy, EmbeddedConfig e, long seed, IntConsumer onStep) {
+        int steps = e.sftSteps();
         if (steps == 0) return Double.NaN;
-        List<Demo> demos = demonstrations(e, steps * e.sftBatch, seed);
-        TrainOptions options = new TrainOptions(e.sftLearningRate, Math.max(1, steps / 20), steps, LrSchedule.Decay.COSINE,
-                0.1, 0.0, 0.9, 0.98, 1e-8, 1.0, 1);
+        List<Demo> demos = demonstrations(e, steps * e.sftBatch(), seed);
+        TrainOptions options = TrainOptions.adamW(e.sftLearningRate(), Math.max(1, steps / 20), steps, 0.0, 1.0)
+                .withDecay(LrSchedule.Decay.COSINE, 0.1).withBetas(0.9, 0.98);
         double tail = 0;
         int tailCount = 0;
         try (PolicyTrainer trainer = new PolicyTrainer(policy.model(), options)) {
             for (int s = 0; s < steps; s++) {
                 List<int[]> prompts = new ArrayList<>(), responses = new ArrayList<>();
-                for (Demo d : demos.subList(s * e.sftBatch, (s + 1) * e.sftBatch)) {
+                for (Demo d : demos.subList(s * e.sftBatch(), (s + 1) * e.sftBatch())) {
                     prompts.add(policy.encodeUserPrompt(d.prompt()));
                     responses.add(withEos(policy.tokenizer().encode(d.response())));
                 }

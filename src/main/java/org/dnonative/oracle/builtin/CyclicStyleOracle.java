@@ -9,7 +9,6 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.dnonative.oracle.Candidate;
-import org.dnonative.oracle.EquilibriumDistance;
 import org.dnonative.oracle.ListwiseJudgment;
 import org.dnonative.oracle.OracleKind;
 import org.dnonative.oracle.OracleStats;
@@ -45,7 +44,7 @@ import org.dnonative.oracle.PreferenceOracle;
  *
  * <p>Prompts outside the task family give UNUSABLE judgments; the exact-game methods throw for them.
  */
-public final class CyclicStyleOracle implements PreferenceOracle, EquilibriumDistance {
+public final class CyclicStyleOracle implements PreferenceOracle {
 
     private final double cycleStrength;
     private final PreferenceGame game;
@@ -213,7 +212,6 @@ public final class CyclicStyleOracle implements PreferenceOracle, EquilibriumDis
      * depend on the prompt). Estimated from few samples per prompt it is biased upwards: K=5
      * samples of the equilibrium rarely split evenly over three styles.
      */
-    @Override
     public double exploitability(Map<String, List<String>> samplesByPrompt) {
         checkNotEmpty(samplesByPrompt);
         double total = 0;
@@ -221,6 +219,24 @@ public final class CyclicStyleOracle implements PreferenceOracle, EquilibriumDis
             total += exploitability(e.getKey(), e.getValue());
         }
         return total / samplesByPrompt.size();
+    }
+
+    /**
+     * Exploitability (per prompt, and pooled over prompts), the share of correct answers and the
+     * style mix of the correct ones ({@code style_bare}, {@code style_sentence}, {@code style_equation},
+     * as shares of all samples).
+     */
+    @Override
+    public Map<String, Double> diagnostics(Map<String, List<String>> samplesByPrompt) {
+        double[] dist = pooledDistribution(samplesByPrompt);
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        out.put("exploitability", exploitability(samplesByPrompt));
+        out.put("pooled_exploitability", game.exploitability(dist));
+        out.put("correct", 1 - dist[0]);
+        out.put("style_bare", dist[1]);
+        out.put("style_sentence", dist[2]);
+        out.put("style_equation", dist[3]);
+        return out;
     }
 
     /**

@@ -1,0 +1,33 @@
+package org.dnonative.dno.config;
+
+import java.util.List;
+
+/**
+ * The built-in task family (arithmetic with operands up to {@code maxOperand}), the small policy and
+ * its supervised warm start on imperfect demonstrations.
+ *
+ * @param nearMissRate share of demonstrations with a near-miss (wrong) answer
+ * @param styleWeights demonstration styles: bare, sentence, equation weights
+ */
+public record EmbeddedConfig(int maxOperand, String operators, int hiddenSize, int intermediateSize, int layers, int heads,
+                             int kvHeads, long modelSeed, int sftSteps, int sftBatch, double sftLearningRate, double nearMissRate,
+                             List<Double> styleWeights) {
+    public EmbeddedConfig {
+        styleWeights = styleWeights == null ? null : List.copyOf(styleWeights);
+        new Checks().atLeast(maxOperand, 1, "max_operand")
+                .require(operators != null && operators.matches("[+\\-*]+"), "operators", "must be made of + - *, was " + operators)
+                .require(hiddenSize >= 1 && heads >= 1 && kvHeads >= 1 && hiddenSize % heads == 0 && heads % kvHeads == 0,
+                        "hidden_size", "must be a multiple of heads, and heads of kv_heads (was " + hiddenSize + ", " + heads + ", " + kvHeads + ")")
+                .atLeast(layers, 1, "layers").atLeast(intermediateSize, 1, "intermediate_size")
+                .atLeast(sftSteps, 0, "sft_steps").atLeast(sftBatch, 1, "sft_batch").positive(sftLearningRate, "sft_learning_rate")
+                .in(nearMissRate, 0, 1, false, true, "near_miss_rate")
+                .require(styleWeights != null && styleWeights.size() == 3 && styleWeights.stream().allMatch(w -> w != null && w >= 0)
+                                && styleWeights.stream().mapToDouble(Double::doubleValue).sum() > 0,
+                        "style_weights", "must be 3 non-negative weights (bare, sentence, equation) with a positive sum")
+                .throwIfAny();
+    }
+
+    public static EmbeddedConfig defaults() {
+        return new EmbeddedConfig(9, "+-", 64, 128, 2, 4, 2, 7, 1000, 32, 3e-3, 0.03, List.of(0.8, 0.2, 0.0));
+    }
+}

@@ -1,0 +1,100 @@
+package org.dnonative.dno.stage;
+
+import org.dnonative.dno.Progress;
+import org.dnonative.dno.store.Candidate;
+import org.dnonative.dno.store.Judgment;
+import org.dnonative.dno.store.PromptSamples;
+import org.dnonative.oracle.ListwiseJudgment;
+import org.dnonative.oracle.ListwiseRequest;
+import org.dnonative.oracle.OracleKind;
+import org.dnonative.oracle.OracleStats;
+import org.dnonative.oracle.PairwiseJudgment;
+import org.dnonative.oracle.PairwiseRequest;
+import org.dnonative.oracle.PreferenceOracle;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The oracle annotates every prompt's candidates: list-wise scores when the pair rule is list-wise,
+ * else every pairwise preference among them. Judgments are keyed by the prompt's and candidates' ids.
+ */
+public final class JudgingStage implements Stage {
+    /** Prompts per batch handed to the oracle (a remote judge fans each batch out itself). */
+    private static final int CHUNK = 16;
+
+    @Override
+    public String name() { return "judgments"; }
+
+    @Override
+    public void run(RunContext run, int t) {
+        PreferenceOracle oracle = run.oracle();
+        List<PromptSamples> samples = run.store().samples(t);
+        boolean listwise = run.config().listwisePairs(oracle.answers(OracleKind.LISTWISE));
+        OracleStats before = oracle.stats();
+        List<Judgment> out = new ArrayList<>();
+        try (Progress bar = Progress.start(run.progress(), "annotating", samples.size())) {
+            for (int from = 0; from < samples.size(); from += CHUNK) {
+                List<PromptSamples> part = samples.subList(from, Math.min(samples.size(), from + CHUNK));
+                out.addAll(listwise ? listwise(oracle, part) : pairwise(oracle, part));
+                bar.step(part.size());
+            }
+        }
+        run.store().writeJudgments(t, out);
+        Map<String, Object> stats = new LinkedHashMap<>();
+        // cache hits differ between a resumed and a fresh run, so they are not part of the metrics
+        oracle.stats().minus(before).asMetrics("oracle_").forEach((k, v) -> { if (!k.equals("oracle_cache_hits")) stats.put(k, v); });
+        stats.put("oracle_unusable_prompts", out.stream().filter(j -> !j.ok()).count());
+        run.store().writeSummary(t, "judgments", stats);
+    }
+
+    private static org.dnonative.oracle.Candidate forOracle(Candidate c) {
+        return c.gold() ? org.dnonative.oracle.Candidate.gold(c.text()) : org.dnonative.oracle.Candidate.sample(c.text());
+    }
+
+    private static List<Judgment> listwise(PreferenceOracle oracle, List<PromptSamples> part) {
+        List<ListwiseRequest> req = part.stream()
+                .map(s -> new ListwiseRequest(s.prompt(), s.candidates().stream().map(JudgingStage::forOracle).toList())).toList();
+        List<ListwiseJudgment> res = oracle.scoreAll(req);
+        List<Judgment> out = new ArrayList<>();
+        for (int i = 0; i < part.size(); i++) {
+            PromptSamples s = part.get(i);
+            ListwiseJudgment j = res.get(i);
+            Map<String, Double> scores = new LinkedHashMap<>();
+            if (j.isUsable()) for (int k = 0; k < s.candidates().size(); k++) scores.put(s.candidates().get(k).id(), j.scores().get(k));
+            out.add(new Judgment(s.promptId(), j.status().name(), scores, null, null, j.detail().isEmpty() ? null : j.detail()));
+        }
+        return out;
+    }
+
+    private static List<Judgment> pairwise(PreferenceOracle oracle, List<PromptSamples> part) {
+        List<PairwiseRequest> req = new ArrayList<>();
+        for (PromptSamples s : part) {
+            List<Candidate> c = s.candidates();
+            for (int i = 0; i < c.size(); i++)
+                for (int j = i + 1; j < c.size(); j++) req.add(new PairwiseRequest(s.prompt(), forOracle(c.get(i)), forOracle(c.get(j))));
+        }
+        List<PairwiseJudgment> res = oracle.compareAll(req);
+        List<Judgment> out = new ArrayList<>();
+        int k = 0;
+        for (PromptSamples s : part) {
+            int n = s.candidates().size();
+            double[][] pref = new double[n][n];
+            boolean ok = true;
+            for (int i = 0; i < n; i++) {
+                pref[i][i] = 0.5;
+                for (int j = i + 1; j < n; j++) {
+                    PairwiseJudgment pj = res.get(k++);
+                    ok &= pj.isUsable();
+                    pref[i][j] = pj.isUsable() ? pj.probabilityFirstWins() : Double.NaN;
+                    pref[j][i] = 1 - pref[i][j];
+                }
+            }
+            List<String> ids = s.candidates().stream().map(Candidate::id).toList();
+            out.add(new Judgment(s.promptId(), ok ? Judgment.OK : "UNUSABLE", null, ids, ok ? pref : null, null));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,79 @@
+package org.dnonative.dno.stage;
+
+import org.bytedeco.pytorch.Device;
+import org.dnonative.dno.Progress;
+import org.dnonative.dno.config.DnoConfig;
+import org.dnonative.dno.store.RunStore;
+import org.dnonative.model.Policy;
+import org.dnonative.oracle.PreferenceOracle;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+
+/**
+ * What every stage of one run shares: the configuration, the run store, the device, the oracle
+ * (opened on first use, closed by the run), progress bars and the console.
+ */
+public final class RunContext implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("dno");
+
+    private final DnoConfig config;
+    private final RunStore store;
+    private final Device device;
+    private final Progress.Mode progress;
+    private final PrintWriter console;
+    private final Supplier<PreferenceOracle> openOracle;
+    private PreferenceOracle oracle;
+
+    public RunContext(DnoConfig config, RunStore store, Device device, Progress.Mode progress, PrintWriter console,
+                      Supplier<PreferenceOracle> openOracle) {
+        this.config = config;
+        this.store = store;
+        this.device = device;
+        this.progress = progress;
+        this.console = console;
+        this.openOracle = openOracle;
+    }
+
+    public DnoConfig config() { return config; }
+    public RunStore store() { return store; }
+    public Device device() { return device; }
+    public Progress.Mode progress() { return progress; }
+
+    public synchronized PreferenceOracle oracle() {
+        if (oracle == null) oracle = openOracle.get();
+        return oracle;
+    }
+
+    /** The directory of pi_t: the given model (or the embedded warm start) for t = 1, else iteration t-1's checkpoint. */
+    public Path policyDir(int t) {
+        if (t <= 1) return config.usesEmbeddedModel() ? store.checkpoint(0) : Path.of(config.model());
+        return store.checkpoint(t - 1);
+    }
+
+    public Policy loadPolicy(int t) {
+        return Policy.load(policyDir(t), device);
+    }
+
+    /** A line of the run's log (stderr): what the run is doing. */
+    public void say(String format, Object... args) {
+        LOG.info(String.format(format, args));
+    }
+
+    /** A line on the console (stdout), for what a user must read (results, warnings about the run's inputs). */
+    public void tell(String format, Object... args) {
+        if (console == null) return;
+        console.println(String.format(format, args));
+        console.flush();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (oracle != null) oracle.close();
+        oracle = null;
+    }
+}
