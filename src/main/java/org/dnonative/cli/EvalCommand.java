@@ -102,7 +102,7 @@ public final class EvalCommand implements Callable<Integer> {
                     ? PromptFile.read(prompts).stream().map(PromptRecord::prompt).toList()
                     : EmbeddedModel.tasks(c.embedded()).prompts(builtinPrompts, seed);
             EvaluationConfig e = c.evaluation();
-            Evaluation evaluation = new Evaluation(e, c.sampling(), c.prompts().chatTemplate(), Progress.Mode.AUTO);
+            Evaluation evaluation = new Evaluation(e, c.sampling(), c.prompts().chatTemplate(), Progress.factory(Progress.Mode.AUTO));
             long sampleSeed = Seeds.derive(seed, 0, Seeds.Stage.EVAL);
             Map<String, List<String>> a = sample(evaluation, c, modelA, promptTexts, sampleSeed);
             Map<String, List<String>> b = sample(evaluation, c, modelB, promptTexts, sampleSeed);

@@ -19,8 +19,9 @@ final class TrainFlags {
 
     record Flag(List<String> names, String path, Class<?> type, String label, String description, boolean environment,
                 Map<String, Object> implies) {
+        /** The flag's first long name, as messages name it. */
         String name() {
-            return names.get(names.size() - 1);
+            return names.stream().filter(n -> n.startsWith("--")).findFirst().orElse(names.get(0));
         }
     }
 

@@ -102,7 +102,7 @@ public final class DnoRun {
     public Result run() {
         long started = System.nanoTime();
         if (config.threads() > 0) torch.set_num_threads(config.threads());
-        try (RunContext ctx = new RunContext(config, store, Policy.device(config.device()), progress, console,
+        try (RunContext ctx = new RunContext(config, store, Policy.device(config.device()), progress, console, hook,
                 () -> OracleFactory.open(config.oracle(), config.seed(), store.directory().oracleCache()))) {
             for (Stage s : START) runStage(ctx, s, 0);
             for (int t = 1; t <= config.iterations(); t++) {
@@ -117,6 +117,7 @@ public final class DnoRun {
     private void runStage(RunContext ctx, Stage stage, int t) {
         if (store.isDone(t, stage.name()) || !stage.applies(ctx)) return;
         long t0 = System.nanoTime();
+        ctx.enter(t, stage.name());
         stage.run(ctx, t);
         hook.beforeMarker(t, stage.name());
         store.markDone(t, stage.name(), (System.nanoTime() - t0) / 1e9);

@@ -17,10 +17,28 @@ public final class Progress implements AutoCloseable {
 
     public enum Mode { AUTO, LOG, OFF }
 
+    /** Makes the progress bars of one run (or command). */
+    @FunctionalInterface
+    public interface Factory {
+        Progress start(String task, long total);
+    }
+
+    /** Bars in {@code mode}. */
+    public static Factory factory(Mode mode) {
+        return (task, total) -> start(mode, task, total);
+    }
+
     private final ProgressBar bar;
+    private Runnable onStep;
 
     private Progress(ProgressBar bar) {
         this.bar = bar;
+    }
+
+    /** Also calls {@code r} at every step (the run's mid-stage fault injection, {@link StageHook#during}). */
+    public Progress onStep(Runnable r) {
+        this.onStep = r;
+        return this;
     }
 
     public static Progress start(Mode mode, String task, long total) {
@@ -36,6 +54,7 @@ public final class Progress implements AutoCloseable {
 
     public void step(long n) {
         if (bar != null) bar.stepBy(n);
+        if (onStep != null) onStep.run();
     }
 
     public void extra(String message) {

@@ -1,6 +1,10 @@
 package org.dnonative.dno;
 
 import org.dnonative.cli.Main;
+import org.dnonative.dno.config.ConfigLoader;
+import org.dnonative.dno.config.DnoConfig;
+import org.dnonative.dno.config.OracleConfig;
+import org.dnonative.train.PairLoss;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -9,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -18,48 +23,92 @@ class ConfigAndPromptFilesTest {
         return assertThrows(ConfigException.class, r::run).getMessage();
     }
 
+    static DnoConfig load(Path f) {
+        return ConfigLoader.load(f, DnoConfig.defaults());
+    }
+
     @Test
-    void yamlIsReadWithSnakeCaseFields(@TempDir Path dir) throws Exception {
+    void yamlIsReadWithSnakeCaseFieldsNestedByConcern(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("run.yaml");
-        Files.writeString(f, "seed: 9\niterations: 4\nbeta: 0.05\nlearning_rate: 1.0e-6\nreplay_fraction: 0.2\njudge:\n  base_url: http://localhost:8000/v1\n  model: m\noracle: judge\nembedded:\n  sft_steps: 3\n");
-        ConfigLoader.Loaded l = ConfigLoader.load(f);
-        ConfigLoader.validate(l.config(), f, l.lines());
-        assertEquals(9, l.config().seed);
-        assertEquals(4, l.config().iterations);
-        assertEquals(0.05, l.config().beta);
-        assertEquals(1e-6, l.config().learningRate);
-        assertEquals("http://localhost:8000/v1", l.config().judge.baseUrl);
-        assertEquals(3, l.config().embedded.sftSteps);
-        assertEquals(5, l.config().samples, "unset fields keep the paper's defaults");
-        assertEquals(0.7, l.config().temperature);
-        assertEquals(64, l.config().batchSize);
+        Files.writeString(f, "seed: 9\niterations: 4\ntraining:\n  beta: 0.05\n  learning_rate: 1.0e-6\n  loss: fused\n"
+                + "pairs:\n  replay_fraction: 0.2\noracle:\n  kind: judge\n  mode: pairwise\n  judge:\n    base_url: http://localhost:8000/v1\n    model: m\n"
+                + "embedded:\n  sft_steps: 3\n");
+        DnoConfig c = load(f);
+        assertEquals(9, c.seed());
+        assertEquals(4, c.iterations());
+        assertEquals(0.05, c.training().beta());
+        assertEquals(1e-6, c.training().learningRate());
+        assertEquals(PairLoss.Kind.FUSED, c.training().loss());
+        assertEquals(OracleConfig.Kind.JUDGE, c.oracle().kind());
+        assertEquals(OracleConfig.Mode.PAIRWISE, c.oracle().mode());
+        assertEquals("http://localhost:8000/v1", c.oracle().judge().baseUrl());
+        assertEquals("OPENAI_API_KEY", c.oracle().judge().apiKeyEnv(), "unset fields of a section keep the defaults");
+        assertEquals(3, c.embedded().sftSteps());
+        assertEquals(5, c.sampling().samples(), "unset fields keep the paper's defaults");
+        assertEquals(0.7, c.sampling().temperature());
+        assertEquals(64, c.training().batchSize());
+        // what a run directory saves reads back to the same configuration
+        Path saved = dir.resolve("config.json");
+        Files.writeString(saved, ConfigLoader.toJson(c));
+        assertEquals(c, ConfigLoader.loadSaved(saved));
+        assertTrue(Files.readString(saved).contains("\"loss\" : \"fused\""), "enums are saved in lower case");
+    }
+
+    @Test
+    void aConfigurationIsImmutableAndOverridesMakeValidatedCopies() {
+        DnoConfig d = DnoConfig.defaults();
+        DnoConfig e = d.with("sampling.samples", 7);
+        assertEquals(5, d.sampling().samples());
+        assertEquals(7, e.sampling().samples());
+        assertEquals(d.training(), e.training(), "other sections are the same");
+        assertTrue(message(() -> d.with("training.beta", 0)).contains("field 'training.beta' must be > 0, was 0.0"));
+        assertThrows(IllegalArgumentException.class, () -> d.with("training.bta", 1));
+        assertTrue(message(() -> new org.dnonative.dno.config.SamplingConfig(1, 0.7, 0.95, 0, 256, 64).toString())
+                .contains("field 'samples' must be at least 2, was 1"), "the compact constructor validates");
+        // every leaf field has a path that overrides take
+        for (String path : ConfigLoader.fieldPaths(d)) assertNotNull(path);
+        assertTrue(ConfigLoader.fieldPaths(d).containsAll(List.of("seed", "sampling.top_p", "oracle.judge.base_url", "training.loss")));
     }
 
     @Test
     void errorsNameTheFileLineAndField(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("bad.yaml");
         Files.writeString(f, "seed: 1\nbta: 0.1\n");
-        String m = message(() -> ConfigLoader.load(f));
+        String m = message(() -> load(f));
         assertTrue(m.startsWith(f + ":2: unknown field 'bta'"), m);
 
+        Files.writeString(f, "seed: 1\ntraining:\n  bta: 0.1\n");
+        m = message(() -> load(f));
+        assertTrue(m.startsWith(f + ":3: unknown field 'training.bta'"), m);
+
         Files.writeString(f, "seed: 1\niterations: three\n");
-        m = message(() -> ConfigLoader.load(f));
+        m = message(() -> load(f));
         assertTrue(m.startsWith(f + ":2: field 'iterations'"), m);
 
-        Files.writeString(f, "seed: 1\nembedded:\n  layers: 2\n  cycle_strength: 0.9\nbeta: -1\n");
-        ConfigLoader.Loaded l = ConfigLoader.load(f);
-        m = message(() -> ConfigLoader.validate(l.config(), f, l.lines()));
-        assertTrue(m.contains(f + ":5: field 'beta' must be > 0, was -1.0"), m);
-        assertTrue(m.contains(f + ":4: field 'embedded.cycle_strength' must be in (0, 0.5]"), m);
+        Files.writeString(f, "seed: 1\ntraining:\n  loss: fast\n");
+        m = message(() -> load(f));
+        assertTrue(m.startsWith(f + ":3: field 'training.loss'") && m.contains("fast"), m);
+
+        Files.writeString(f, "seed: 1\noracle:\n  cycle_strength: 0.9\ntraining:\n  beta: -1\n  epochs: 2\n");
+        m = message(() -> load(f));
+        assertTrue(m.contains(f + ":3: field 'oracle.cycle_strength' must be in (0, 0.5]"), m);
+
+        Files.writeString(f, "seed: 1\ntraining:\n  beta: -1\n  epochs: 2\n");
+        m = message(() -> load(f));
+        assertTrue(m.contains(f + ":3: field 'training.beta' must be > 0, was -1.0"), m);
+        assertTrue(m.contains(f + ":4: field 'training.epochs' must be in (0, 1]"), "every problem of the section: " + m);
+
+        Files.writeString(f, "oracle:\n  kind: judge\n");
+        m = message(() -> load(f));
+        assertTrue(m.contains("field 'oracle.judge.base_url' is required when kind is judge"), m);
 
         Path j = dir.resolve("bad.json");
-        Files.writeString(j, "{\n  \"seed\": 1,\n  \"epochs\": 2\n}\n");
-        ConfigLoader.Loaded lj = ConfigLoader.load(j);
-        m = message(() -> ConfigLoader.validate(lj.config(), j, lj.lines()));
-        assertTrue(m.startsWith(j + ":3: field 'epochs' must be in (0, 1]"), m);
+        Files.writeString(j, "{\n  \"seed\": 1,\n  \"evaluation\": {\"samples\": 0}\n}\n");
+        m = message(() -> load(j));
+        assertTrue(m.startsWith(j + ":3: field 'evaluation.samples' must be at least 1"), m);
 
-        Files.writeString(j, "{\n  \"seed\": 1,\n  \"epochs\": \n}\n");
-        m = message(() -> ConfigLoader.load(j));
+        Files.writeString(j, "{\n  \"seed\": 1,\n  \"iterations\": \n}\n");
+        m = message(() -> load(j));
         assertTrue(m.startsWith(j + ":4: not valid JSON"), m);
     }
 
@@ -101,7 +150,38 @@ class ConfigAndPromptFilesTest {
 
         err.getBuffer().setLength(0);
         assertEquals(2, cl.execute("train", "--beta", "0", "--out", out.toString()));
-        assertTrue(err.toString().contains("field 'beta' must be > 0"), err.toString());
+        assertTrue(err.toString().contains("field 'training.beta' must be > 0"), err.toString());
         assertFalse(Files.exists(out));
+    }
+
+    /** What only the run's inputs and machine can tell is checked before the run directory is made, too. */
+    @Test
+    void aRunRefusedByItsInputsOrMachineWritesNothing(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err));
+        cl.setOut(new PrintWriter(new StringWriter()));
+        String[][] refused = {
+                {"--iterations", "200"},
+                {"--judge-url", "http://127.0.0.1:9/v1", "--judge-model", "m", "--judge-api-key-env", "DNO_TEST_UNSET_KEY_VARIABLE"},
+                {"--teacher-url", "http://127.0.0.1:9/v1", "--teacher-model", "m", "--teacher-api-key-env", "DNO_TEST_UNSET_KEY_VARIABLE"},
+                {"--threads", String.valueOf(Runtime.getRuntime().availableProcessors() + 1)},
+                {"--model", dir.toString()},
+                {"--eval-prompts", dir.resolve("missing.jsonl").toString()},
+        };
+        String[] expected = {"not enough prompts", "DNO_TEST_UNSET_KEY_VARIABLE is not set", "DNO_TEST_UNSET_KEY_VARIABLE is not set",
+                "field 'threads'", "is not a HuggingFace model directory", "missing.jsonl"};
+        for (int i = 0; i < refused.length; i++) {
+            err.getBuffer().setLength(0);
+            String[] args = new String[refused[i].length + 3];
+            args[0] = "train";
+            args[1] = "--out";
+            args[2] = out.toString();
+            System.arraycopy(refused[i], 0, args, 3, refused[i].length);
+            assertEquals(2, cl.execute(args), String.join(" ", args) + ": " + err);
+            assertTrue(err.toString().contains(expected[i]), String.join(" ", args) + ": " + err);
+            assertFalse(Files.exists(out), "nothing written for " + String.join(" ", args));
+        }
     }
 }

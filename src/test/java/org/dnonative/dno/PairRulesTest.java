@@ -1,5 +1,7 @@
 package org.dnonative.dno;
 
+import org.dnonative.dno.store.Pair;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -97,8 +99,8 @@ class PairRulesTest {
     @Test
     void replayTakesThirtyThenFifteenPercentDeterministically() {
         List<Pair> t1 = new ArrayList<>(), t2 = new ArrayList<>();
-        for (int i = 0; i < 50; i++) t1.add(new Pair("p" + i, "a", new int[]{1}, "b", new int[]{2}, null, "sample>sample", 1));
-        for (int i = 0; i < 50; i++) t2.add(new Pair("q" + i, "a", new int[]{1}, "b", new int[]{2}, null, "sample>sample", 2));
+        for (int i = 0; i < 50; i++) t1.add(new Pair("1:p" + i + ":s0>s1", "p" + i, "a", new int[]{1}, "b", new int[]{2}, null, "sample>sample", 1));
+        for (int i = 0; i < 50; i++) t2.add(new Pair("2:q" + i + ":s0>s1", "q" + i, "a", new int[]{1}, "b", new int[]{2}, null, "sample>sample", 2));
         // iteration 3 with 100 new pairs: 30 from iteration 2, 15 from iteration 1
         List<Pair> r = Replay.select(List.of(t2, t1), 100, 0.3, 0.5, 42);
         assertEquals(30, r.stream().filter(x -> x.iteration() == 2).count());

@@ -14,7 +14,7 @@ public record EndpointConfig(String baseUrl, String model, String apiKeyEnv, dou
     }
 
     /** Both the base URL and the model name are set. */
-    public boolean isSet() {
+    public boolean configured() {
         return baseUrl != null && !baseUrl.isBlank() && model != null && !model.isBlank();
     }
 }

@@ -12,7 +12,7 @@ public record TeacherConfig(Kind kind, EndpointConfig endpoint) {
 
     public TeacherConfig {
         new Checks().notNull(kind, "kind").notNull(endpoint, "endpoint")
-                .require(kind != Kind.ENDPOINT || endpoint == null || endpoint.isSet(), "endpoint",
+                .require(kind != Kind.ENDPOINT || endpoint == null || endpoint.configured(), "endpoint",
                         "needs base_url and model when kind is endpoint")
                 .throwIfAny();
     }

@@ -23,14 +23,14 @@ public final class Evaluation {
     private final EvaluationConfig eval;
     private final SamplingConfig sampling;
     private final boolean chatTemplate;
-    private final Progress.Mode progress;
+    private final Progress.Factory bars;
 
     /** @param sampling top-p, top-k, the token limit and the batch size of evaluation sampling */
-    public Evaluation(EvaluationConfig eval, SamplingConfig sampling, boolean chatTemplate, Progress.Mode progress) {
+    public Evaluation(EvaluationConfig eval, SamplingConfig sampling, boolean chatTemplate, Progress.Factory bars) {
         this.eval = eval;
         this.sampling = sampling;
         this.chatTemplate = chatTemplate;
-        this.progress = progress;
+        this.bars = bars;
     }
 
     /**
@@ -38,7 +38,7 @@ public final class Evaluation {
      * random numbers make the win-rates between them less noisy.
      */
     public Map<String, List<String>> sample(Policy p, List<String> prompts, long seed, String task) {
-        List<List<Completion>> all = Generation.generate(sampling, chatTemplate, progress, p, prompts, eval.samples(), eval.temperature(), seed, task);
+        List<List<Completion>> all = Generation.generate(sampling, chatTemplate, bars, p, prompts, eval.samples(), eval.temperature(), seed, task);
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (int i = 0; i < prompts.size(); i++) out.put(prompts.get(i), all.get(i).stream().map(Completion::text).toList());
         return out;

@@ -24,7 +24,7 @@ public final class EvaluationStage implements Stage {
     @Override
     public void run(RunContext run, int t) {
         DnoConfig c = run.config();
-        Evaluation evaluation = new Evaluation(c.evaluation(), c.sampling(), c.prompts().chatTemplate(), run.progress());
+        Evaluation evaluation = new Evaluation(c.evaluation(), c.sampling(), c.prompts().chatTemplate(), run.bars());
         List<PromptEntry> entries = run.store().evalPrompts();
         List<String> prompts = entries.stream().map(PromptEntry::prompt).toList();
         Map<String, List<String>> samples;

@@ -15,11 +15,11 @@ public final class Generation {
     private Generation() {}
 
     /** @param seed each chunk of prompts draws from {@code seed} plus the index of its first prompt */
-    public static List<List<Completion>> generate(SamplingConfig sampling, boolean chatTemplate, Progress.Mode progress, Policy p,
+    public static List<List<Completion>> generate(SamplingConfig sampling, boolean chatTemplate, Progress.Factory bars, Policy p,
                                                   List<String> prompts, int k, double temperature, long seed, String task) {
         List<List<Completion>> out = new ArrayList<>();
         int chunk = Math.max(1, sampling.batch() / k);
-        try (Progress bar = Progress.start(progress, task, prompts.size())) {
+        try (Progress bar = bars.start(task, prompts.size())) {
             for (int from = 0; from < prompts.size(); from += chunk) {
                 int to = Math.min(prompts.size(), from + chunk);
                 List<int[]> ids = new ArrayList<>();

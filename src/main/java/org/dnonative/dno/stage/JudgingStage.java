@@ -35,7 +35,7 @@ public final class JudgingStage implements Stage {
         boolean listwise = run.config().listwisePairs(oracle.answers(OracleKind.LISTWISE));
         OracleStats before = oracle.stats();
         List<Judgment> out = new ArrayList<>();
-        try (Progress bar = Progress.start(run.progress(), "annotating", samples.size())) {
+        try (Progress bar = run.bars().start("annotating", samples.size())) {
             for (int from = 0; from < samples.size(); from += CHUNK) {
                 List<PromptSamples> part = samples.subList(from, Math.min(samples.size(), from + CHUNK));
                 out.addAll(listwise ? listwise(oracle, part) : pairwise(oracle, part));

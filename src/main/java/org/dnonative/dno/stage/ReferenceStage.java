@@ -34,7 +34,7 @@ public final class ReferenceStage implements Stage {
         double[][] out = new double[2][pairs.size()];
         boolean template = run.config().prompts().chatTemplate();
         Scorer scorer = new Scorer(policy.model(), policy.padId(), run.config().training().scoreTokenBudget());
-        try (Progress bar = Progress.start(run.progress(), "reference log-probs", pairs.size())) {
+        try (Progress bar = run.bars().start("reference log-probs", pairs.size())) {
             for (int from = 0; from < pairs.size(); from += CHUNK) {
                 List<Pair> part = pairs.subList(from, Math.min(pairs.size(), from + CHUNK));
                 List<int[]> prompts = new ArrayList<>(), responses = new ArrayList<>();

@@ -2,6 +2,7 @@ package org.dnonative.dno.stage;
 
 import org.bytedeco.pytorch.Device;
 import org.dnonative.dno.Progress;
+import org.dnonative.dno.StageHook;
 import org.dnonative.dno.config.DnoConfig;
 import org.dnonative.dno.store.RunStore;
 import org.dnonative.model.Policy;
@@ -27,10 +28,14 @@ public final class RunContext implements AutoCloseable {
     private final Progress.Mode progress;
     private final PrintWriter console;
     private final Supplier<PreferenceOracle> openOracle;
+    private final StageHook hook;
     private PreferenceOracle oracle;
+    private int iteration;
+    private String stage = "";
 
     public RunContext(DnoConfig config, RunStore store, Device device, Progress.Mode progress, PrintWriter console,
-                      Supplier<PreferenceOracle> openOracle) {
+                      StageHook hook, Supplier<PreferenceOracle> openOracle) {
+        this.hook = hook;
         this.config = config;
         this.store = store;
         this.device = device;
@@ -42,7 +47,18 @@ public final class RunContext implements AutoCloseable {
     public DnoConfig config() { return config; }
     public RunStore store() { return store; }
     public Device device() { return device; }
-    public Progress.Mode progress() { return progress; }
+    /** Progress bars of the running stage; each step is also a point where {@link StageHook#during} can inject a fault. */
+    public Progress.Factory bars() {
+        int t = iteration;
+        String s = stage;
+        return (task, total) -> Progress.start(progress, task, total).onStep(() -> hook.during(t, s));
+    }
+
+    /** Which stage of which iteration runs now (set by the run before it calls the stage). */
+    public void enter(int iteration, String stage) {
+        this.iteration = iteration;
+        this.stage = stage;
+    }
 
     public synchronized PreferenceOracle oracle() {
         if (oracle == null) oracle = openOracle.get();

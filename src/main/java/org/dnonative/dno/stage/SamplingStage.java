@@ -22,7 +22,7 @@ public final class SamplingStage implements Stage {
         List<PromptEntry> prompts = run.store().prompts(t);
         List<PromptSamples> out = new ArrayList<>();
         try (Policy p = run.loadPolicy(t)) {
-            List<List<Completion>> all = Generation.generate(c.sampling(), c.prompts().chatTemplate(), run.progress(), p,
+            List<List<Completion>> all = Generation.generate(c.sampling(), c.prompts().chatTemplate(), run.bars(), p,
                     prompts.stream().map(PromptEntry::prompt).toList(), c.sampling().samples(), c.sampling().temperature(),
                     Seeds.derive(c.seed(), t, Seeds.Stage.SAMPLE), "sampling pi_" + t);
             for (int i = 0; i < prompts.size(); i++) {

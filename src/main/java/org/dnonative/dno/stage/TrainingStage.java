@@ -50,7 +50,7 @@ public final class TrainingStage implements Stage {
                 double lossSum = 0, marginSum = 0, correct = 0;
                 try (PolicyTrainer trainer = new PolicyTrainer(p.model(), options);
                      PairLoss loss = PairLoss.create(c.loss(), Math.max(0, run.config().threads()));
-                     Progress bar = Progress.start(run.progress(), "training pi_" + (t + 1), used)) {
+                     Progress bar = run.bars().start("training pi_" + (t + 1), used)) {
                     for (int s = 0; s < steps; s++) {
                         List<Integer> batch = order.subList(s * c.batchSize(), Math.min(used, (s + 1) * c.batchSize()));
                         for (int from = 0; from < batch.size(); from += c.microBatch()) {

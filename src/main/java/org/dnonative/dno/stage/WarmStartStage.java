@@ -27,7 +27,7 @@ public final class WarmStartStage implements Stage {
                 e.layers(), e.sftSteps());
         double loss;
         try (Policy p = EmbeddedModel.randomPolicy(e, run.device());
-             Progress bar = Progress.start(run.progress(), "warm start", e.sftSteps())) {
+             Progress bar = run.bars().start("warm start", e.sftSteps())) {
             loss = EmbeddedModel.warmStart(p, e, Seeds.derive(run.config().seed(), 0, Seeds.Stage.SFT), s -> bar.step(1));
             RunDirectory.writeDirectory(run.store().checkpoint(0), d -> p.save(d, Checkpoints.dtype(run.config())));
         }
