@@ -5,11 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.dnonative.dno.embedded.EmbeddedModel;
-import org.dnonative.kernel.DnoLossOptions;
-import org.dnonative.kernel.DnoLossResult;
 import org.dnonative.model.Completion;
 import org.dnonative.model.Policy;
 import org.dnonative.model.SamplingParams;
@@ -17,7 +14,6 @@ import org.dnonative.model.Sampler;
 import org.dnonative.model.Scorer;
 import org.dnonative.model.SequenceBatch;
 import org.dnonative.model.SequenceScore;
-import org.dnonative.model.Tensors;
 import org.dnonative.oracle.Candidate;
 import org.dnonative.oracle.EquilibriumDistance;
 import org.dnonative.oracle.ListwiseJudgment;
@@ -33,12 +29,8 @@ import org.dnonative.oracle.builtin.ArithmeticTasks;
 import org.dnonative.oracle.builtin.CyclicStyleOracle;
 import org.dnonative.oracle.judge.JudgeConfig;
 import org.dnonative.oracle.judge.OpenAiJudge;
-import org.dnonative.torch.TorchDnoLoss;
-import org.dnonative.torch.TorchFusedLinearDnoLoss;
-import org.dnonative.kernel.FusedLinearOptions;
-import org.dnonative.train.LrSchedule;
+import org.dnonative.train.PairLoss;
 import org.dnonative.train.PolicyTrainer;
-import org.dnonative.train.ReferenceDnoLoss;
 import org.dnonative.train.TrainOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -744,20 +736,20 @@ public final class DnoRun {
         ObjectNode m = RunDirectory.JSON.createObjectNode();
         try (Policy p = loadPolicy(t)) {
             if (steps > 0) {
-                TrainOptions options = new TrainOptions(lr, (int) Math.floor(config.warmupRatio * steps), steps, LrSchedule.Decay.LINEAR, 0.0,
-                        config.weightDecay, 0.9, 0.999, 1e-8, config.maxGradNorm, 1);
+                TrainOptions options = TrainOptions.adamW(lr, (int) Math.floor(config.warmupRatio * steps), steps,
+                        config.weightDecay, config.maxGradNorm);
                 double lossSum = 0, marginSum = 0, correct = 0;
                 try (PolicyTrainer trainer = new PolicyTrainer(p.model(), options);
-                     TorchDnoLoss nativeLoss = new TorchDnoLoss();
+                     PairLoss loss = PairLoss.create(lossKind(config.loss), Math.max(0, config.threads));
                      Progress bar = Progress.start(progress, "training pi_" + (t + 1), used)) {
                     for (int s = 0; s < steps; s++) {
                         List<Integer> batch = shuffled.subList(s * config.batchSize, Math.min(used, (s + 1) * config.batchSize));
                         for (int from = 0; from < batch.size(); from += config.microBatch) {
                             List<Integer> micro = batch.subList(from, Math.min(batch.size(), from + config.microBatch));
-                            double[] r = microStep(p, trainer, nativeLoss, pairs, refLines, micro, (double) micro.size() / batch.size());
-                            lossSum += r[0] * micro.size();
-                            marginSum += r[1] * micro.size();
-                            correct += r[2] * micro.size();
+                            PolicyTrainer.MicroResult r = microStep(p, trainer, loss, pairs, refLines, micro, (double) micro.size() / batch.size());
+                            lossSum += r.loss() * micro.size();
+                            marginSum += r.rewardMargin() * micro.size();
+                            correct += r.accuracy() * micro.size();
                             bar.step(micro.size());
                         }
                         PolicyTrainer.StepResult sr = trainer.step();
@@ -779,9 +771,18 @@ public final class DnoRun {
         finish(t, "train");
     }
 
-    /** One micro-batch: forward, DNO loss, backward scaled by its share of the optimizer step. Returns loss, margin, accuracy. */
-    private double[] microStep(Policy p, PolicyTrainer trainer, TorchDnoLoss nativeLoss, List<Pair> pairs, List<ObjectNode> ref,
-                               List<Integer> micro, double scale) {
+    /** config.loss ("native", "fused" or "libtorch", checked by the config) as the loss kind. */
+    private static PairLoss.Kind lossKind(String name) {
+        return switch (name) {
+            case "fused" -> PairLoss.Kind.FUSED;
+            case "libtorch" -> PairLoss.Kind.LIBTORCH;
+            default -> PairLoss.Kind.NATIVE;
+        };
+    }
+
+    /** One micro-batch: forward, DNO loss, backward weighted by its share of the optimizer step. */
+    private PolicyTrainer.MicroResult microStep(Policy p, PolicyTrainer trainer, PairLoss loss, List<Pair> pairs, List<ObjectNode> ref,
+                                                List<Integer> micro, double weight) {
         int n = micro.size();
         List<int[]> prompts = new ArrayList<>(), responses = new ArrayList<>();
         float[] refs = new float[2 * n];
@@ -803,40 +804,7 @@ public final class DnoRun {
         }
         try (PointerScope scope = new PointerScope();
              SequenceBatch batch = new SequenceBatch(prompts, responses, p.padId(), p.model().device())) {
-            Tensor hidden = trainer.hidden(batch);
-            Tensor refT = Tensors.fromFloats(refs, 2L * n).to(p.model().device(), torch.ScalarType.Float);
-            Tensor targetT = soft ? Tensors.fromFloats(targets, n).to(p.model().device(), torch.ScalarType.Float) : null;
-            if (config.loss.equals("libtorch")) {
-                Tensor seq = Scorer.sequenceLogprobs(p.model(), batch, hidden);
-                Tensor margins = ReferenceDnoLoss.margins(seq.narrow(0, 0, n), seq.narrow(0, n, n), refT.narrow(0, 0, n),
-                        refT.narrow(0, n, n), config.beta);
-                Tensor loss = ReferenceDnoLoss.loss(margins, targetT);
-                loss.mul(Tensors.scalar(scale)).backward();
-                float[] z = Tensors.toFloats(margins);
-                double mean = 0, acc = 0;
-                for (float v : z) { mean += v; acc += v > 0 ? 1 : 0; }
-                return new double[]{loss.item_double(), mean / n, acc / n};
-            }
-            Tensor labelT = batch.labels();  // [N,T]: response tokens where they are predicted, -100 elsewhere
-            DnoLossOptions options = DnoLossOptions.defaults().withBeta((float) config.beta).withGradScale((float) scale)
-                    .withThreads(Math.max(0, config.threads));
-            if (config.loss.equals("fused")) {
-                // grad_hidden goes back through the model, grad_weight into the lm_head (the embedding when tied)
-                try (TorchFusedLinearDnoLoss fused = new TorchFusedLinearDnoLoss()) {
-                    TorchFusedLinearDnoLoss.Output out = fused.compute(hidden, trainer.lmHead(), null, labelT, refT,
-                            targetT, options, FusedLinearOptions.defaults());
-                    trainer.backwardFrom(hidden, out.gradHidden(), out.gradWeight());
-                    return new double[]{out.result().loss(), out.result().rewardMargin(), out.result().accuracy()};
-                }
-            }
-            Tensor logits = p.model().logits(hidden).contiguous();
-            Tensor grad = torch.zeros_like(logits);
-            DnoLossResult res;
-            try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
-                res = nativeLoss.compute(logits.detach(), labelT, refT, targetT, options, grad);
-            }
-            logits.backward(grad, new org.bytedeco.pytorch.BoolOptional(), false, new org.bytedeco.pytorch.TensorArrayRefOptional());
-            return new double[]{res.loss(), res.rewardMargin(), res.accuracy()};
+            return trainer.accumulate(loss, batch, refs, targets, config.beta, weight);
         }
     }
 

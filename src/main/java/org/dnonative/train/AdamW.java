@@ -15,7 +15,7 @@ import java.util.Map;
  * AdamW (decoupled weight decay, bias-corrected moments) written with in-place libtorch ops, with
  * two parameter groups: weight decay for matrices and embeddings, none for norms and biases
  * (every parameter of rank < 2), as transformers' Trainer does. Moments are float32 tensors shaped
- * like the (float32 master) parameters.
+ * like the (float32 master) parameters. The default betas and eps are {@link TrainOptions#adamW}'s.
  */
 public final class AdamW implements AutoCloseable {
     private final Map<String, Tensor> params;
@@ -29,11 +29,6 @@ public final class AdamW implements AutoCloseable {
         this.beta2 = beta2;
         this.eps = eps;
         this.weightDecay = weightDecay;
-    }
-
-    /** transformers' defaults: betas (0.9, 0.999), eps 1e-8, weight decay 0.0 unless given. */
-    public static AdamW withDefaults(Map<String, Tensor> params, double weightDecay) {
-        return new AdamW(params, 0.9, 0.999, 1e-8, weightDecay);
     }
 
     /** Whether weight decay applies: not to norms and biases (rank < 2). */

@@ -28,9 +28,15 @@ public final class Autocast implements AutoCloseable {
         return new Autocast(device.type(), torch.ScalarType.BFloat16);
     }
 
+    /** An open autocast region, or none; closing it throws nothing. */
+    public interface Region extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** bf16 autocast when {@code device} is CUDA and {@code enabled}, otherwise a no-op. */
-    public static AutoCloseable forDevice(Device device, boolean enabled) {
-        if (enabled && device.is_cuda()) return bf16(device);
+    public static Region forDevice(Device device, boolean enabled) {
+        if (enabled && device.is_cuda()) return bf16(device)::close;
         return () -> { };
     }
 

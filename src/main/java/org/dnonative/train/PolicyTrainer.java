@@ -2,37 +2,25 @@ package org.dnonative.train;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.dnonative.model.CausalLM;
 import org.dnonative.model.SequenceBatch;
-import org.dnonative.model.Scorer;
 import org.dnonative.model.Tensors;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Trains a {@link CausalLM} on DNO pairs: micro-batches accumulate gradients; every
- * {@code accumulationSteps} micro-batches the gradients are clipped, AdamW steps with the scheduled
- * learning rate, and gradients are zeroed.
+ * Trains a {@link CausalLM} on DNO pairs. {@link #accumulate} runs one micro-batch: the forward
+ * pass, a {@link PairLoss}, and the one backward path, which adds the micro-batch's gradients,
+ * weighted by its share of the optimizer step, to the parameters' .grad; {@link #step} then
+ * clips the accumulated gradients, takes an AdamW step at the scheduled learning rate and zeroes
+ * them.
  *
- * <p>Two ways to produce a micro-batch's gradients:
- * <ul>
- * <li>the fused native loss (issue "fused lm_head"): {@code h = batch.responseHidden(trainer.hidden(batch))},
- *     run the kernel on {@code h} and {@link #lmHead()}, then {@link #backwardFrom} with its
- *     gradients for h and for lm_head;</li>
- * <li>the logits-level native loss (org.dnonative.torch.TorchDnoLoss): {@code logits =
- *     model.logits(trainer.hidden(batch)).contiguous()}, the kernel on {@code logits.detach()} with
- *     {@link SequenceBatch#labels()} (N = chosen then rejected, -100 elsewhere) writing gradLogits,
- *     then {@code backwardFrom(logits, gradLogits, null)};</li>
- * <li>{@link #referenceMicroStep}: log_softmax + gather + the pairwise sigmoid loss in plain
- *     libtorch, the reference used in tests.</li>
- * </ul>
- * On CUDA the forward runs under bf16 {@link Autocast} while parameters and AdamW state stay float32
- * (the master weights); the CPU runs float32 throughout.
+ * <p>On CUDA the forward runs under bf16 {@link Autocast} while parameters and AdamW state stay
+ * float32 (the master weights); the CPU runs float32 throughout.
  */
 public final class PolicyTrainer implements AutoCloseable {
     private final CausalLM model;
@@ -40,14 +28,13 @@ public final class PolicyTrainer implements AutoCloseable {
     private final LrSchedule schedule;
     private final AdamW optimizer;
     private final boolean autocast;
-    private int microBatches;
     private int steps;
 
-    /** What one optimizer step did. */
+    /** What one optimizer step did; gradNorm is the norm before clipping (NaN when clipping is off). */
     public record StepResult(int step, double learningRate, double gradNorm) {}
 
-    /** Loss and mean margin of a micro-batch (margin = beta * log-ratio difference). */
-    public record MicroResult(double loss, double meanMargin, double accuracy) {}
+    /** A micro-batch's mean loss, mean reward margin (z = beta * log-ratio difference) and share of pairs with z > 0. */
+    public record MicroResult(double loss, double rewardMargin, double accuracy) {}
 
     public PolicyTrainer(CausalLM model, TrainOptions options) {
         this(model, options, true);
@@ -55,6 +42,7 @@ public final class PolicyTrainer implements AutoCloseable {
 
     /** @param bf16AutocastOnCuda run forward passes under bf16 autocast when the model is on CUDA */
     public PolicyTrainer(CausalLM model, TrainOptions options, boolean bf16AutocastOnCuda) {
+        if (model == null || options == null) throw new IllegalArgumentException("model and options are required");
         this.autocast = bf16AutocastOnCuda;
         this.model = model;
         this.options = options;
@@ -67,88 +55,63 @@ public final class PolicyTrainer implements AutoCloseable {
 
     public int steps() { return steps; }
 
-    /** The lm_head weight [V,H] (the embedding when tied). */
-    public Tensor lmHead() { return model.lmHeadWeight(); }
-
-    /** Final hidden states [B,T,H] of the batch, with autograd. */
+    /** Final hidden states [B,T,H] of the batch, with autograd (for losses other than DNO's, e.g. a warm start). */
     public Tensor hidden(SequenceBatch batch) {
-        try (AutoCloseable ac = Autocast.forDevice(model.device(), autocast)) {
+        try (Autocast.Region region = Autocast.forDevice(model.device(), autocast)) {
             return model.hidden(batch.inputIds(), null, null, null);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 
     /**
-     * Back-propagates externally computed gradients through the model: {@code grad} for
-     * {@code modelOutput} (any tensor computed from the model with autograd: the response hidden
-     * rows of {@link SequenceBatch#responseHidden} for the fused lm_head kernel, or the logits
-     * [N,T,V] for the logits-level kernel) and {@code gradLmHead} [V,H] for the lm_head weight
-     * (null when the kernel did not use it directly); both are scaled by 1/accumulationSteps here.
-     * Counts one micro-batch.
+     * One micro-batch: forward, {@code loss}, backward; the gradients add to those already
+     * accumulated since the last {@link #step}.
+     *
+     * @param batch       2P sequences: P chosen responses, then the P rejected ones to the same prompts
+     * @param refLogps    [2P] the sequences' log-probs under the reference policy, chosen then rejected
+     * @param softTargets [P] the probability that the chosen response wins, or null for hard targets
+     * @param beta        the scale of the log-ratio margin, > 0
+     * @param weight      this micro-batch's share of the optimizer step (its pairs / the step's pairs):
+     *                    the gradients are multiplied by it, and by nothing else
+     * @return means over the micro-batch's pairs
      */
-    public void backwardFrom(Tensor modelOutput, Tensor grad, Tensor gradLmHead) {
+    public MicroResult accumulate(PairLoss loss, SequenceBatch batch, float[] refLogps, float[] softTargets, double beta, double weight) {
+        int pairs = checkMicroBatch(loss, batch, refLogps, softTargets, beta, weight);
         try (PointerScope scope = new PointerScope()) {
-            Scalar scale = new Scalar(1.0 / options.accumulationSteps());
-            modelOutput.backward(grad.mul(scale), new BoolOptional(), false, new TensorArrayRefOptional());
-            if (gradLmHead != null) lmHead().backward(gradLmHead.mul(scale), new BoolOptional(), false, new TensorArrayRefOptional());
+            Tensor hidden = hidden(batch);
+            Tensor ref = Tensors.fromFloats(refLogps, 2L * pairs).to(model.device(), torch.ScalarType.Float);
+            Tensor targets = softTargets == null ? null : Tensors.fromFloats(softTargets, pairs).to(model.device(), torch.ScalarType.Float);
+            PairLoss.Gradients g = loss.compute(model, batch, hidden, ref, targets, beta, weight);
+            g.output().backward(g.gradOutput(), new BoolOptional(), false, new TensorArrayRefOptional());
+            if (g.gradLmHead() != null)
+                model.lmHeadWeight().backward(g.gradLmHead(), new BoolOptional(), false, new TensorArrayRefOptional());
+            return new MicroResult(g.loss(), g.rewardMargin(), g.accuracy());
         }
-        microBatches++;
     }
 
-    /** {@link #backwardFrom} for the response hidden rows and the lm_head gradient of the fused kernel. */
-    public void backwardFromResponseHidden(Tensor responseHidden, Tensor gradHidden, Tensor gradLmHead) {
-        backwardFrom(responseHidden, gradHidden, gradLmHead);
-    }
-
-    /**
-     * One micro-batch with the reference loss: pairs (prompt, chosen, rejected) with reference
-     * log-prob sums under pi_t, beta, and soft targets (null for DNO-Prct's hard targets).
-     */
-    public MicroResult referenceMicroStep(List<int[]> prompts, List<int[]> chosen, List<int[]> rejected,
-                                         double[] refChosen, double[] refRejected, double beta, double[] softTargets, int padId) {
-        int pairs = prompts.size();
-        List<int[]> ps = new ArrayList<>(prompts);
-        ps.addAll(prompts);
-        List<int[]> rs = new ArrayList<>(chosen);
-        rs.addAll(rejected);
-        MicroResult result;
-        try (PointerScope scope = new PointerScope();
-             SequenceBatch batch = new SequenceBatch(ps, rs, padId, model.device())) {
-            Tensor seq = Scorer.sequenceLogprobs(model, batch, hidden(batch));
-            Tensor pc = seq.narrow(0, 0, pairs), pr = seq.narrow(0, pairs, pairs);
-            Tensor rc = Tensors.fromFloats(toFloats(refChosen), pairs).to(model.device(), torch.ScalarType.Float);
-            Tensor rr = Tensors.fromFloats(toFloats(refRejected), pairs).to(model.device(), torch.ScalarType.Float);
-            Tensor margins = ReferenceDnoLoss.margins(pc, pr, rc, rr, beta);
-            Tensor targets = softTargets == null ? null
-                    : Tensors.fromFloats(toFloats(softTargets), pairs).to(model.device(), torch.ScalarType.Float);
-            Tensor loss = ReferenceDnoLoss.loss(margins, targets);
-            loss.div(new Scalar(options.accumulationSteps())).backward();
-            float[] m = Tensors.toFloats(margins);
-            double mean = 0, acc = 0;
-            for (float x : m) { mean += x; acc += x > 0 ? 1 : 0; }
-            result = new MicroResult(loss.item_double(), mean / pairs, acc / pairs);
+    private static int checkMicroBatch(PairLoss loss, SequenceBatch batch, float[] refLogps, float[] softTargets, double beta, double weight) {
+        if (loss == null) throw new IllegalArgumentException("loss is null");
+        if (batch == null) throw new IllegalArgumentException("batch is null");
+        int rows = batch.batch();
+        if (rows == 0 || rows % 2 != 0)
+            throw new IllegalArgumentException("batch must hold an even, non-zero number of sequences (chosen then rejected), got " + rows);
+        int pairs = rows / 2;
+        if (refLogps == null || refLogps.length != rows)
+            throw new IllegalArgumentException("refLogps must hold " + rows + " values, got " + (refLogps == null ? "null" : refLogps.length));
+        for (int i = 0; i < rows; i++)
+            if (!Float.isFinite(refLogps[i])) throw new IllegalArgumentException("refLogps[" + i + "] is not finite: " + refLogps[i]);
+        if (softTargets != null) {
+            if (softTargets.length != pairs)
+                throw new IllegalArgumentException("softTargets must hold " + pairs + " values, got " + softTargets.length);
+            for (int i = 0; i < pairs; i++)
+                if (!(softTargets[i] >= 0 && softTargets[i] <= 1))
+                    throw new IllegalArgumentException("softTargets[" + i + "] must be in [0, 1], got " + softTargets[i]);
         }
-        microBatches++;
-        return result;
+        if (!(beta > 0) || !Double.isFinite(beta)) throw new IllegalArgumentException("beta must be finite and > 0, got " + beta);
+        if (!(weight > 0) || !Double.isFinite(weight)) throw new IllegalArgumentException("weight must be finite and > 0, got " + weight);
+        return pairs;
     }
 
-    private static float[] toFloats(double[] d) {
-        float[] f = new float[d.length];
-        for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
-        return f;
-    }
-
-    /**
-     * Call after each micro-batch: when {@code accumulationSteps} micro-batches have accumulated,
-     * clips, steps and zeroes the gradients and returns what it did; otherwise returns null.
-     */
-    public StepResult maybeStep() {
-        if (microBatches < options.accumulationSteps()) return null;
-        return step();
-    }
-
-    /** Steps now with whatever has accumulated (e.g. the last, partial accumulation of an epoch). */
+    /** Clips the accumulated gradients, steps AdamW with the scheduled learning rate, zeroes the gradients. */
     public StepResult step() {
         double norm = Double.NaN;
         if (options.maxGradNorm() > 0) {
@@ -159,7 +122,6 @@ public final class PolicyTrainer implements AutoCloseable {
         double lr = schedule.lr(steps);
         optimizer.step(lr);
         model.zeroGrad();
-        microBatches = 0;
         steps++;
         return new StepResult(steps, lr, norm);
     }

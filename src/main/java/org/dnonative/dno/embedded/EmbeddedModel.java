@@ -80,8 +80,8 @@ public final class EmbeddedModel {
         int steps = e.sftSteps;
         if (steps == 0) return Double.NaN;
         List<Demo> demos = demonstrations(e, steps * e.sftBatch, seed);
-        TrainOptions options = new TrainOptions(e.sftLearningRate, Math.max(1, steps / 20), steps, LrSchedule.Decay.COSINE,
-                0.1, 0.0, 0.9, 0.98, 1e-8, 1.0, 1);
+        TrainOptions options = TrainOptions.adamW(e.sftLearningRate, Math.max(1, steps / 20), steps, 0.0, 1.0)
+                .withDecay(LrSchedule.Decay.COSINE, 0.1).withBetas(0.9, 0.98);
         double tail = 0;
         int tailCount = 0;
         try (PolicyTrainer trainer = new PolicyTrainer(policy.model(), options)) {

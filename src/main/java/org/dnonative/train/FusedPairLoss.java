@@ -1,0 +1,41 @@
+package org.dnonative.train;
+
+import org.bytedeco.pytorch.Tensor;
+import org.dnonative.kernel.DnoLossOptions;
+import org.dnonative.kernel.FusedLinearOptions;
+import org.dnonative.model.CausalLM;
+import org.dnonative.model.SequenceBatch;
+import org.dnonative.torch.TorchFusedLinearDnoLoss;
+
+/**
+ * {@link PairLoss.Kind#FUSED}: the fused lm_head + loss kernel on the hidden states, so the [N,T,V]
+ * logits never exist in full; grad_hidden goes back through the model and grad_weight into the
+ * lm_head (the embedding when tied).
+ */
+final class FusedPairLoss implements PairLoss {
+    private final TorchFusedLinearDnoLoss kernel = new TorchFusedLinearDnoLoss();
+    private final int threads;
+
+    FusedPairLoss(int threads) {
+        this.threads = threads;
+    }
+
+    @Override
+    public Kind kind() { return Kind.FUSED; }
+
+    @Override
+    public Gradients compute(CausalLM model, SequenceBatch batch, Tensor hidden, Tensor refLogps, Tensor softTargets,
+                             double beta, double gradScale) {
+        DnoLossOptions options = DnoLossOptions.defaults().withBeta((float) beta).withGradScale((float) gradScale).withThreads(threads);
+        // the model's lm_head has no bias (CausalLM.logits)
+        TorchFusedLinearDnoLoss.Output out = kernel.compute(hidden, model.lmHeadWeight(), null, batch.labels(), refLogps,
+                softTargets, options, FusedLinearOptions.defaults());
+        return new Gradients(hidden, out.gradHidden(), out.gradWeight(), out.result().loss(), out.result().rewardMargin(),
+                out.result().accuracy());
+    }
+
+    @Override
+    public void close() {
+        kernel.close();
+    }
+}
