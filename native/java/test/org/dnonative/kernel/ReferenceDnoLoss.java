@@ -4,15 +4,15 @@ package org.dnonative.kernel;
  * An independent float64 implementation of the DNO loss, written from the formula in
  * native/include/dno_loss.h with plain loops (two-pass softmax, no shared code with the kernel).
  */
-final class ReferenceDnoLoss {
-    final double loss;
-    final double[] logps;
-    final double[] z;
-    final double[] chosenRewards;
-    final double[] rejectedRewards;
-    final double[] grad;  // d loss / d logits times gradScale
+public final class ReferenceDnoLoss {
+    public final double loss;
+    public final double[] logps;
+    public final double[] z;
+    public final double[] chosenRewards;
+    public final double[] rejectedRewards;
+    public final double[] grad;  // d loss / d logits times gradScale
 
-    ReferenceDnoLoss(int pairs, int seqLen, int vocab, double[] logits, long[] labels, double[] ref,
+    public ReferenceDnoLoss(int pairs, int seqLen, int vocab, double[] logits, long[] labels, double[] ref,
                      double[] targets, double beta, boolean average, long ignoreIndex, double gradScale) {
         int n = 2 * pairs;
         logps = new double[n];

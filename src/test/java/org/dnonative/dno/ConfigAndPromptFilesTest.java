@@ -54,6 +54,17 @@ class ConfigAndPromptFilesTest {
         assertTrue(Files.readString(saved).contains("\"loss\" : \"fused\""), "enums are saved in lower case");
     }
 
+    /** docs/TRAIN.md's configuration reference is a complete YAML file of the defaults. */
+    @Test
+    void theDocumentedConfigurationIsTheDefault(@TempDir Path dir) throws Exception {
+        String doc = Files.readString(Path.of(System.getProperty("user.dir"), "..", "docs", "TRAIN.md"));
+        int from = doc.indexOf("```yaml\n", doc.indexOf("## Configuration reference"));
+        String yaml = doc.substring(from + 8, doc.indexOf("```", from + 8));
+        Path f = dir.resolve("documented.yaml");
+        Files.writeString(f, yaml);
+        assertEquals(DnoConfig.defaults(), ConfigLoader.load(f, DnoConfig.embeddedDefaults()), "every field documented, with its default");
+    }
+
     @Test
     void aConfigurationIsImmutableAndOverridesMakeValidatedCopies() {
         DnoConfig d = DnoConfig.defaults();
