@@ -30,6 +30,9 @@ import static org.bytedeco.pytorch.global.torch.*;
  * <p>Parameters are float32 leaf tensors named as in the HuggingFace checkpoint ({@link #parameters()}),
  * so the optimizer and the checkpoint writer see the same names. Inputs are int64 token ids [B,T];
  * positions and a key mask make left-padded batches work.
+ *
+ * <p>Long because the forward pass is one piece (embedding, layers, norm, head) whose parts must
+ * match transformers' op for op; loading and saving checkpoints are in {@link CheckpointIO}.
  */
 public final class CausalLM implements AutoCloseable {
     private static final double MASKED = -3.4028234663852886e38; // torch.finfo(float32).min, as transformers uses

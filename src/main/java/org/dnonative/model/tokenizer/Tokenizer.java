@@ -29,6 +29,9 @@ import java.util.regex.Pattern;
  * GPT-2 regex, Split, Metaspace, Digits, Whitespace, Sequence), the BPE model (byte-level, or
  * SentencePiece-style with byte fallback, ignore_merges) and WordLevel, TemplateProcessing for
  * special tokens, and the matching decoders. Nothing is downloaded and nothing is truncated.
+ *
+ * <p>Long because tokenizer.json's components are small and read together (a normalizer, a
+ * pre-tokenizer and a decoder each a few lines); the "real models" work splits it by component.
  */
 public final class Tokenizer {
     static final String GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";

@@ -134,17 +134,22 @@ public final class CyclicStyleOracle implements PreferenceOracle {
     public PairwiseJudgment compare(String prompt, Candidate first, Candidate second) {
         Objects.requireNonNull(first, "first");
         Objects.requireNonNull(second, "second");
-        judgments.incrementAndGet();
-        ArithmeticTask task;
-        try {
-            task = ArithmeticTasks.parse(prompt);
-        } catch (IllegalArgumentException e) {
-            unusable.incrementAndGet();
-            return PairwiseJudgment.unusable(e.getMessage());
-        }
+        ArithmeticTask task = taskOf(prompt);
+        if (task == null) return PairwiseJudgment.unusable("not a built-in arithmetic task: " + prompt);
         Outcome a = Outcome.of(Grade.of(task, first.text()));
         Outcome b = Outcome.of(Grade.of(task, second.text()));
         return PairwiseJudgment.ok(game.preference(a.ordinal(), b.ordinal()), a + " vs " + b);
+    }
+
+    /** The task the prompt states, counting the judgment (and, when the prompt is none, the unusable one); null when it is none. */
+    private ArithmeticTask taskOf(String prompt) {
+        judgments.incrementAndGet();
+        try {
+            return ArithmeticTasks.parse(prompt);
+        } catch (IllegalArgumentException e) {
+            unusable.incrementAndGet();
+            return null;
+        }
     }
 
     @Override
@@ -152,14 +157,8 @@ public final class CyclicStyleOracle implements PreferenceOracle {
         if (candidates == null || candidates.isEmpty()) {
             throw new IllegalArgumentException("candidates must not be empty");
         }
-        judgments.incrementAndGet();
-        ArithmeticTask task;
-        try {
-            task = ArithmeticTasks.parse(prompt);
-        } catch (IllegalArgumentException e) {
-            unusable.incrementAndGet();
-            return ListwiseJudgment.unusable(e.getMessage());
-        }
+        ArithmeticTask task = taskOf(prompt);
+        if (task == null) return ListwiseJudgment.unusable("not a built-in arithmetic task: " + prompt);
         int n = candidates.size();
         Outcome[] outcomes = new Outcome[n];
         for (int i = 0; i < n; i++) {

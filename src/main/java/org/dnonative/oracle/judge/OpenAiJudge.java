@@ -36,7 +36,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * An LLM judge behind any OpenAI-compatible chat-completions endpoint (a hosted model, vLLM,
- * llama.cpp's server, Ollama).
+ * llama.cpp's server, Ollama). Long because the two protocols (list-wise and pairwise) share its
+ * request fan-out, retries, the judgment cache and the statistics; transport is in
+ * {@link ChatCompletionClient}, parsing of answers in the protocol methods here.
  *
  * <ul>
  *   <li>List-wise, as in the DNO paper: one request per prompt shows all candidates, labelled A, B, …
