@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /** Bad input gives an exception that names the problem; the JVM and the logits survive. */
 class BadInputTest {
-    private final RandomCase c = new RandomCase(2, 6, 13, ElementType.FLOAT32, false, false, System.nanoTime());
+    private final RandomCase c = new RandomCase(2, 6, 13, ElementType.FLOAT32, false, false, CaseSeed.of("BadInputTest"));
     private final DnoLossOptions o = DnoLossOptions.defaults();
 
     private static void assertMessage(Throwable t, String... parts) {
@@ -40,11 +40,13 @@ class BadInputTest {
     void outOfRangeLabelNamesThePosition() {
         long[] labels = c.labels.clone();
         labels[1 * 6 + 4] = 13;  // sequence 1, position 4; V = 13
-        DnoException e = assertThrows(DnoException.class, () -> DnoLoss.compute(c.shape, c.logits, labels, c.ref, null, o, null));
-        assertEquals(DnoException.Status.LABEL_RANGE, e.status());
+        DnoException e = assertThrows(DnoException.class, () -> DnoLoss.compute(c.shape, c.logits, labels, c.ref, null, o, null),
+                c.toString());
+        assertEquals(DnoException.Status.LABEL_RANGE, e.status(), c.toString());
         assertMessage(e, "labels[1,4]", "13");
         labels[1 * 6 + 4] = -5;
-        assertThrows(DnoException.class, () -> DnoLoss.compute(c.shape, c.logits, labels, c.ref, null, o, null));
+        assertMessage(assertThrows(DnoException.class, () -> DnoLoss.compute(c.shape, c.logits, labels, c.ref, null, o,
+                null), c.toString()), "labels[1,4]", "-5");
     }
 
     @Test
@@ -52,13 +54,14 @@ class BadInputTest {
         for (float badValue : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
             float[] x = c.logits.clone();
             int row = 3 * 6 + 5;  // a counted position of sequence 3
-            assertTrue(c.labels[row] != RandomCase.IGNORE);
+            assertTrue(c.labels[row] != RandomCase.IGNORE, c.toString());
             x[row * 13 + 7] = badValue;
             float[] before = x.clone();
-            DnoException e = assertThrows(DnoException.class, () -> DnoLoss.compute(c.shape, x, c.labels, c.ref, null, o, x));
-            assertEquals(DnoException.Status.NONFINITE, e.status());
+            DnoException e = assertThrows(DnoException.class, () -> DnoLoss.compute(c.shape, x, c.labels, c.ref, null, o, x),
+                    c + " with a " + badValue + " logit");
+            assertEquals(DnoException.Status.NONFINITE, e.status(), c.toString());
             assertMessage(e, "logits[3,5]");
-            assertArrayEquals(before, x, "in-place logits must be untouched after a failure");
+            assertArrayEquals(before, x, c + ": in-place logits must be untouched after a failure");
         }
     }
 

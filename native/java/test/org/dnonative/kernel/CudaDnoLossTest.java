@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The CUDA kernels against the CPU path and the float64 reference, on fresh random inputs.
+ * The CUDA kernels against the CPU path and the float64 reference, on random inputs from a fixed
+ * seed per case.
  * Runs on a CUDA device (benchmarks/gpu/check.sh on the GPU machine) and, in every Maven build, on
  * the CPU emulation of CUDA (see {@link GpuTestSupport}); skipped elsewhere.
  */
@@ -54,7 +55,8 @@ class CudaDnoLossTest {
     @ParameterizedTest(name = "P={0} T={1} V={2} {3} soft={4} mean={5}")
     @MethodSource("org.dnonative.kernel.DnoLossTest#cases")
     void matchesReferenceAndCpu(int p, int t, int v, ElementType dtype, boolean soft, boolean average) {
-        RandomCase c = new RandomCase(p, t, v, dtype, soft, p > 1, System.nanoTime());
+        RandomCase c = new RandomCase(p, t, v, dtype, soft, p > 1,
+                CaseSeed.of("CudaDnoLossTest.matchesReferenceAndCpu", p, t, v, dtype, soft, average));
         DnoLossOptions o = DnoLossOptions.defaults().withBeta(0.5f).withAverage(average).withGradScale(1.7f);
         ReferenceDnoLoss want = c.reference(0.5, average, 1.7);
         DnoLossResult[] r = new DnoLossResult[1];
@@ -75,7 +77,7 @@ class CudaDnoLossTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = ElementType.class, names = {"FLOAT32", "BFLOAT16", "FLOAT16"})
     void outOfPlaceWithMisalignedGradient(ElementType dtype) {
-        RandomCase c = new RandomCase(3, 21, 1031, dtype, true, true, System.nanoTime());
+        RandomCase c = new RandomCase(3, 21, 1031, dtype, true, true, CaseSeed.of("CudaDnoLossTest.outOfPlace", dtype));
         long bytes = c.shape.logitElements() * dtype.bytes();
         DnoLossOptions o = DnoLossOptions.defaults().withBeta(0.3f);
         try (CudaBuffer x = new CudaBuffer(bytes); CudaBuffer g = new CudaBuffer(bytes + 16);
@@ -104,31 +106,36 @@ class CudaDnoLossTest {
                 int bits = dtype == ElementType.FLOAT32 ? Float.floatToRawIntBits(((FloatPointer) back).get(i))
                         : ((ShortPointer) back).get(i);
                 int want = dtype == ElementType.FLOAT32 ? Float.floatToRawIntBits(c.logits[i]) : c.logitsHalf[i];
-                assertEquals(want, bits, "logits[" + i + "] changed by an out-of-place call");
+                assertEquals(want, bits, c + ": logits[" + i + "] changed by an out-of-place call");
             }
         }
     }
 
     @Test
     void bitwiseDeterministic() {
-        RandomCase c = new RandomCase(4, 64, 32001, ElementType.BFLOAT16, true, false, System.nanoTime());
+        RandomCase c = new RandomCase(4, 64, 32001, ElementType.BFLOAT16, true, false,
+                CaseSeed.of("CudaDnoLossTest.bitwiseDeterministic"));
         DnoLossResult[] a = new DnoLossResult[1], b = new DnoLossResult[1];
         float[] g1 = runCuda(c, DnoLossOptions.defaults(), a);
         float[] g2 = runCuda(c, DnoLossOptions.defaults(), b);
-        assertEquals(Float.floatToRawIntBits(a[0].loss()), Float.floatToRawIntBits(b[0].loss()));
-        assertArrayEquals(a[0].logps(), b[0].logps());
-        assertArrayEquals(g1, g2);
+        assertEquals(Float.floatToRawIntBits(a[0].loss()), Float.floatToRawIntBits(b[0].loss()), c + ": loss bits");
+        assertArrayEquals(a[0].logps(), b[0].logps(), c + ": logps");
+        assertArrayEquals(g1, g2, c + ": grad");
     }
 
     @Test
     void badInputRaisesWithTheRightStatus() {
-        RandomCase c = new RandomCase(2, 6, 13, ElementType.FLOAT32, false, false, System.nanoTime());
+        RandomCase c = new RandomCase(2, 6, 13, ElementType.FLOAT32, false, false,
+                CaseSeed.of("CudaDnoLossTest.badInput", "nan"));
         c.logits[(3 * 6 + 5) * 13 + 2] = Float.NaN;
-        DnoException e = assertThrows(DnoException.class, () -> runCuda(c, DnoLossOptions.defaults(), new DnoLossResult[1]));
-        assertEquals(DnoException.Status.NONFINITE, e.status());
-        RandomCase d = new RandomCase(2, 6, 13, ElementType.FLOAT32, false, false, System.nanoTime());
+        DnoException e = assertThrows(DnoException.class, () -> runCuda(c, DnoLossOptions.defaults(), new DnoLossResult[1]),
+                c + " with a NaN logit");
+        assertEquals(DnoException.Status.NONFINITE, e.status(), c.toString());
+        RandomCase d = new RandomCase(2, 6, 13, ElementType.FLOAT32, false, false,
+                CaseSeed.of("CudaDnoLossTest.badInput", "label"));
         d.labels[4] = 13;
-        e = assertThrows(DnoException.class, () -> runCuda(d, DnoLossOptions.defaults(), new DnoLossResult[1]));
-        assertEquals(DnoException.Status.LABEL_RANGE, e.status());
+        e = assertThrows(DnoException.class, () -> runCuda(d, DnoLossOptions.defaults(), new DnoLossResult[1]),
+                d + " with label 13 = V");
+        assertEquals(DnoException.Status.LABEL_RANGE, e.status(), d.toString());
     }
 }

@@ -22,8 +22,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The CUDA fused-linear loss against the float64 reference and the CPU path, on fresh random
- * inputs: whole, chunked and in two passes, accumulating, repeated, and on bad input. Runs on a
+ * The CUDA fused-linear loss against the float64 reference and the CPU path, on random inputs
+ * from a fixed seed per case: whole, chunked and in two passes, accumulating, repeated, and on bad input. Runs on a
  * CUDA device, or on the CPU emulation of CUDA (see {@link GpuTestSupport}).
  */
 @Tag("gpu")
@@ -122,7 +122,8 @@ class CudaFusedLinearDnoLossTest {
     @ParameterizedTest(name = "{0} bias={1} budget={2}")
     @MethodSource("cases")
     void matchesFloat64ReferenceAndCpu(ElementType dtype, boolean withBias, long budget) {
-        FusedCase c = new FusedCase(3, 40, 64, 1031, dtype, withBias, true, true, System.nanoTime());
+        FusedCase c = new FusedCase(3, 40, 64, 1031, dtype, withBias, true, true,
+                CaseSeed.of("CudaFusedLinearDnoLossTest.matchesFloat64ReferenceAndCpu", dtype, withBias, budget));
         DnoLossOptions o = DnoLossOptions.defaults().withBeta(0.5f);
         FusedLinearOptions f = FusedLinearOptions.defaults().withMemoryBudget(budget);
         FusedCase.Reference want = c.reference(0.5, false, 1);
@@ -152,10 +153,11 @@ class CudaFusedLinearDnoLossTest {
     /** Tiny budgets: many chunks, then every pair in two passes; the same results as one chunk. */
     @Test
     void chunkedAndTwoPassEqualUnchunked() {
-        FusedCase c = new FusedCase(4, 40, 33, 517, ElementType.BFLOAT16, true, true, true, System.nanoTime());
+        FusedCase c = new FusedCase(4, 40, 33, 517, ElementType.BFLOAT16, true, true, true,
+                CaseSeed.of("CudaFusedLinearDnoLossTest.chunkedAndTwoPassEqualUnchunked"));
         DnoLossOptions o = DnoLossOptions.defaults().withAverage(true).withBeta(0.7f);
         FusedLinearDnoLossTest.Out whole = runCuda(c, o, FusedLinearOptions.defaults(), null, null, null);
-        assertEquals(1, whole.r().chunks());
+        assertEquals(1, whole.r().chunks(), c + ": chunks under the default budget");
         for (long budget : new long[] {64 * 1024 + 120 * 2201, 64 * 1024 + 7 * 2201}) {
             FusedLinearDnoLossTest.Out part = runCuda(c, o, FusedLinearOptions.defaults().withMemoryBudget(budget), null, null, null);
             String what = c + " budget " + budget;
@@ -186,18 +188,20 @@ class CudaFusedLinearDnoLossTest {
 
     @Test
     void badInputRaisesWithTheRightStatus() {
-        FusedCase c = new FusedCase(2, 6, 5, 13, ElementType.FLOAT32, true, false, false, System.nanoTime());
+        FusedCase c = new FusedCase(2, 6, 5, 13, ElementType.FLOAT32, true, false, false,
+                CaseSeed.of("CudaFusedLinearDnoLossTest.badInput", "label"));
         DnoLossOptions o = DnoLossOptions.defaults();
         FusedLinearOptions f = FusedLinearOptions.defaults();
         c.labels[1 * 6 + 4] = 13;
-        DnoException e = assertThrows(DnoException.class, () -> runCuda(c, o, f, null, null, null));
-        assertEquals(DnoException.Status.LABEL_RANGE, e.status());
+        DnoException e = assertThrows(DnoException.class, () -> runCuda(c, o, f, null, null, null), c + " with label 13 = V");
+        assertEquals(DnoException.Status.LABEL_RANGE, e.status(), c.toString());
         FusedLinearDnoLossTest.assertMessage(e, "labels[1,4]", "13");
-        FusedCase d = new FusedCase(2, 6, 5, 13, ElementType.FLOAT32, true, false, false, System.nanoTime());
+        FusedCase d = new FusedCase(2, 6, 5, 13, ElementType.FLOAT32, true, false, false,
+                CaseSeed.of("CudaFusedLinearDnoLossTest.badInput", "nan"));
         int row = 3 * 6 + 5;  // counted
-        assertTrue(d.labels[row] != RandomCase.IGNORE);
+        assertTrue(d.labels[row] != RandomCase.IGNORE, d.toString());
         d.hidden[row * 5 + 1] = Float.NaN;
-        e = assertThrows(DnoException.class, () -> runCuda(d, o, f, null, null, null));
-        assertEquals(DnoException.Status.NONFINITE, e.status());
+        e = assertThrows(DnoException.class, () -> runCuda(d, o, f, null, null, null), d + " with a NaN hidden value");
+        assertEquals(DnoException.Status.NONFINITE, e.status(), d.toString());
     }
 }

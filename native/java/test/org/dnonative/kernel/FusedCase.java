@@ -3,7 +3,7 @@ package org.dnonative.kernel;
 import java.util.Random;
 
 /**
- * A fresh random fused-linear batch: hidden [N,T,H] and lm_head weight [V,H] (and bias [V])
+ * A random fused-linear batch drawn from a fixed seed (see {@link CaseSeed}): hidden [N,T,H] and lm_head weight [V,H] (and bias [V])
  * rounded to the tested dtype, labels masked like {@link RandomCase} (prompt prefix, padding,
  * optionally one sequence with nothing counted), reference log-probs near the policy's own, and
  * the float64 reference of every output: logits = hidden @ W^T + b in float64, then
@@ -14,6 +14,7 @@ final class FusedCase {
     final int hiddenSize;
     final ElementType dtype;
     final long seed;
+    final long ignoreIndex;                      // the label of the masked positions
     final float[] hidden, weight, bias;          // values exactly representable in dtype
     final short[] hiddenHalf, weightHalf, biasHalf;
     final long[] labels;
@@ -22,10 +23,17 @@ final class FusedCase {
 
     FusedCase(int pairs, int seqLen, int hiddenSize, int vocab, ElementType dtype, boolean withBias, boolean soft,
               boolean emptySequence, long seed) {
+        this(pairs, seqLen, hiddenSize, vocab, dtype, withBias, soft, emptySequence, seed, RandomCase.IGNORE);
+    }
+
+    /** Masked positions hold {@code ignoreIndex}; the float64 reference ignores exactly those. */
+    FusedCase(int pairs, int seqLen, int hiddenSize, int vocab, ElementType dtype, boolean withBias, boolean soft,
+              boolean emptySequence, long seed, long ignoreIndex) {
         this.shape = new LossShape(pairs, seqLen, vocab);
         this.hiddenSize = hiddenSize;
         this.dtype = dtype;
         this.seed = seed;
+        this.ignoreIndex = ignoreIndex;
         Random rnd = new Random(seed);
         int n = 2 * pairs;
         hidden = new float[n * seqLen * hiddenSize];
@@ -43,10 +51,10 @@ final class FusedCase {
             int prompt = seqLen / 4, pad = (s % 2 == 1) ? seqLen / 8 : 0;
             for (int t = 0; t < seqLen; t++) {
                 boolean counted = (t >= prompt && t < seqLen - pad) || seqLen == 1;
-                labels[s * seqLen + t] = counted ? rnd.nextInt(vocab) : RandomCase.IGNORE;
+                labels[s * seqLen + t] = counted ? rnd.nextInt(vocab) : ignoreIndex;
             }
         }
-        if (emptySequence) for (int t = 0; t < seqLen; t++) labels[(n - 1) * seqLen + t] = RandomCase.IGNORE;
+        if (emptySequence) for (int t = 0; t < seqLen; t++) labels[(n - 1) * seqLen + t] = ignoreIndex;
         targets = soft ? new float[pairs] : null;
         if (soft) for (int i = 0; i < pairs; i++) targets[i] = rnd.nextFloat();
         ref = new float[n];
@@ -94,7 +102,7 @@ final class FusedCase {
         }
         Reference out = new Reference();
         out.dno = new ReferenceDnoLoss((int) shape.pairs(), (int) shape.seqLen(), v, logits(), labels, r, q, beta,
-                average, RandomCase.IGNORE, gradScale);
+                average, ignoreIndex, gradScale);
         double[] g = out.dno.grad;
         out.gradHidden = new double[rows * h];
         out.gradWeight = new double[v * h];
@@ -115,6 +123,6 @@ final class FusedCase {
     @Override
     public String toString() {
         return shape + " H=" + hiddenSize + " " + dtype + (bias != null ? " bias" : "") + (targets != null ? " soft" : " hard")
-                + " seed=" + seed;
+                + (ignoreIndex != RandomCase.IGNORE ? " ignoreIndex=" + ignoreIndex : "") + " seed=" + seed;
     }
 }

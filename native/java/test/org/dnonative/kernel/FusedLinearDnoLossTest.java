@@ -16,7 +16,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The fused-linear CPU loss against the float64 reference, the logits-level kernel, and itself chunked. */
+/**
+ * The fused-linear CPU loss against the float64 reference, the logits-level kernel, and itself
+ * chunked, on random inputs from a fixed seed per case.
+ */
 class FusedLinearDnoLossTest {
 
     /** Outputs of one call, gradients as float. */
@@ -112,7 +115,8 @@ class FusedLinearDnoLossTest {
     @ParameterizedTest(name = "P={0} T={1} H={2} V={3} {4} bias={5} soft={6} mean={7}")
     @MethodSource("cases")
     void matchesFloat64Reference(int p, int t, int h, int v, ElementType dtype, boolean bias, boolean soft, boolean average) {
-        FusedCase c = new FusedCase(p, t, h, v, dtype, bias, soft, p > 1, System.nanoTime());
+        FusedCase c = new FusedCase(p, t, h, v, dtype, bias, soft, p > 1,
+                CaseSeed.of("FusedLinearDnoLossTest.matchesFloat64Reference", p, t, h, v, dtype, bias, soft, average));
         DnoLossOptions o = DnoLossOptions.defaults().withBeta(0.5f).withAverage(average).withGradScale(1.7f);
         FusedCase.Reference want = c.reference(0.5, average, 1.7);
         Out got = run(c, o, FusedLinearOptions.defaults(), true);
@@ -134,15 +138,16 @@ class FusedLinearDnoLossTest {
             if (c.labels[row] == RandomCase.IGNORE)
                 for (int k = 0; k < hs; k++)
                     if (got.gradHidden()[row * hs + k] != 0f) fail(c + ": gradHidden at ignored row " + row + " is not 0");
-        if (p > 1) assertEquals(0f, got.r().logps()[2 * p - 1], "the empty sequence's logp");
-        assertEquals(1, got.r().chunks(), "one chunk under the default budget");
-        assertEquals(3, got.r().gemms(), "three GEMMs in one pass");
+        if (p > 1) assertEquals(0f, got.r().logps()[2 * p - 1], c + ": the empty sequence's logp");
+        assertEquals(1, got.r().chunks(), c + ": one chunk under the default budget");
+        assertEquals(3, got.r().gemms(), c + ": three GEMMs in one pass");
     }
 
     /** The logits-level kernel on logits from a plain float32 matmul, then the chain rule. */
     @Test
     void matchesLogitsLevelKernelComposedWithMatmul() {
-        FusedCase c = new FusedCase(3, 11, 29, 523, ElementType.FLOAT32, true, true, false, System.nanoTime());
+        FusedCase c = new FusedCase(3, 11, 29, 523, ElementType.FLOAT32, true, true, false,
+                CaseSeed.of("FusedLinearDnoLossTest.matchesLogitsLevelKernel"));
         DnoLossOptions o = DnoLossOptions.defaults().withBeta(0.3f);
         double[] ld = c.logits();
         float[] logits = new float[ld.length];
@@ -161,12 +166,12 @@ class FusedLinearDnoLossTest {
                 }
             }
         Out got = run(c, o, FusedLinearOptions.defaults(), true);
-        DnoLossTest.assertClose("loss", want.loss(), got.r().loss(), 1e-5, 1e-6);
+        DnoLossTest.assertClose(c + " loss", want.loss(), got.r().loss(), 1e-5, 1e-6);
         for (int n = 0; n < want.logps().length; n++)
-            DnoLossTest.assertClose("logps[" + n + "]", want.logps()[n], got.r().logps()[n], 1e-5, 1e-4);
-        assertTensorClose("gradHidden", gh, got.gradHidden(), 1e-5);
-        assertTensorClose("gradWeight", gw, got.gradWeight(), 1e-5);
-        assertTensorClose("gradBias", gb, got.gradBias(), 1e-5);
+            DnoLossTest.assertClose(c + " logps[" + n + "]", want.logps()[n], got.r().logps()[n], 1e-5, 1e-4);
+        assertTensorClose(c + " gradHidden", gh, got.gradHidden(), 1e-5);
+        assertTensorClose(c + " gradWeight", gw, got.gradWeight(), 1e-5);
+        assertTensorClose(c + " gradBias", gb, got.gradBias(), 1e-5);
     }
 
     static double[] toDouble(float[] f) {
@@ -179,10 +184,11 @@ class FusedLinearDnoLossTest {
     @Test
     void chunkedAndTwoPassEqualUnchunked() {
         for (ElementType dtype : new ElementType[] {ElementType.FLOAT32, ElementType.BFLOAT16}) {
-            FusedCase c = new FusedCase(4, 40, 33, 517, dtype, true, true, true, System.nanoTime());
+            FusedCase c = new FusedCase(4, 40, 33, 517, dtype, true, true, true,
+                    CaseSeed.of("FusedLinearDnoLossTest.chunkedAndTwoPassEqualUnchunked", dtype));
             DnoLossOptions o = DnoLossOptions.defaults().withAverage(true).withBeta(0.7f);
             Out whole = run(c, o, FusedLinearOptions.defaults(), true);
-            assertEquals(1, whole.r().chunks());
+            assertEquals(1, whole.r().chunks(), c + ": chunks under the default budget");
             // about 55 counted rows per pair; a row costs 4*(V+H)+1 = 2201 bytes
             long base = 64 * 1024;
             for (long rowsAllowed : new long[] {120, 20, 7}) {
@@ -213,7 +219,8 @@ class FusedLinearDnoLossTest {
 
     /** With accumulate, every gradient is what it held plus the gradient of this call, over several chunks. */
     static void checkAccumulate(Runner runner) {
-        FusedCase c = new FusedCase(2, 9, 21, 311, ElementType.FLOAT32, true, false, false, System.nanoTime());
+        FusedCase c = new FusedCase(2, 9, 21, 311, ElementType.FLOAT32, true, false, false,
+                CaseSeed.of("FusedLinearDnoLossTest.checkAccumulate"));
         DnoLossOptions o = DnoLossOptions.defaults();
         Out once = runner.run(c, o, FusedLinearOptions.defaults(), null, null, null);
         java.util.Random rnd = new java.util.Random(c.seed + 1);
@@ -221,27 +228,29 @@ class FusedLinearDnoLossTest {
         for (float[] a : new float[][] {gh0, gw0, gb0}) for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian() * 1e-3f;
         // small budget so that grad_weight is accumulated over several chunks too
         Out acc = runner.run(c, o, FusedLinearOptions.defaults().withAccumulate(true).withMemoryBudget(17_000), gh0, gw0, gb0);
-        assertTrue(acc.r().chunks() > 1);
+        assertTrue(acc.r().chunks() > 1, c + ": expected several chunks, got " + acc.r().chunks());
         float[][] got = {acc.gradHidden(), acc.gradWeight(), acc.gradBias()};
         float[][] one = {once.gradHidden(), once.gradWeight(), once.gradBias()};
         float[][] start = {gh0, gw0, gb0};
         for (int k = 0; k < 3; k++) {
             double[] want = new double[start[k].length];
             for (int i = 0; i < want.length; i++) want[i] = (double) start[k][i] + one[k][i];
-            assertTensorClose("accumulated gradient " + k, want, got[k], 1e-5);
+            assertTensorClose(c + " accumulated " + new String[] {"gradHidden", "gradWeight", "gradBias"}[k], want, got[k], 1e-5);
         }
     }
 
     /** The same inputs twice, chunked: bitwise the same outputs. */
     static void checkDeterministic(Runner runner) {
-        FusedCase c = new FusedCase(3, 20, 40, 700, ElementType.BFLOAT16, true, true, false, System.nanoTime());
+        FusedCase c = new FusedCase(3, 20, 40, 700, ElementType.BFLOAT16, true, true, false,
+                CaseSeed.of("FusedLinearDnoLossTest.checkDeterministic"));
         FusedLinearOptions f = FusedLinearOptions.defaults().withMemoryBudget(64 * 1024 + 30 * 3000);
         Out a = runner.run(c, DnoLossOptions.defaults(), f, null, null, null);
         Out b = runner.run(c, DnoLossOptions.defaults(), f, null, null, null);
-        assertEquals(Float.floatToRawIntBits(a.r().loss()), Float.floatToRawIntBits(b.r().loss()));
-        assertArrayEquals(a.gradHidden(), b.gradHidden());
-        assertArrayEquals(a.gradWeight(), b.gradWeight());
-        assertArrayEquals(a.gradBias(), b.gradBias());
+        assertEquals(Float.floatToRawIntBits(a.r().loss()), Float.floatToRawIntBits(b.r().loss()), c + ": loss bits");
+        assertArrayEquals(a.r().logps(), b.r().logps(), c + ": logps");
+        assertArrayEquals(a.gradHidden(), b.gradHidden(), c + ": gradHidden");
+        assertArrayEquals(a.gradWeight(), b.gradWeight(), c + ": gradWeight");
+        assertArrayEquals(a.gradBias(), b.gradBias(), c + ": gradBias");
     }
 
     @Test
@@ -251,13 +260,14 @@ class FusedLinearDnoLossTest {
 
     @Test
     void forwardOnlyGivesTheSameLossWithOneGemm() {
-        FusedCase c = new FusedCase(2, 9, 21, 311, ElementType.FLOAT32, true, false, false, System.nanoTime());
+        FusedCase c = new FusedCase(2, 9, 21, 311, ElementType.FLOAT32, true, false, false,
+                CaseSeed.of("FusedLinearDnoLossTest.forwardOnly"));
         DnoLossOptions o = DnoLossOptions.defaults();
         Out once = run(c, o, FusedLinearOptions.defaults(), true);
         Out fwd = run(c, o, FusedLinearOptions.defaults(), false);
-        assertEquals(once.r().loss(), fwd.r().loss());
-        assertArrayEquals(once.r().logps(), fwd.r().logps());
-        assertEquals(1, fwd.r().gemms());
+        assertEquals(once.r().loss(), fwd.r().loss(), c + ": loss");
+        assertArrayEquals(once.r().logps(), fwd.r().logps(), c + ": logps");
+        assertEquals(1, fwd.r().gemms(), c + ": GEMMs of a forward-only call");
     }
 
     @Test
@@ -267,7 +277,8 @@ class FusedLinearDnoLossTest {
 
     @Test
     void badInputNamesTheArgument() {
-        FusedCase c = new FusedCase(2, 6, 5, 13, ElementType.FLOAT32, true, false, false, System.nanoTime());
+        FusedCase c = new FusedCase(2, 6, 5, 13, ElementType.FLOAT32, true, false, false,
+                CaseSeed.of("FusedLinearDnoLossTest.badInputNamesTheArgument"));
         DnoLossOptions o = DnoLossOptions.defaults();
         FusedLinearOptions f = FusedLinearOptions.defaults();
         float[] gh = new float[c.hidden.length], gw = new float[c.weight.length], gb = new float[13];
@@ -295,27 +306,27 @@ class FusedLinearDnoLossTest {
         labels[1 * 6 + 4] = 13;
         DnoException e = assertThrows(DnoException.class, () -> FusedLinearDnoLoss.compute(c.shape, 5, c.hidden,
                 c.weight, c.bias, labels, c.ref, null, o, f, gh, gw, gb));
-        assertEquals(DnoException.Status.LABEL_RANGE, e.status());
+        assertEquals(DnoException.Status.LABEL_RANGE, e.status(), c.toString());
         assertMessage(e, "labels[1,4]", "13");
         float[] w = c.weight.clone();
         w[7 * 5 + 2] = Float.NaN;
         float[] ghBefore = gh.clone();
         e = assertThrows(DnoException.class, () -> FusedLinearDnoLoss.compute(c.shape, 5, c.hidden, w, c.bias, c.labels,
                 c.ref, null, o, f.withAccumulate(true), gh, gw, gb));
-        assertEquals(DnoException.Status.NONFINITE, e.status());
+        assertEquals(DnoException.Status.NONFINITE, e.status(), c.toString());
         assertMessage(e, "weight[7,2]");
-        assertArrayEquals(ghBefore, gh, "no gradient is written after a failed check");
+        assertArrayEquals(ghBefore, gh, c + ": no gradient is written after a failed check");
         float[] hid = c.hidden.clone();
         int row = 3 * 6 + 5;  // counted
-        assertTrue(c.labels[row] != RandomCase.IGNORE);
+        assertTrue(c.labels[row] != RandomCase.IGNORE, c.toString());
         hid[row * 5 + 1] = Float.POSITIVE_INFINITY;
         assertMessage(assertThrows(DnoException.class, () -> FusedLinearDnoLoss.compute(c.shape, 5, hid, c.weight,
                 c.bias, c.labels, c.ref, null, o, f, gh, gw, gb)), "hidden[3,5,1]");
         hid[row * 5 + 1] = 0;
         hid[0] = Float.NaN;  // position [0,0] is prompt: never read
-        assertTrue(c.labels[0] == RandomCase.IGNORE);
+        assertTrue(c.labels[0] == RandomCase.IGNORE, c.toString());
         assertTrue(Float.isFinite(FusedLinearDnoLoss.compute(c.shape, 5, hid, c.weight, c.bias, c.labels, c.ref, null,
-                o, f, gh, gw, gb).loss()));
+                o, f, gh, gw, gb).loss()), c + ": a NaN at an ignored position must not be read");
     }
 
     static void assertMessage(Throwable t, String... parts) {

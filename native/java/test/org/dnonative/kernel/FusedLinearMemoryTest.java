@@ -28,7 +28,7 @@ class FusedLinearMemoryTest {
         for (int[] pt : new int[][] {{2, 64}, {4, 256}, {8, 512}}) {
             Measured m = measure(pt[0], pt[1], budget);
             long logitBytes = 4L * m.countedRows * V;
-            String what = "P=" + pt[0] + " T=" + pt[1] + " (" + m.countedRows + " counted rows, their logits "
+            String what = "P=" + pt[0] + " T=" + pt[1] + " seed=" + m.seed + " (" + m.countedRows + " counted rows, their logits "
                     + logitBytes / MIB + " MiB): accounted " + m.result.peakBytes() / MIB + " MiB, measured "
                     + m.rssDelta / MIB + " MiB, " + m.result.chunks() + " chunks";
             System.out.println("fused-linear memory: " + what);
@@ -43,14 +43,15 @@ class FusedLinearMemoryTest {
         Measured whole = measure(8, 512, 1L << 30);
         long logitBytes = 4L * whole.countedRows * V;
         assertTrue(whole.result.chunks() == 1 && whole.rssDelta >= logitBytes / 2,
-                "unchunked: measured " + whole.rssDelta / MIB + " MiB for " + logitBytes / MIB + " MiB of logits");
+                "unchunked, seed=" + whole.seed + ": measured " + whole.rssDelta / MIB + " MiB for " + logitBytes / MIB + " MiB of logits");
     }
 
-    record Measured(FusedLinearResult result, long rssDelta, long countedRows) {}
+    record Measured(FusedLinearResult result, long rssDelta, long countedRows, long seed) {}
 
     private static Measured measure(int pairs, int seqLen, long budget) throws IOException {
         int n = 2 * pairs;
-        Random rnd = new Random(pairs * 31L + seqLen);
+        long seed = CaseSeed.of("FusedLinearMemoryTest", pairs, seqLen);
+        Random rnd = new Random(seed);
         LossShape shape = new LossShape(pairs, seqLen, V);
         float[] x = new float[n * seqLen * H], w = new float[V * H];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
@@ -79,7 +80,7 @@ class FusedLinearMemoryTest {
             FusedLinearResult r = FusedLinearDnoLoss.computeAt(shape, H, ElementType.FLOAT32, hp.address(),
                     wp.address(), 0, lp.address(), ElementType.INT64, ref, null, o, f, gh.address(), gw.address(), 0);
             long peak = status("VmHWM");
-            return new Measured(r, peak - before, counted);
+            return new Measured(r, peak - before, counted, seed);
         }
     }
 

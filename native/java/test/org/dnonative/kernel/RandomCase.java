@@ -3,16 +3,18 @@ package org.dnonative.kernel;
 import java.util.Random;
 
 /**
- * A fresh random DNO loss batch: logits rounded to the tested dtype, a prompt prefix and
- * padding suffix masked with the ignore index, optionally one sequence with nothing counted,
- * and reference log-probs near the policy's own so that z is O(1) and every gradient matters.
+ * A random DNO loss batch drawn from a fixed seed (see {@link CaseSeed}): logits rounded to the
+ * tested dtype, a prompt prefix and padding suffix masked with the ignore index, optionally one
+ * sequence with nothing counted, and reference log-probs near the policy's own so that z is O(1)
+ * and every gradient matters.
  */
 final class RandomCase {
-    static final long IGNORE = -100;
+    static final long IGNORE = DnoLossOptions.DEFAULT_IGNORE_INDEX;
 
     final LossShape shape;
     final ElementType dtype;
     final long seed;
+    final long ignoreIndex;     // the label of the masked positions
     final float[] logits;       // values exactly representable in dtype
     final short[] logitsHalf;   // raw 16-bit patterns when dtype is 16-bit
     final long[] labels;
@@ -20,9 +22,16 @@ final class RandomCase {
     final float[] targets;      // null for hard targets
 
     RandomCase(int pairs, int seqLen, int vocab, ElementType dtype, boolean softTargets, boolean emptySequence, long seed) {
+        this(pairs, seqLen, vocab, dtype, softTargets, emptySequence, seed, IGNORE);
+    }
+
+    /** Masked positions hold {@code ignoreIndex}; the float64 reference ignores exactly those. */
+    RandomCase(int pairs, int seqLen, int vocab, ElementType dtype, boolean softTargets, boolean emptySequence, long seed,
+               long ignoreIndex) {
         this.shape = new LossShape(pairs, seqLen, vocab);
         this.dtype = dtype;
         this.seed = seed;
+        this.ignoreIndex = ignoreIndex;
         Random rnd = new Random(seed);
         int n = 2 * pairs;
         logits = new float[n * seqLen * vocab];
@@ -42,10 +51,10 @@ final class RandomCase {
             for (int t = 0; t < seqLen; t++) {
                 boolean counted = t >= prompt && t < seqLen - pad;
                 if (seqLen == 1) counted = true;
-                labels[s * seqLen + t] = counted ? rnd.nextInt(vocab) : IGNORE;
+                labels[s * seqLen + t] = counted ? rnd.nextInt(vocab) : ignoreIndex;
             }
         }
-        if (emptySequence) for (int t = 0; t < seqLen; t++) labels[(n - 1) * seqLen + t] = IGNORE;
+        if (emptySequence) for (int t = 0; t < seqLen; t++) labels[(n - 1) * seqLen + t] = ignoreIndex;
         targets = softTargets ? new float[pairs] : null;
         if (softTargets) for (int i = 0; i < pairs; i++) targets[i] = rnd.nextFloat();
         ref = new float[n];
@@ -76,7 +85,7 @@ final class RandomCase {
             for (int i = 0; i < q.length; i++) q[i] = targets[i];
         }
         return new ReferenceDnoLoss((int) shape.pairs(), (int) shape.seqLen(), (int) shape.vocab(), logitsAsDouble(),
-                labels, r, q, beta, average, IGNORE, gradScale);
+                labels, r, q, beta, average, ignoreIndex, gradScale);
     }
 
     int[] labelsInt() {
@@ -87,6 +96,7 @@ final class RandomCase {
 
     @Override
     public String toString() {
-        return shape + " " + dtype + (targets != null ? " soft" : " hard") + " seed=" + seed;
+        return shape + " " + dtype + (targets != null ? " soft" : " hard")
+                + (ignoreIndex != IGNORE ? " ignoreIndex=" + ignoreIndex : "") + " seed=" + seed;
     }
 }

@@ -44,7 +44,9 @@ class LossCommandTest {
     @Test
     void writesLossLogpsZAndBf16GradientMatchingTheApi() throws Exception {
         int p = 2, t = 7, v = 65, n = 2 * p;
-        Random rnd = new Random(System.nanoTime());
+        long seed = 0x1055_0001L;
+        String what = "P=" + p + " T=" + t + " V=" + v + " bf16 seed=" + seed;
+        Random rnd = new Random(seed);
         float[] x = new float[n * t * v];
         ByteBuffer bf = ByteBuffer.allocate(2 * x.length).order(ByteOrder.LITTLE_ENDIAN);
         short[] raw = new short[x.length];
@@ -66,27 +68,88 @@ class LossCommandTest {
                 .write(in);
 
         Run r = run("loss", "--in", in.toString(), "--out", out.toString(), "--beta", "0.2", "--average");
-        assertEquals(0, r.code, r.err);
+        assertEquals(0, r.code, what + ": " + r.err);
 
         short[] grad = new short[raw.length];
         DnoLossResult want = DnoLoss.compute(new LossShape(p, t, v), raw, org.dnonative.kernel.ElementType.BFLOAT16,
                 labels, ref, targets, DnoLossOptions.defaults().withBeta(0.2f).withAverage(true), grad);
         try (SafetensorsFile f = SafetensorsFile.open(out)) {
-            assertEquals(want.loss(), f.readFloats("loss")[0]);
-            assertEquals(DType.BF16, f.info("grad_logits").dtype());
-            assertEquals(3, f.info("grad_logits").shape().length);
+            assertEquals(want.loss(), f.readFloats("loss")[0], what + ": loss");
+            assertEquals(DType.BF16, f.info("grad_logits").dtype(), what);
+            assertEquals(3, f.info("grad_logits").shape().length, what);
             float[] logps = f.readFloats("logps"), z = f.readFloats("z");
-            for (int i = 0; i < n; i++) assertEquals(want.logps()[i], logps[i]);
-            for (int i = 0; i < p; i++) assertEquals(want.z()[i], z[i]);
+            for (int i = 0; i < n; i++) assertEquals(want.logps()[i], logps[i], what + ": logps " + i);
+            for (int i = 0; i < p; i++) assertEquals(want.z()[i], z[i], what + ": z " + i);
             ByteBuffer g = f.data("grad_logits");
-            for (int i = 0; i < grad.length; i++) assertEquals(grad[i], g.getShort(2 * i), "grad " + i);
+            for (int i = 0; i < grad.length; i++) assertEquals(grad[i], g.getShort(2 * i), what + ": grad " + i);
         }
+    }
+
+    /**
+     * {@code --ignore-index -1}: positions labelled -1 count for nothing, bitwise as the API with
+     * that ignore index computes it, and the file's -1 labels need not be rewritten to -100.
+     * Under it a label of -100 is out of range: exit code 2, naming the position, nothing written.
+     */
+    @Test
+    void ignoreIndexOptionIsPassedToTheKernel() throws Exception {
+        int p = 2, t = 9, v = 41, n = 2 * p;
+        long seed = 0x1055_0003L;
+        String what = "P=" + p + " T=" + t + " V=" + v + " f32 seed=" + seed;
+        Random rnd = new Random(seed);
+        float[] x = new float[n * t * v];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian() * 2;
+        long[] labels = new long[n * t];
+        for (int i = 0; i < labels.length; i++) labels[i] = i % t < 3 ? -1 : rnd.nextInt(v);
+        float[] ref = new float[n];
+        for (int i = 0; i < n; i++) ref[i] = (float) (-25 + rnd.nextGaussian());
+        Path in = dir.resolve("ignore.safetensors"), out = dir.resolve("ignore-out.safetensors");
+        new SafetensorsWriter().add("logits", x, new long[] {n, t, v}, DType.F32)
+                .add("labels", labels, new long[] {n, t})
+                .add("ref_logps", ref, new long[] {n}, DType.F32)
+                .write(in);
+
+        Run r = run("loss", "--in", in.toString(), "--out", out.toString(), "--ignore-index", "-1");
+        assertEquals(0, r.code, what + ": " + r.err);
+        float[] grad = new float[x.length];
+        DnoLossResult want = DnoLoss.compute(new LossShape(p, t, v), x, labels, ref, null,
+                DnoLossOptions.defaults().withIgnoreIndex(-1), grad);
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertEquals(want.loss(), f.readFloats("loss")[0], what + ": loss");
+            float[] logps = f.readFloats("logps"), g = f.readFloats("grad_logits");
+            for (int i = 0; i < n; i++) assertEquals(want.logps()[i], logps[i], what + ": logps " + i);
+            for (int i = 0; i < grad.length; i++) assertEquals(grad[i], g[i], what + ": grad " + i);
+            for (int row = 0; row < labels.length; row++)
+                if (labels[row] == -1)
+                    for (int k = 0; k < v; k++) assertEquals(0f, g[row * v + k], what + ": grad of ignored row " + row);
+        }
+
+        // The default ignore index does not know -1: the same file fails, naming the first -1 label.
+        Path out2 = dir.resolve("default-out.safetensors");
+        Run d = run("loss", "--in", in.toString(), "--out", out2.toString());
+        assertEquals(2, d.code, what + ": " + d.err);
+        assertTrue(d.err.contains("labels[0,0]") && d.err.contains("-1"), what + ": " + d.err);
+        assertFalse(Files.exists(out2), what + ": nothing is written on failure");
+
+        // And under --ignore-index -1, a label of -100 is just out of range.
+        labels[1 * t + 5] = -100;
+        Path bad = dir.resolve("minus100.safetensors"), out3 = dir.resolve("minus100-out.safetensors");
+        new SafetensorsWriter().add("logits", x, new long[] {n, t, v}, DType.F32)
+                .add("labels", labels, new long[] {n, t})
+                .add("ref_logps", ref, new long[] {n}, DType.F32)
+                .write(bad);
+        Run m = run("loss", "--in", bad.toString(), "--out", out3.toString(), "--ignore-index", "-1");
+        assertEquals(2, m.code, what + ": " + m.err);
+        assertTrue(m.err.contains("labels[1,5]") && m.err.contains("-100"), what + ": " + m.err);
+        assertFalse(m.err.contains("at org."), what + ": no stack trace for a bad label: " + m.err);
+        assertFalse(Files.exists(out3), what + ": nothing is written on failure");
     }
 
     @Test
     void hiddenAndWeightRunTheFusedLmHeadForm() throws Exception {
         int p = 2, t = 6, h = 9, v = 31, n = 2 * p;
-        Random rnd = new Random(System.nanoTime());
+        long seed = 0x1055_0002L;
+        String what = "P=" + p + " T=" + t + " H=" + h + " V=" + v + " f32 seed=" + seed;
+        Random rnd = new Random(seed);
         float[] hidden = new float[n * t * h], weight = new float[v * h], bias = new float[v];
         for (int i = 0; i < hidden.length; i++) hidden[i] = (float) rnd.nextGaussian();
         for (int i = 0; i < weight.length; i++) weight[i] = (float) rnd.nextGaussian() * 0.3f;
@@ -102,17 +165,17 @@ class LossCommandTest {
                 .add("ref_logps", ref, new long[] {n}, DType.F32)
                 .write(in);
         Run r = run("loss", "--in", in.toString(), "--out", out.toString());
-        assertEquals(0, r.code, r.err);
+        assertEquals(0, r.code, what + ": " + r.err);
         float[] gh = new float[hidden.length], gw = new float[weight.length], gb = new float[v];
         var want = org.dnonative.kernel.FusedLinearDnoLoss.compute(new LossShape(p, t, v), h, hidden, weight, bias,
                 labels, ref, null, DnoLossOptions.defaults(), gh, gw, gb);
         try (SafetensorsFile f = SafetensorsFile.open(out)) {
-            assertEquals(want.loss(), f.readFloats("loss")[0]);
-            assertTrue(!f.contains("grad_logits"));
+            assertEquals(want.loss(), f.readFloats("loss")[0], what + ": loss");
+            assertTrue(!f.contains("grad_logits"), what + ": the fused form writes no grad_logits");
             float[] fgh = f.readFloats("grad_hidden"), fgw = f.readFloats("grad_weight"), fgb = f.readFloats("grad_bias");
-            for (int i = 0; i < gh.length; i++) assertEquals(gh[i], fgh[i], "grad_hidden " + i);
-            for (int i = 0; i < gw.length; i++) assertEquals(gw[i], fgw[i], "grad_weight " + i);
-            for (int i = 0; i < v; i++) assertEquals(gb[i], fgb[i], "grad_bias " + i);
+            for (int i = 0; i < gh.length; i++) assertEquals(gh[i], fgh[i], what + ": grad_hidden " + i);
+            for (int i = 0; i < gw.length; i++) assertEquals(gw[i], fgw[i], what + ": grad_weight " + i);
+            for (int i = 0; i < v; i++) assertEquals(gb[i], fgb[i], what + ": grad_bias " + i);
         }
     }
 
