@@ -20,7 +20,8 @@
  *   outputs: loss [1], logps [N], z [P], chosen_rewards [P], rejected_rewards [P] (float32;
  *   rewards are beta * (s - ref); the reward arrays may be NULL); grad NULL = forward only.
  *
- * Devices: dno_loss_cpu takes host pointers and runs on num_threads threads (0 = all cores).
+ * Devices: dno_loss_cpu takes host pointers and runs on num_threads threads (0 = all cores), with
+ * the row kernels dno_cpu_kernels names.
  * dno_loss_cuda takes device pointers and only enqueues work on `stream` (a cudaStream_t, NULL
  * for the legacy default stream): it never synchronises with the host. Errors found on the
  * device (non-finite logits or reference log-probs, labels out of range, targets outside [0,1])
@@ -75,6 +76,14 @@ typedef enum dno_dtype { DNO_F32 = 0, DNO_BF16 = 1, DNO_F16 = 2, DNO_I32 = 3, DN
 
 DNO_API const char* dno_last_error(void);
 DNO_API const char* dno_version(void);
+
+/* The build of the CPU row kernels this process uses: "baseline" (x86-64), "avx2" (x86-64-v3) or
+ * "avx512" (x86-64-v4), written to *name (a static string). By default the best the CPU supports;
+ * the environment variable DNO_CPU_KERNELS=auto|baseline|avx2|avx512, read once per process,
+ * chooses another (to test every build on one machine). A value that is unknown, or names a
+ * build this CPU cannot run, makes this and every CPU loss call fail with
+ * DNO_E_INVALID_ARGUMENT and a message naming the variable and what the CPU supports. */
+DNO_API int dno_cpu_kernels(const char** name);
 
 DNO_API int dno_loss_cpu(int64_t pairs, int64_t seq_len, int64_t vocab,
                          int logits_dtype, const void* logits,

@@ -24,11 +24,13 @@ using GradFn = void (*)(const void* row, void* grad_row, int64_t vocab, float ls
 struct RowKernels {
     StatsFn stats[3];  // indexed by dno_dtype DNO_F32, DNO_BF16, DNO_F16
     GradFn grad[3];
-    const char* isa = "";
+    const char* isa = "";  // "baseline", "avx2" or "avx512"
 };
 
-// The best kernels this CPU supports (AVX-512, AVX2 or baseline x86-64).
-const RowKernels& row_kernels();
+// The kernels this process uses (cpu_rows_dispatch.cpp): the best this CPU supports (AVX-512,
+// AVX2 or baseline x86-64), unless DNO_CPU_KERNELS names another. Returns DNO_OK, or
+// DNO_E_INVALID_ARGUMENT (with a message) when DNO_CPU_KERNELS asks for what cannot run here.
+int active_row_kernels(const RowKernels** kernels);
 
 // Runs body(begin, end) over [0, count) split into contiguous chunks on up to `threads` threads.
 template <typename Body>

@@ -1,5 +1,6 @@
-// Device helpers and the per-row softmax-statistics kernel, shared by the logits-level CUDA loss
-// (dno_loss_cuda.cu) and the fused-linear one (dno_fused_linear_cuda.cu).
+// Device helpers, the CUDA error check and the per-row softmax-statistics kernel, shared by the
+// logits-level CUDA loss (dno_loss_cuda.cu) and the fused-linear one (dno_fused_linear_cuda.cu).
+// The pair-level math and the label lookup they share with the CPU are in dno_pair_math.h.
 #ifndef DNO_CUDA_ROWS_CUH
 #define DNO_CUDA_ROWS_CUH
 
@@ -9,8 +10,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 
-#include "dno_loss.h"
+#include "dno_internal.h"
+#include "dno_pair_math.h"
 
 namespace dno_cuda_rows {
 
@@ -30,9 +33,21 @@ template <typename T> struct Vec {
     union { uint4 raw; T v[kCount]; };
 };
 
-__device__ __forceinline__ int64_t load_label(const void* labels, int is64, int64_t i) {
-    return is64 ? ((const int64_t*)labels)[i] : (int64_t)((const int32_t*)labels)[i];
+// Records a CUDA runtime error as the call's failure (DNO_E_OUT_OF_MEMORY or DNO_E_CUDA, the
+// message naming `what` and the error).
+inline int cuda_fail(cudaError_t err, const char* what) {
+    return dno::fail(err == cudaErrorMemoryAllocation ? DNO_E_OUT_OF_MEMORY : DNO_E_CUDA,
+                     std::string(what) + ": " + cudaGetErrorName(err) + " (" + cudaGetErrorString(err) + ")");
 }
+
+// Returns from the calling function with cuda_fail when `call` fails.
+#define DNO_CUDA_TRY(call, what)                                              \
+    do {                                                                      \
+        cudaError_t err_ = (call);                                            \
+        if (err_ != cudaSuccess) return dno_cuda_rows::cuda_fail(err_, what); \
+    } while (0)
+// After a launch: the launch's own error (bad configuration), if any.
+#define DNO_CUDA_LAUNCHED(what) DNO_CUDA_TRY(cudaGetLastError(), what)
 
 // Merges two (max, sum-exp) pairs; a pair with max = -inf holds nothing.
 __device__ __forceinline__ void merge(float& m, float& s, float m2, float s2) {
@@ -55,12 +70,12 @@ __global__ void row_stats_kernel(const T* __restrict__ logits, const void* __res
                                  int64_t ignore_index, int64_t V, float* __restrict__ lse_out,
                                  float* __restrict__ tok_out, int32_t* __restrict__ status) {
     const int64_t row = blockIdx.x;
-    const int64_t label = load_label(labels, labels64, row);
+    const int64_t label = dno::label_at(labels, labels64, row);
     if (label == ignore_index) {
         if (threadIdx.x == 0) { lse_out[row] = 0.f; tok_out[row] = 0.f; }
         return;
     }
-    if (label < 0 || label >= V) {
+    if (!dno::label_in_range(label, V)) {
         if (threadIdx.x == 0) { atomicOr(status, DNO_FLAG_LABEL_RANGE); lse_out[row] = 0.f; tok_out[row] = 0.f; }
         return;
     }
@@ -129,15 +144,6 @@ __global__ void row_stats_kernel(const T* __restrict__ logits, const void* __res
             }
         }
     }
-}
-
-// The pair-level math in float64, as on the CPU (dno_internal.h): log(1 + e^x) and sigma(x)
-// without overflow for any finite x.
-__device__ __forceinline__ double softplus_d(double x) { return fmax(x, 0.0) + log1p(exp(-fabs(x))); }
-__device__ __forceinline__ double sigmoid_d(double x) {
-    if (x >= 0) return 1.0 / (1.0 + exp(-x));
-    const double e = exp(x);
-    return e / (1.0 + e);
 }
 
 // Sum over the block in a fixed tree (float64 for the sequence log-probs, as on the CPU).

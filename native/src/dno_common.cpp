@@ -16,6 +16,28 @@ int fail(int status, const std::string& message) {
 
 void clear_error() { last_error.clear(); }
 
+int check_ref_and_targets(int64_t pairs, const float* ref_logps, const float* targets) {
+    for (int64_t n = 0; n < 2 * pairs; ++n)
+        if (!std::isfinite(ref_logps[n]))
+            return fail(DNO_E_NONFINITE, "ref_logps[" + std::to_string(n) + "] is not finite");
+    if (targets)
+        for (int64_t i = 0; i < pairs; ++i)
+            if (!(targets[i] >= 0.0f && targets[i] <= 1.0f))
+                return fail(DNO_E_TARGET_RANGE, "targets[" + std::to_string(i) + "] = " + std::to_string(targets[i]) +
+                                                    " is outside [0,1]");
+    return DNO_OK;
+}
+
+std::string position_name(int64_t row, int64_t seq_len) {
+    return "[" + std::to_string(row / seq_len) + "," + std::to_string(row % seq_len) + "]";
+}
+
+int fail_label_range(int64_t row, int64_t seq_len, int64_t label, int64_t vocab, int64_t ignore_index) {
+    return fail(DNO_E_LABEL_RANGE, "labels" + position_name(row, seq_len) + " = " + std::to_string(label) +
+                                       " is outside [0," + std::to_string(vocab) + ") and is not the ignore index " +
+                                       std::to_string(ignore_index));
+}
+
 const char* dtype_name(int dtype) {
     switch (dtype) {
         case DNO_F32: return "float32";

@@ -1,13 +1,15 @@
 // Built instead of dno_loss_cuda.cu when no CUDA compiler was found: every CUDA entry point
 // reports DNO_E_NO_CUDA, so callers fall back to the CPU path with a clear message.
+#include "cuda_workspace.h"
 #include "dno_internal.h"
 
 namespace {
 int no_cuda() { return dno::fail(DNO_E_NO_CUDA, "libdnonative was built without CUDA (nvcc was not found)"); }
 }  // namespace
 
+// The same layout as the CUDA build's, so that callers size buffers alike on every build.
 extern "C" int64_t dno_loss_cuda_workspace_size(int64_t sequences, int64_t seq_len) {
-    return 2 * ((sequences * seq_len * 4 + 255) / 256 * 256) + 2 * ((sequences * 4 + 255) / 256 * 256);
+    return dno::LossWorkspace(sequences, seq_len).bytes;
 }
 extern "C" int dno_loss_cuda(int64_t, int64_t, int64_t, int, const void*, int, const void*, int64_t, const float*,
                              const float*, float, int, float, float*, float*, float*, float*, float*, void*,

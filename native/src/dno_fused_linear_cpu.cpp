@@ -30,34 +30,16 @@ using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int,
 using SetThreadsFn = void (*)(int);
 constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 
-inline float load_f(int dtype, const void* base, int64_t i) {
-    if (dtype == DNO_F32) return ((const float*)base)[i];
-    if (dtype == DNO_F16) return (float)((const _Float16*)base)[i];
-    uint32_t bits = (uint32_t)((const uint16_t*)base)[i] << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-}
-
-inline void store_f(int dtype, void* base, int64_t i, float v) {
-    if (dtype == DNO_F32) { ((float*)base)[i] = v; return; }
-    if (dtype == DNO_F16) { ((_Float16*)base)[i] = (_Float16)v; return; }
-    uint32_t bits;
-    std::memcpy(&bits, &v, 4);
-    if ((bits & 0x7F800000u) != 0x7F800000u) bits += 0x7FFFu + ((bits >> 16) & 1u);  // nearest even
-    ((uint16_t*)base)[i] = (uint16_t)(bits >> 16);
-}
-
 // Converts n elements starting at element `first` of `src` to float32.
-void to_float(int dtype, const void* src, int64_t first, int64_t n, float* dst) {
+void convert_to_float(int dtype, const void* src, int64_t first, int64_t n, float* dst) {
     if (dtype == DNO_F32) { std::memcpy(dst, (const float*)src + first, (size_t)n * 4); return; }
-    for (int64_t i = 0; i < n; ++i) dst[i] = load_f(dtype, src, first + i);
+    for (int64_t i = 0; i < n; ++i) dst[i] = load_as_float(dtype, src, first + i);
 }
 
 // Index of the first non-finite element among n, or -1.
 int64_t first_nonfinite(int dtype, const void* base, int64_t first, int64_t n) {
     for (int64_t i = 0; i < n; ++i)
-        if (!std::isfinite(load_f(dtype, base, first + i))) return i;
+        if (!std::isfinite(load_as_float(dtype, base, first + i))) return i;
     return -1;
 }
 
@@ -103,14 +85,9 @@ extern "C" int dno_fused_linear_cpu(int64_t pairs, int64_t seq_len, int64_t hidd
         const int threads = num_threads > 0 ? num_threads : (int)std::max(1u, std::thread::hardware_concurrency());
         if (set_threads_ptr && num_threads > 0) ((SetThreadsFn)set_threads_ptr)(num_threads);
 
-        for (int64_t n = 0; n < N; ++n)
-            if (!std::isfinite(ref_logps[n]))
-                return fail(DNO_E_NONFINITE, "ref_logps[" + std::to_string(n) + "] is not finite");
-        if (targets)
-            for (int64_t i = 0; i < P; ++i)
-                if (!(targets[i] >= 0.0f && targets[i] <= 1.0f))
-                    return fail(DNO_E_TARGET_RANGE, "targets[" + std::to_string(i) + "] = " + std::to_string(targets[i]) +
-                                                        " is outside [0,1]");
+        if ((rc = check_ref_and_targets(P, ref_logps, targets)) != DNO_OK) return rc;
+        const RowKernels* k = nullptr;
+        if ((rc = active_row_kernels(&k)) != DNO_OK) return rc;
 
         // Memory: what grows with the counted rows (plan, lse, token log-probs), V-sized
         // accumulators, then as many chunk rows as the rest of the budget holds.
@@ -161,13 +138,13 @@ extern "C" int dno_fused_linear_cpu(int64_t pairs, int64_t seq_len, int64_t hidd
         const float* W = (const float*)weight;
         if (!f32) {
             w32_own = scratch.alloc<float>(V * H);
-            parallel_for(V, threads, [&](int64_t b, int64_t e) { to_float(dtype, weight, b * H, (e - b) * H, w32_own.get() + b * H); });
+            parallel_for(V, threads, [&](int64_t b, int64_t e) { convert_to_float(dtype, weight, b * H, (e - b) * H, w32_own.get() + b * H); });
             W = w32_own.get();
         }
         const float* B = (const float*)bias;
         if (bias && !f32) {
             bias32_own = scratch.alloc<float>(V);
-            to_float(dtype, bias, 0, V, bias32_own.get());
+            convert_to_float(dtype, bias, 0, V, bias32_own.get());
             B = bias32_own.get();
         }
         float* GW = nullptr;  // float32 grad_weight target of the GEMMs
@@ -196,17 +173,16 @@ extern "C" int dno_fused_linear_cpu(int64_t pairs, int64_t seq_len, int64_t hidd
             const size_t es = f32 ? 4 : 2;
             parallel_for(positions, threads, [&](int64_t b, int64_t e) {
                 for (int64_t r = b; r < e; ++r)
-                    if (plan_label_at(labels_dtype, labels, r) == ignore_index)
+                    if (label_at(labels, labels_dtype == DNO_I64, r) == ignore_index)
                         std::memset((char*)grad_hidden + (size_t)(r * H) * es, 0, (size_t)H * es);
             });
         }
 
-        const RowKernels& k = row_kernels();
         // Logits of compact rows [r0, r0+R) into Lc, and (first pass) their lse / token log-prob.
         auto logits_chunk = [&](int64_t r0, int64_t R, bool stats_pass) -> int {
             parallel_for(R, threads, [&](int64_t b, int64_t e) {
                 for (int64_t r = b; r < e; ++r) {
-                    to_float(dtype, hidden, plan.rows[r0 + r] * H, H, Hc.get() + r * H);
+                    convert_to_float(dtype, hidden, plan.rows[r0 + r] * H, H, Hc.get() + r * H);
                     if (B) std::memcpy(Lc.get() + r * V, B, (size_t)V * 4);
                 }
             });
@@ -218,7 +194,7 @@ extern "C" int dno_fused_linear_cpu(int64_t pairs, int64_t seq_len, int64_t hidd
             parallel_for(R, threads, [&](int64_t b, int64_t e) {
                 for (int64_t r = b; r < e; ++r) {
                     const float* row = Lc.get() + r * V;
-                    RowStats st = k.stats[DNO_F32](row, V);
+                    RowStats st = k->stats[DNO_F32](row, V);
                     finite[(size_t)r] = st.finite;
                     lse[r0 + r] = st.lse;
                     tok[r0 + r] = row[plan.row_label[r0 + r]] - st.lse;
@@ -237,7 +213,7 @@ extern "C" int dno_fused_linear_cpu(int64_t pairs, int64_t seq_len, int64_t hidd
             parallel_for(R, threads, [&](int64_t b, int64_t e) {
                 for (int64_t r = b; r < e; ++r) {
                     float* row = Lc.get() + r * V;
-                    k.grad[DNO_F32](row, row, V, lse[r0 + r], coef[plan.rows[r0 + r] / T], plan.row_label[r0 + r]);
+                    k->grad[DNO_F32](row, row, V, lse[r0 + r], coef[plan.rows[r0 + r] / T], plan.row_label[r0 + r]);
                 }
             });
             if (grad_bias) {
@@ -263,9 +239,9 @@ extern "C" int dno_fused_linear_cpu(int64_t pairs, int64_t seq_len, int64_t hidd
                         const float* src = Hc.get() + r * H;
                         const int64_t base = plan.rows[r0 + r] * H;
                         if (accumulate)
-                            for (int64_t h = 0; h < H; ++h) store_f(dtype, grad_hidden, base + h, load_f(dtype, grad_hidden, base + h) + src[h]);
+                            for (int64_t h = 0; h < H; ++h) store_from_float(dtype, grad_hidden, base + h, load_as_float(dtype, grad_hidden, base + h) + src[h]);
                         else
-                            for (int64_t h = 0; h < H; ++h) store_f(dtype, grad_hidden, base + h, src[h]);
+                            for (int64_t h = 0; h < H; ++h) store_from_float(dtype, grad_hidden, base + h, src[h]);
                     }
                 });
             }
@@ -284,8 +260,8 @@ extern "C" int dno_fused_linear_cpu(int64_t pairs, int64_t seq_len, int64_t hidd
                     for (int64_t r = plan.seq_begin[n]; r < plan.seq_begin[n] + plan.seq_count[n]; ++r) s += (double)tok[r];
                     seq_sum[n] = s;
                 }
-            fused_pair_math(P, g.pair_begin, g.pair_end, seq_sum.get(), plan.seq_count.data(), ref_logps, targets, beta,
-                            average, grad_scale, logps, z, chosen_rewards, rejected_rewards, pair_loss.get(), coef.get());
+            host_pair_math(P, g.pair_begin, g.pair_end, seq_sum.get(), plan.seq_count.data(), ref_logps, targets, beta,
+                           average, grad_scale, logps, z, chosen_rewards, rejected_rewards, pair_loss.get(), coef.get());
             if (!backward || rows == 0) continue;
             if (!g.two_pass) {
                 backward_chunk(g.row_begin, rows);
@@ -308,14 +284,14 @@ extern "C" int dno_fused_linear_cpu(int64_t pairs, int64_t seq_len, int64_t hidd
                 parallel_for(V, threads, [&](int64_t b, int64_t e) {
                     for (int64_t i = b * H; i < e * H; ++i) {
                         const float gv = gw_started ? GW[i] : 0.0f;
-                        store_f(dtype, grad_weight, i, accumulate ? load_f(dtype, grad_weight, i) + gv : gv);
+                        store_from_float(dtype, grad_weight, i, accumulate ? load_as_float(dtype, grad_weight, i) + gv : gv);
                     }
                 });
             }
         }
         if (grad_bias)
             for (int64_t v = 0; v < V; ++v)
-                store_f(dtype, grad_bias, v, (float)(accumulate ? load_f(dtype, grad_bias, v) + gb_acc[v] : gb_acc[v]));
+                store_from_float(dtype, grad_bias, v, (float)(accumulate ? load_as_float(dtype, grad_bias, v) + gb_acc[v] : gb_acc[v]));
         if (stats) {
             stats[0] = scratch.bytes;
             stats[1] = plan.chunks;

@@ -30,7 +30,9 @@
 #include <vector>
 
 #include "cuda_rows.cuh"
+#include "cuda_workspace.h"
 #include "dno_internal.h"
+#include "dno_pair_math.h"
 #include "fused_plan.h"
 
 namespace {
@@ -150,19 +152,18 @@ __global__ void pair_coef_kernel(int64_t P, int64_t pb, int64_t pe, const double
     double q = targets ? (double)targets[i] : 1.0;
     if (!isfinite(rc) || !isfinite(rr)) atomicOr(status, DNO_FLAG_NONFINITE);
     if (!(q >= 0.0 && q <= 1.0)) { atomicOr(status, DNO_FLAG_TARGET_RANGE); q = 1.0; }
-    const int64_t nc = seq_count[i], nr = seq_count[i + P];
-    const double sc = average ? (nc > 0 ? seq_sum[i] / nc : 0.0) : seq_sum[i];
-    const double sr = average ? (nr > 0 ? seq_sum[i + P] / nr : 0.0) : seq_sum[i + P];
+    const double nc = (double)seq_count[i], nr = (double)seq_count[i + P];
+    const double sc = dno::sequence_logp(seq_sum[i], nc, average);
+    const double sr = dno::sequence_logp(seq_sum[i + P], nr, average);
     logps[i] = (float)sc;
     logps[i + P] = (float)sr;
-    const double cr = beta * (sc - rc), rj = beta * (sr - rr), zi = cr - rj;
-    z[i] = (float)zi;
-    if (chosen) chosen[i] = (float)cr;
-    if (rejected) rejected[i] = (float)rj;
-    pair_loss[i] = q * softplus_d(-zi) + (1.0 - q) * softplus_d(zi);
-    const double dz = (sigmoid_d(zi) - q) * (double)grad_scale * beta / (double)P;
-    coef[i] = (float)(average ? (nc > 0 ? dz / nc : 0.0) : dz);
-    coef[i + P] = (float)(average ? (nr > 0 ? -dz / nr : 0.0) : -dz);
+    const dno::PairTerms t = dno::pair_terms(sc, sr, rc, rr, q, beta, grad_scale, P, average, nc, nr);
+    z[i] = (float)t.z;
+    if (chosen) chosen[i] = (float)t.chosen_reward;
+    if (rejected) rejected[i] = (float)t.rejected_reward;
+    pair_loss[i] = t.loss;
+    coef[i] = (float)t.coef_chosen;
+    coef[i + P] = (float)t.coef_rejected;
 }
 
 // G row r (type Tg, leading dimension ldg elements) over the float32 logits row r (ld V), which
@@ -235,20 +236,6 @@ __global__ void bias_out_kernel(const float* __restrict__ acc, T* __restrict__ g
     if (v < V) grad_bias[v] = from_f<T>(accumulate ? to_f(grad_bias[v]) + acc[v] : acc[v]);
 }
 
-int cuda_fail(cudaError_t err, const char* what) {
-    return dno::fail(err == cudaErrorMemoryAllocation ? DNO_E_OUT_OF_MEMORY : DNO_E_CUDA,
-                     std::string(what) + ": " + cudaGetErrorName(err) + " (" + cudaGetErrorString(err) + ")");
-}
-
-#define DNO_TRY(call, what)                                    \
-    do {                                                       \
-        cudaError_t err_ = (call);                             \
-        if (err_ != cudaSuccess) return cuda_fail(err_, what); \
-    } while (0)
-#define DNO_LAUNCHED(what) DNO_TRY(cudaGetLastError(), what)
-
-int64_t align256(int64_t bytes) { return (bytes + 255) / 256 * 256; }
-
 struct Args {
     int64_t P, T, H, V;
     int dtype;
@@ -265,37 +252,41 @@ struct Args {
     cudaStream_t stream;
 };
 
+// The workspace of a call with this plan (at least one row of each piece, so that every pointer
+// is valid even when nothing counts).
+dno::FusedWorkspace workspace_layout(const Args& a, const dno::FusedPlan& plan) {
+    return dno::FusedWorkspace(std::max<int64_t>((int64_t)plan.rows.size(), 1), std::max<int64_t>(plan.chunk_rows, 1),
+                               a.P, a.H, a.V, dno::float_dtype_bytes(a.dtype));
+}
+
 template <typename T>
-int run(const Args& a, const dno::FusedPlan& plan, int64_t max_rows, char* ws, int64_t* stats, int64_t ws_bytes) {
+int run(const Args& a, const dno::FusedPlan& plan, int64_t max_rows, char* ws, const dno::FusedWorkspace& layout,
+        int64_t* stats) {
     const int64_t P = a.P, N = 2 * a.P, H = a.H, V = a.V, R_all = (int64_t)plan.rows.size();
-    const int64_t R_max = std::max<int64_t>(plan.chunk_rows, 1);
     const bool f32 = a.dtype == DNO_F32;
     const int64_t ldg = f32 ? V : 2 * V;  // G over Lc's rows, in elements of T
-    // Carve the workspace (the same order as the size computed by the caller).
-    char* at = ws;
-    auto take = [&](int64_t bytes) { char* p = at; at += align256(bytes); return p; };
-    int64_t* d_rows = (int64_t*)take(8 * std::max<int64_t>(R_all, 1));
-    int64_t* d_labels = (int64_t*)take(8 * std::max<int64_t>(R_all, 1));
-    int64_t* d_seq_begin = (int64_t*)take(8 * N);
-    int64_t* d_seq_count = (int64_t*)take(8 * N);
-    float* lse = (float*)take(4 * std::max<int64_t>(R_all, 1));
-    float* tok = (float*)take(4 * std::max<int64_t>(R_all, 1));
-    double* seq_sum = (double*)take(8 * N);
-    float* coef = (float*)take(4 * N);
-    double* pair_loss = (double*)take(8 * P);
-    float* gb_acc = (float*)take(4 * V);
-    T* hc = (T*)take((int64_t)sizeof(T) * R_max * H);
-    float* lc = (float*)take(4 * R_max * V);
+    int64_t* d_rows = (int64_t*)(ws + layout.rows);
+    int64_t* d_labels = (int64_t*)(ws + layout.labels);
+    int64_t* d_seq_begin = (int64_t*)(ws + layout.seq_begin);
+    int64_t* d_seq_count = (int64_t*)(ws + layout.seq_count);
+    float* lse = (float*)(ws + layout.lse);
+    float* tok = (float*)(ws + layout.tok);
+    double* seq_sum = (double*)(ws + layout.seq_sum);
+    float* coef = (float*)(ws + layout.coef);
+    double* pair_loss = (double*)(ws + layout.pair_loss);
+    float* gb_acc = (float*)(ws + layout.bias_acc);
+    T* hc = (T*)(ws + layout.hc);
+    float* lc = (float*)(ws + layout.lc);
     cudaStream_t s = a.stream;
     if (R_all > 0) {
-        DNO_TRY(cudaMemcpyAsync(d_rows, plan.rows.data(), 8 * R_all, cudaMemcpyHostToDevice, s), "upload rows");
-        DNO_TRY(cudaMemcpyAsync(d_labels, plan.row_label.data(), 8 * R_all, cudaMemcpyHostToDevice, s), "upload labels");
+        DNO_CUDA_TRY(cudaMemcpyAsync(d_rows, plan.rows.data(), 8 * R_all, cudaMemcpyHostToDevice, s), "upload rows");
+        DNO_CUDA_TRY(cudaMemcpyAsync(d_labels, plan.row_label.data(), 8 * R_all, cudaMemcpyHostToDevice, s), "upload labels");
     }
-    DNO_TRY(cudaMemcpyAsync(d_seq_begin, plan.seq_begin.data(), 8 * N, cudaMemcpyHostToDevice, s), "upload seq_begin");
-    DNO_TRY(cudaMemcpyAsync(d_seq_count, plan.seq_count.data(), 8 * N, cudaMemcpyHostToDevice, s), "upload seq_count");
-    DNO_TRY(cudaMemsetAsync(gb_acc, 0, 4 * V, s), "memset grad_bias accumulator");
+    DNO_CUDA_TRY(cudaMemcpyAsync(d_seq_begin, plan.seq_begin.data(), 8 * N, cudaMemcpyHostToDevice, s), "upload seq_begin");
+    DNO_CUDA_TRY(cudaMemcpyAsync(d_seq_count, plan.seq_count.data(), 8 * N, cudaMemcpyHostToDevice, s), "upload seq_count");
+    DNO_CUDA_TRY(cudaMemsetAsync(gb_acc, 0, 4 * V, s), "memset grad_bias accumulator");
     if (a.grad_hidden && !a.accumulate)
-        DNO_TRY(cudaMemsetAsync(a.grad_hidden, 0, (size_t)(N * a.T * H) * sizeof(T), s), "memset grad_hidden");
+        DNO_CUDA_TRY(cudaMemsetAsync(a.grad_hidden, 0, (size_t)(N * a.T * H) * sizeof(T), s), "memset grad_hidden");
 
     cublasHandle_t handle;
     int rc = cublas_handle(&handle);
@@ -315,10 +306,10 @@ int run(const Args& a, const dno::FusedPlan& plan, int64_t max_rows, char* ws, i
     };
     auto logits_chunk = [&](int64_t r0, int64_t R, bool stats_pass) -> int {
         gather_kernel<T><<<(unsigned)R, kThreads, 0, s>>>((const T*)a.hidden, d_rows + r0, hc, H);
-        DNO_LAUNCHED("gather_kernel");
+        DNO_CUDA_LAUNCHED("gather_kernel");
         if (a.bias) {
             bias_fill_kernel<T><<<(unsigned)R, kThreads, 0, s>>>((const T*)a.bias, lc, V);
-            DNO_LAUNCHED("bias_fill_kernel");
+            DNO_CUDA_LAUNCHED("bias_fill_kernel");
         }
         // Column-major view: Lc^T [V,R] = W [V,H] (stored as [H,V], transposed) @ Hc^T [H,R].
         int r = gemm_check(gemm(handle, kOpT, kOpN, (int)V, (int)R, (int)H, &one, a.weight, ty, (int)H, hc, ty, (int)H,
@@ -326,7 +317,7 @@ int run(const Args& a, const dno::FusedPlan& plan, int64_t max_rows, char* ws, i
         if (r != DNO_OK || !stats_pass) return r;
         row_stats_kernel<float><<<(unsigned)R, threads_v, 0, s>>>(lc, d_labels + r0, 1, a.ignore_index, V, lse + r0,
                                                                   tok + r0, a.status);
-        DNO_LAUNCHED("row_stats_kernel");
+        DNO_CUDA_LAUNCHED("row_stats_kernel");
         return DNO_OK;
     };
     auto backward_chunk = [&](int64_t r0, int64_t R) -> int {
@@ -334,10 +325,10 @@ int run(const Args& a, const dno::FusedPlan& plan, int64_t max_rows, char* ws, i
                                                                                lse + r0, coef, a.T, a.status);
         else grad_rows_kernel<T, 4><<<(unsigned)R, kThreads, 0, s>>>(lc, V, ldg, d_rows + r0, d_labels + r0, lse + r0,
                                                                       coef, a.T, a.status);
-        DNO_LAUNCHED("grad_rows_kernel");
+        DNO_CUDA_LAUNCHED("grad_rows_kernel");
         if (a.grad_bias) {
             bias_sum_kernel<T><<<(unsigned)((V + kThreads - 1) / kThreads), kThreads, 0, s>>>(lc, R, V, ldg, gb_acc);
-            DNO_LAUNCHED("bias_sum_kernel");
+            DNO_CUDA_LAUNCHED("bias_sum_kernel");
         }
         if (a.grad_weight) {
             // gW^T [H,V] (+)= Hc^T [H,R] @ G [R,V]  (G stored as [V,R] with ld ldg, transposed)
@@ -353,7 +344,7 @@ int run(const Args& a, const dno::FusedPlan& plan, int64_t max_rows, char* ws, i
                                     (int)ldg, &zero, hc, ty, (int)H, kCompute32F, kGemmDefault), "grad_hidden GEMM");
             if (r != DNO_OK) return r;
             scatter_kernel<T><<<(unsigned)R, kThreads, 0, s>>>(hc, d_rows + r0, (T*)a.grad_hidden, H, a.accumulate);
-            DNO_LAUNCHED("scatter_kernel");
+            DNO_CUDA_LAUNCHED("scatter_kernel");
         }
         return DNO_OK;
     };
@@ -365,11 +356,11 @@ int run(const Args& a, const dno::FusedPlan& plan, int64_t max_rows, char* ws, i
             if ((rc = logits_chunk(r0, std::min(step, g.row_end - r0), true)) != DNO_OK) return rc;
         const int64_t np = g.pair_end - g.pair_begin;
         seq_sum_kernel<<<(unsigned)(2 * np), kThreads, 0, s>>>(tok, d_seq_begin, d_seq_count, P, g.pair_begin, seq_sum);
-        DNO_LAUNCHED("seq_sum_kernel");
+        DNO_CUDA_LAUNCHED("seq_sum_kernel");
         pair_coef_kernel<<<(unsigned)((np + kThreads - 1) / kThreads), kThreads, 0, s>>>(
             P, g.pair_begin, g.pair_end, seq_sum, d_seq_count, a.ref, a.targets, a.beta, a.average, a.grad_scale,
             a.logps, a.z, a.chosen, a.rejected, pair_loss, coef, a.status);
-        DNO_LAUNCHED("pair_coef_kernel");
+        DNO_CUDA_LAUNCHED("pair_coef_kernel");
         if (!backward || rows == 0) continue;
         if (!g.two_pass) {
             if ((rc = backward_chunk(g.row_begin, rows)) != DNO_OK) return rc;
@@ -382,16 +373,16 @@ int run(const Args& a, const dno::FusedPlan& plan, int64_t max_rows, char* ws, i
         }
     }
     loss_kernel<<<1, kThreads, 0, s>>>(pair_loss, P, a.loss);
-    DNO_LAUNCHED("loss_kernel");
+    DNO_CUDA_LAUNCHED("loss_kernel");
     if (a.grad_weight && !gw_started)
-        DNO_TRY(cudaMemsetAsync(a.grad_weight, 0, (size_t)(V * H) * sizeof(T), s), "memset grad_weight");
+        DNO_CUDA_TRY(cudaMemsetAsync(a.grad_weight, 0, (size_t)(V * H) * sizeof(T), s), "memset grad_weight");
     if (a.grad_bias) {
         bias_out_kernel<T><<<(unsigned)((V + kThreads - 1) / kThreads), kThreads, 0, s>>>(gb_acc, (T*)a.grad_bias, V,
                                                                                            a.accumulate);
-        DNO_LAUNCHED("bias_out_kernel");
+        DNO_CUDA_LAUNCHED("bias_out_kernel");
     }
     if (stats) {
-        stats[0] = ws_bytes;
+        stats[0] = layout.bytes;
         stats[1] = plan.chunks;
         stats[2] = gemms;
         stats[3] = plan.two_pass_pairs;
@@ -427,16 +418,13 @@ extern "C" int dno_fused_linear_cuda(int64_t pairs, int64_t seq_len, int64_t hid
         // The labels come to the host once, to plan the chunks (sizes of the GEMMs).
         const int64_t lbytes = N * T * (labels_dtype == DNO_I64 ? 8 : 4);
         std::vector<char> host_labels((size_t)lbytes);
-        DNO_TRY(cudaMemcpyAsync(host_labels.data(), labels, (size_t)lbytes, cudaMemcpyDeviceToHost, stream),
-                "copy labels to the host");
-        DNO_TRY(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+        DNO_CUDA_TRY(cudaMemcpyAsync(host_labels.data(), labels, (size_t)lbytes, cudaMemcpyDeviceToHost, stream),
+                     "copy labels to the host");
+        DNO_CUDA_TRY(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
 
-        const int64_t es = dtype == DNO_F32 ? 4 : 2;
-        const int64_t positions = N * T;
-        // Upper bound of the fixed part (counted rows <= positions), plus 256-byte alignment slack.
-        const int64_t fixed = 2 * align256(8 * positions) + 3 * align256(8 * N) + 2 * align256(4 * positions) +
-                              align256(4 * N) + align256(8 * P) + align256(4 * V) + 2 * 256;
-        const int64_t per_row = 4 * V + es * H;
+        const int64_t es = dno::float_dtype_bytes(dtype);
+        const int64_t fixed = dno::FusedWorkspace::fixed_bytes_bound(N * T, P, H, V, es);
+        const int64_t per_row = dno::FusedWorkspace::bytes_per_chunk_row(H, V, es);
         if (budget - fixed < per_row)
             return dno::fail(DNO_E_INVALID_ARGUMENT, "memory_budget " + std::to_string(budget) + " bytes is too small: " +
                                                          std::to_string(fixed + per_row) + " bytes are needed for one row of " +
@@ -445,19 +433,16 @@ extern "C" int dno_fused_linear_cuda(int64_t pairs, int64_t seq_len, int64_t hid
         dno::FusedPlan plan;
         rc = dno::make_fused_plan(P, T, V, labels_dtype, host_labels.data(), ignore_index, max_rows, plan);
         if (rc != DNO_OK) return rc;
-        const int64_t R_all = std::max<int64_t>((int64_t)plan.rows.size(), 1), R_max = std::max<int64_t>(plan.chunk_rows, 1);
-        const int64_t ws_bytes = 2 * align256(8 * R_all) + 3 * align256(8 * N) + 2 * align256(4 * R_all) +
-                                 align256(4 * N) + align256(8 * P) + align256(4 * V) + align256(es * R_max * H) +
-                                 align256(4 * R_max * V);
-        char* ws = nullptr;
-        DNO_TRY(cudaMallocAsync((void**)&ws, (size_t)ws_bytes, stream), "cudaMallocAsync(workspace)");
         Args a{P, T, H, V, dtype, hidden, weight, bias, ignore_index, ref_logps, targets, beta, average, grad_scale,
                loss, logps, z, chosen_rewards, rejected_rewards, grad_hidden, grad_weight, grad_bias, accumulate,
                status, stream};
+        const dno::FusedWorkspace layout = workspace_layout(a, plan);
+        char* ws = nullptr;
+        DNO_CUDA_TRY(cudaMallocAsync((void**)&ws, (size_t)layout.bytes, stream), "cudaMallocAsync(workspace)");
         switch (dtype) {
-            case DNO_F32: rc = run<float>(a, plan, max_rows, ws, stats, ws_bytes); break;
-            case DNO_BF16: rc = run<__nv_bfloat16>(a, plan, max_rows, ws, stats, ws_bytes); break;
-            default: rc = run<__half>(a, plan, max_rows, ws, stats, ws_bytes);
+            case DNO_F32: rc = run<float>(a, plan, max_rows, ws, layout, stats); break;
+            case DNO_BF16: rc = run<__nv_bfloat16>(a, plan, max_rows, ws, layout, stats); break;
+            default: rc = run<__half>(a, plan, max_rows, ws, layout, stats);
         }
         // The host plan's vectors were uploaded from pageable memory: cudaMemcpyAsync has staged
         // them before returning, so they may go out of scope now.

@@ -1,13 +1,13 @@
-// Internals shared by the CPU and CUDA implementations: error reporting, validation of the
-// scalar arguments and the pair-level math (z, loss, per-sequence gradient coefficients).
+// Host-side internals shared by the CPU and CUDA implementations: error reporting and the
+// validation of arguments. The pair-level math and the element helpers are in dno_pair_math.h.
 #ifndef DNO_INTERNAL_H
 #define DNO_INTERNAL_H
 
-#include <cmath>
 #include <cstdint>
 #include <string>
 
 #include "dno_loss.h"
+#include "dno_pair_math.h"
 
 namespace dno {
 
@@ -15,18 +15,19 @@ namespace dno {
 int fail(int status, const std::string& message);
 void clear_error();
 
-// log(1 + exp(x)) without overflow for any finite x: max(x,0) + log1p(exp(-|x|)).
-inline double softplus(double x) { return (x > 0 ? x : 0.0) + std::log1p(std::exp(-std::fabs(x))); }
-inline double sigmoid(double x) {
-    if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
-    double e = std::exp(x);
-    return e / (1.0 + e);
-}
-
 // Checks shared by both devices; returns DNO_OK or a failure with a message naming the argument.
 int check_common(int64_t pairs, int64_t seq_len, int64_t vocab, int logits_dtype, const void* logits,
                  int labels_dtype, const void* labels, const float* ref_logps, float beta,
                  float grad_scale, const float* loss, const float* logps, const float* z);
+
+// The host-side checks of ref_logps [2*pairs] (finite) and targets [pairs] (NULL or in [0,1]).
+int check_ref_and_targets(int64_t pairs, const float* ref_logps, const float* targets);
+
+// "[n,t]" for global row n*seq_len + t, as the error messages name positions.
+std::string position_name(int64_t row, int64_t seq_len);
+
+// DNO_E_LABEL_RANGE for labels[row] = label, which is neither a token id nor the ignore index.
+int fail_label_range(int64_t row, int64_t seq_len, int64_t label, int64_t vocab, int64_t ignore_index);
 
 const char* dtype_name(int dtype);
 

@@ -19,7 +19,9 @@
 #include <string>
 
 #include "cuda_rows.cuh"
+#include "cuda_workspace.h"
 #include "dno_internal.h"
+#include "dno_pair_math.h"
 
 namespace {
 
@@ -36,13 +38,13 @@ __global__ void sequence_kernel(const float* __restrict__ tok, const void* __res
     double sum = 0.0, cnt = 0.0;
     for (int64_t t = threadIdx.x; t < T; t += kSeqThreads) {
         sum += (double)tok[n * T + t];
-        cnt += load_label(labels, labels64, n * T + t) != ignore_index ? 1.0 : 0.0;
+        cnt += dno::label_at(labels, labels64, n * T + t) != ignore_index ? 1.0 : 0.0;
     }
     sum = block_sum<kSeqThreads>(sum, scratch);
     __syncthreads();
     cnt = block_sum<kSeqThreads>(cnt, scratch);
     if (threadIdx.x == 0) {
-        const double s = average ? (cnt > 0.0 ? sum / cnt : 0.0) : sum;
+        const double s = dno::sequence_logp(sum, cnt, average);
         seq[n] = s;
         logps[n] = (float)s;
         counts[n] = (float)cnt;
@@ -63,17 +65,14 @@ __global__ void pair_kernel(int64_t P, const double* __restrict__ seq, const flo
         double q = targets ? (double)targets[i] : 1.0;
         if (!isfinite(rc) || !isfinite(rr)) atomicOr(status, DNO_FLAG_NONFINITE);
         if (!(q >= 0.0 && q <= 1.0)) { atomicOr(status, DNO_FLAG_TARGET_RANGE); q = 1.0; }
-        const double cr = beta * (seq[i] - rc);
-        const double rj = beta * (seq[i + P] - rr);
-        const double zi = cr - rj;
-        z[i] = (float)zi;
-        if (chosen_rewards) chosen_rewards[i] = (float)cr;
-        if (rejected_rewards) rejected_rewards[i] = (float)rj;
-        acc += q * softplus_d(-zi) + (1.0 - q) * softplus_d(zi);
-        const double dz = (sigmoid_d(zi) - q) * (double)grad_scale * beta / (double)P;
-        const float nc = counts[i], nr = counts[i + P];
-        coef[i] = (float)(average ? (nc > 0.f ? dz / nc : 0.0) : dz);
-        coef[i + P] = (float)(average ? (nr > 0.f ? -dz / nr : 0.0) : -dz);
+        const dno::PairTerms t = dno::pair_terms(seq[i], seq[i + P], rc, rr, q, beta, grad_scale, P, average,
+                                                 counts[i], counts[i + P]);
+        z[i] = (float)t.z;
+        if (chosen_rewards) chosen_rewards[i] = (float)t.chosen_reward;
+        if (rejected_rewards) rejected_rewards[i] = (float)t.rejected_reward;
+        acc += t.loss;
+        coef[i] = (float)t.coef_chosen;
+        coef[i + P] = (float)t.coef_rejected;
     }
     scratch[threadIdx.x] = acc;
     __syncthreads();
@@ -90,7 +89,7 @@ __global__ void grad_kernel(const T* logits, T* grad, const void* __restrict__ l
                             const float* __restrict__ coef_in, const int32_t* __restrict__ status) {
     if (*status != 0) return;
     const int64_t row = blockIdx.x;
-    const int64_t label = load_label(labels, labels64, row);
+    const int64_t label = dno::label_at(labels, labels64, row);
     T* g = grad + row * V;
     const T* x = logits + row * V;
     const int64_t head = head_count(g, V);
@@ -130,44 +129,32 @@ __global__ void grad_kernel(const T* logits, T* grad, const void* __restrict__ l
     }
 }
 
-int cuda_fail(cudaError_t err, const char* what) {
-    return dno::fail(err == cudaErrorMemoryAllocation ? DNO_E_OUT_OF_MEMORY : DNO_E_CUDA,
-                     std::string(what) + ": " + cudaGetErrorName(err) + " (" + cudaGetErrorString(err) + ")");
-}
-
-#define DNO_CUDA_TRY(call, what)                              \
-    do {                                                      \
-        cudaError_t err_ = (call);                            \
-        if (err_ != cudaSuccess) return cuda_fail(err_, what); \
-    } while (0)
-
-int64_t align256(int64_t bytes) { return (bytes + 255) / 256 * 256; }
-
 template <typename T>
 int launch(int64_t P, int64_t T_, int64_t V, const void* logits, const void* labels, int labels64,
            int64_t ignore_index, const float* ref, const float* targets, float beta, int average,
            float grad_scale, float* loss, float* logps, float* z, float* chosen, float* rejected, void* grad,
            int32_t* status, char* ws, cudaStream_t stream) {
     const int64_t N = 2 * P, rows = N * T_;
-    float* lse = (float*)ws;
-    float* tok = (float*)(ws + align256(rows * 4));
-    float* counts = (float*)(ws + 2 * align256(rows * 4));
-    float* coef = (float*)(ws + 2 * align256(rows * 4) + align256(N * 4));
-    double* seq = (double*)(ws + 2 * align256(rows * 4) + 2 * align256(N * 4));
+    const dno::LossWorkspace layout(N, T_);
+    float* lse = (float*)(ws + layout.lse);
+    float* tok = (float*)(ws + layout.tok);
+    float* counts = (float*)(ws + layout.counts);
+    float* coef = (float*)(ws + layout.coef);
+    double* seq = (double*)(ws + layout.seq);
     const int threads = V >= 16384 ? 512 : 256;
     row_stats_kernel<T><<<(unsigned)rows, threads, 0, stream>>>((const T*)logits, labels, labels64, ignore_index,
                                                                  V, lse, tok, status);
-    DNO_CUDA_TRY(cudaGetLastError(), "row_stats_kernel launch");
+    DNO_CUDA_LAUNCHED("row_stats_kernel launch");
     sequence_kernel<<<(unsigned)N, kSeqThreads, 0, stream>>>(tok, labels, labels64, ignore_index, T_, average,
                                                              logps, seq, counts);
-    DNO_CUDA_TRY(cudaGetLastError(), "sequence_kernel launch");
+    DNO_CUDA_LAUNCHED("sequence_kernel launch");
     pair_kernel<<<1, kPairThreads, 0, stream>>>(P, seq, counts, ref, targets, beta, average, grad_scale, loss, z,
                                                 chosen, rejected, coef, status);
-    DNO_CUDA_TRY(cudaGetLastError(), "pair_kernel launch");
+    DNO_CUDA_LAUNCHED("pair_kernel launch");
     if (grad) {
         grad_kernel<T><<<(unsigned)rows, threads, 0, stream>>>((const T*)logits, (T*)grad, labels, labels64,
                                                                ignore_index, T_, V, lse, coef, status);
-        DNO_CUDA_TRY(cudaGetLastError(), "grad_kernel launch");
+        DNO_CUDA_LAUNCHED("grad_kernel launch");
     }
     return DNO_OK;
 }
@@ -175,7 +162,7 @@ int launch(int64_t P, int64_t T_, int64_t V, const void* logits, const void* lab
 }  // namespace
 
 extern "C" int64_t dno_loss_cuda_workspace_size(int64_t sequences, int64_t seq_len) {
-    return 2 * align256(sequences * seq_len * 4) + 2 * align256(sequences * 4) + align256(sequences * 8);
+    return dno::LossWorkspace(sequences, seq_len).bytes;
 }
 
 extern "C" int dno_loss_cuda(int64_t pairs, int64_t seq_len, int64_t vocab, int logits_dtype, const void* logits,

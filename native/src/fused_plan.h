@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "dno_internal.h"
@@ -36,24 +35,18 @@ struct FusedPlan {
     int64_t two_pass_pairs = 0;
 };
 
-inline int64_t plan_label_at(int dtype, const void* labels, int64_t i) {
-    return dtype == DNO_I32 ? (int64_t)((const int32_t*)labels)[i] : ((const int64_t*)labels)[i];
-}
-
 // Checks the labels and builds the plan for chunks of at most max_rows rows.
 inline int make_fused_plan(int64_t P, int64_t T, int64_t V, int labels_dtype, const void* labels,
                            int64_t ignore_index, int64_t max_rows, FusedPlan& plan) {
     const int64_t N = 2 * P;
     plan.seq_begin.assign(N, 0);
     plan.seq_count.assign(N, 0);
+    const bool labels64 = labels_dtype == DNO_I64;
     int64_t total = 0;
     for (int64_t r = 0; r < N * T; ++r) {
-        const int64_t lab = plan_label_at(labels_dtype, labels, r);
+        const int64_t lab = label_at(labels, labels64, r);
         if (lab == ignore_index) continue;
-        if (lab < 0 || lab >= V)
-            return fail(DNO_E_LABEL_RANGE, "labels[" + std::to_string(r / T) + "," + std::to_string(r % T) + "] = " +
-                                               std::to_string(lab) + " is outside [0," + std::to_string(V) +
-                                               ") and is not the ignore index " + std::to_string(ignore_index));
+        if (!label_in_range(lab, V)) return fail_label_range(r, T, lab, V, ignore_index);
         plan.seq_count[r / T]++;
         ++total;
     }
@@ -64,7 +57,7 @@ inline int make_fused_plan(int64_t P, int64_t T, int64_t V, int labels_dtype, co
         for (int64_t n : {i, i + P}) {
             plan.seq_begin[n] = at;
             for (int64_t t = 0; t < T; ++t) {
-                const int64_t lab = plan_label_at(labels_dtype, labels, n * T + t);
+                const int64_t lab = label_at(labels, labels64, n * T + t);
                 if (lab == ignore_index) continue;
                 plan.rows[at] = n * T + t;
                 plan.row_label[at] = lab;
@@ -100,33 +93,6 @@ inline int make_fused_plan(int64_t P, int64_t T, int64_t V, int labels_dtype, co
         plan.chunks += (rows + max_rows - 1) / max_rows;
     }
     return DNO_OK;
-}
-
-// Pair-level math for pairs [pb, pe), from the sequence log-prob sums (float64): logps, z,
-// rewards, each pair's loss and each sequence's gradient coefficient dLoss/dtoken-logp.
-inline void fused_pair_math(int64_t P, int64_t pb, int64_t pe, const double* seq_sum, const int64_t* seq_count,
-                            const float* ref_logps, const float* targets, float beta, int average, float grad_scale,
-                            float* logps, float* z, float* chosen, float* rejected, double* pair_loss, float* coef) {
-    for (int64_t i = pb; i < pe; ++i) {
-        double s[2];
-        for (int k = 0; k < 2; ++k) {
-            const int64_t n = i + k * P;
-            s[k] = average ? (seq_count[n] > 0 ? seq_sum[n] / (double)seq_count[n] : 0.0) : seq_sum[n];
-            logps[n] = (float)s[k];
-        }
-        const double q = targets ? (double)targets[i] : 1.0;
-        const double rc = beta * (s[0] - ref_logps[i]);
-        const double rr = beta * (s[1] - ref_logps[i + P]);
-        const double zi = rc - rr;
-        z[i] = (float)zi;
-        if (chosen) chosen[i] = (float)rc;
-        if (rejected) rejected[i] = (float)rr;
-        pair_loss[i] = q * softplus(-zi) + (1.0 - q) * softplus(zi);
-        const double dz = (sigmoid(zi) - q) * (double)grad_scale * beta / (double)P;
-        const int64_t nc = seq_count[i], nr = seq_count[i + P];
-        coef[i] = (float)(average ? (nc > 0 ? dz / (double)nc : 0.0) : dz);
-        coef[i + P] = (float)(average ? (nr > 0 ? -dz / (double)nr : 0.0) : -dz);
-    }
 }
 
 }  // namespace dno

@@ -8,10 +8,12 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.ShortPointer;
 
@@ -30,6 +32,23 @@ import org.bytedeco.javacpp.ShortPointer;
  */
 public final class DnoLoss {
     private DnoLoss() {}
+
+    /**
+     * The build of the CPU row kernels this process runs: {@code "baseline"} (x86-64),
+     * {@code "avx2"} (x86-64-v3) or {@code "avx512"} (x86-64-v4). By default the best the CPU
+     * supports; the environment variable {@code DNO_CPU_KERNELS=auto|baseline|avx2|avx512}, read
+     * once per process, picks another (every build can then be tested on one machine).
+     *
+     * @throws DnoException (status {@code INVALID_ARGUMENT}) when {@code DNO_CPU_KERNELS} is
+     *     unknown or names a build this CPU cannot run; every CPU loss call then fails the same way
+     */
+    public static String cpuKernels() {
+        NativeLibrary.ensureLoaded();
+        try (PointerPointer<BytePointer> name = new PointerPointer<>(1)) {
+            NativeLibrary.check(DnoNative.dno_cpu_kernels(name));
+            return name.getString(0);
+        }
+    }
 
     public static DnoLossResult compute(LossShape shape, float[] logits, int[] labels, float[] refLogps,
                                         float[] targets, DnoLossOptions options, float[] grad) {

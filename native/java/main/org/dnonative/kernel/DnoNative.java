@@ -2,6 +2,7 @@ package org.dnonative.kernel;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Platform;
 
@@ -29,6 +30,9 @@ final class DnoNative {
     public static native @Cast("const char*") BytePointer dno_last_error();
 
     public static native @Cast("const char*") BytePointer dno_version();
+
+    /** The active CPU row-kernel build, into {@code name[0]} (a static C string). */
+    public static native int dno_cpu_kernels(@Cast("const char**") PointerPointer<BytePointer> name);
 
     public static native int dno_loss_cpu(
             @Cast("int64_t") long pairs, @Cast("int64_t") long seqLen, @Cast("int64_t") long vocab,
