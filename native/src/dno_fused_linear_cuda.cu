@@ -152,18 +152,7 @@ __global__ void pair_coef_kernel(int64_t P, int64_t pb, int64_t pe, const double
     double q = targets ? (double)targets[i] : 1.0;
     if (!isfinite(rc) || !isfinite(rr)) atomicOr(status, DNO_FLAG_NONFINITE);
     if (!(q >= 0.0 && q <= 1.0)) { atomicOr(status, DNO_FLAG_TARGET_RANGE); q = 1.0; }
-    const double nc = (double)seq_count[i], nr = (double)seq_count[i + P];
-    const double sc = dno::sequence_logp(seq_sum[i], nc, average);
-    const double sr = dno::sequence_logp(seq_sum[i + P], nr, average);
-    logps[i] = (float)sc;
-    logps[i + P] = (float)sr;
-    const dno::PairTerms t = dno::pair_terms(sc, sr, rc, rr, q, beta, grad_scale, P, average, nc, nr);
-    z[i] = (float)t.z;
-    if (chosen) chosen[i] = (float)t.chosen_reward;
-    if (rejected) rejected[i] = (float)t.rejected_reward;
-    pair_loss[i] = t.loss;
-    coef[i] = (float)t.coef_chosen;
-    coef[i + P] = (float)t.coef_rejected;
+    dno::pair_step(i, P, seq_sum, seq_count, rc, rr, q, beta, average, grad_scale, logps, z, chosen, rejected, pair_loss, coef);
 }
 
 // G row r (type Tg, leading dimension ldg elements) over the float32 logits row r (ld V), which

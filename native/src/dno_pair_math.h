@@ -68,26 +68,34 @@ DNO_HD static inline PairTerms pair_terms(double s_chosen, double s_rejected, do
     return t;
 }
 
-// The pair math over pairs [pair_begin, pair_end) on the host, from float64 sequence sums:
-// logps, z, rewards (may be NULL), each pair's loss and each sequence's gradient coefficient.
+// Pair i of P from float64 sequence sums, with reference log-probs rc, rr and target q: writes the two
+// sequences' logps, z_i, the rewards (chosen/rejected may be NULL), the pair's loss and the two
+// sequences' gradient coefficients. One thread per pair on the GPU, a loop over pairs on the host.
+DNO_HD static inline void pair_step(int64_t i, int64_t P, const double* seq_sum, const int64_t* seq_count, double rc, double rr,
+                                    double q, float beta, int average, float grad_scale, float* logps, float* z,
+                                    float* chosen, float* rejected, double* pair_loss, float* coef) {
+    const double nc = (double)seq_count[i], nr = (double)seq_count[i + P];
+    const double sc = sequence_logp(seq_sum[i], nc, average);
+    const double sr = sequence_logp(seq_sum[i + P], nr, average);
+    logps[i] = (float)sc;
+    logps[i + P] = (float)sr;
+    const PairTerms t = pair_terms(sc, sr, rc, rr, q, beta, grad_scale, P, average, nc, nr);
+    z[i] = (float)t.z;
+    if (chosen) chosen[i] = (float)t.chosen_reward;
+    if (rejected) rejected[i] = (float)t.rejected_reward;
+    pair_loss[i] = t.loss;
+    coef[i] = (float)t.coef_chosen;
+    coef[i + P] = (float)t.coef_rejected;
+}
+
+// The pair math over pairs [pair_begin, pair_end) on the host.
 static inline void host_pair_math(int64_t P, int64_t pair_begin, int64_t pair_end, const double* seq_sum,
                                   const int64_t* seq_count, const float* ref_logps, const float* targets, float beta,
                                   int average, float grad_scale, float* logps, float* z, float* chosen,
                                   float* rejected, double* pair_loss, float* coef) {
-    for (int64_t i = pair_begin; i < pair_end; ++i) {
-        const double sc = sequence_logp(seq_sum[i], (double)seq_count[i], average);
-        const double sr = sequence_logp(seq_sum[i + P], (double)seq_count[i + P], average);
-        logps[i] = (float)sc;
-        logps[i + P] = (float)sr;
-        const PairTerms t = pair_terms(sc, sr, ref_logps[i], ref_logps[i + P], targets ? (double)targets[i] : 1.0, beta,
-                                       grad_scale, P, average, (double)seq_count[i], (double)seq_count[i + P]);
-        z[i] = (float)t.z;
-        if (chosen) chosen[i] = (float)t.chosen_reward;
-        if (rejected) rejected[i] = (float)t.rejected_reward;
-        pair_loss[i] = t.loss;
-        coef[i] = (float)t.coef_chosen;
-        coef[i + P] = (float)t.coef_rejected;
-    }
+    for (int64_t i = pair_begin; i < pair_end; ++i)
+        pair_step(i, P, seq_sum, seq_count, ref_logps[i], ref_logps[i + P], targets ? (double)targets[i] : 1.0, beta, average,
+                  grad_scale, logps, z, chosen, rejected, pair_loss, coef);
 }
 
 // --- element helpers ------------------------------------------------------------------------------
