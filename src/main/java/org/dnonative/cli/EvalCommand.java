@@ -2,6 +2,7 @@ package org.dnonative.cli;
 
 import org.bytedeco.pytorch.global.torch;
 import org.dnonative.dno.OracleFactory;
+import org.dnonative.dno.Preflight;
 import org.dnonative.dno.Progress;
 import org.dnonative.dno.PromptFile;
 import org.dnonative.dno.PromptRecord;
@@ -48,10 +49,13 @@ public final class EvalCommand implements Callable<Integer> {
     String judgeUrl;
     @Option(names = "--judge-model")
     String judgeModel;
-    @Option(names = "--judge-api-key-env", defaultValue = "OPENAI_API_KEY")
+    @Option(names = "--judge-api-key-env", defaultValue = "OPENAI_API_KEY", description = "the variable with the judge's API key; '' for none")
     String judgeKeyEnv;
     @Option(names = "--judge-mode", defaultValue = "pairwise", description = "listwise or pairwise (default ${DEFAULT-VALUE})")
     String judgeMode;
+    @Option(names = "--judge-cache", paramLabel = "DIR", description = "the judge's persistent judgment cache, so that a repeated "
+            + "eval pays only for new comparisons (default: $XDG_CACHE_HOME/dno-native/oracle-cache, else ~/.cache/dno-native/oracle-cache)")
+    Path judgeCache;
     @Option(names = {"-k", "--samples"}, defaultValue = "5", description = "samples per prompt and policy (default ${DEFAULT-VALUE})")
     int samples;
     @Option(names = "--temperature", defaultValue = "0.7")
@@ -93,10 +97,13 @@ public final class EvalCommand implements Callable<Integer> {
                 o.put("oracle.kind", "judge");
                 o.put("oracle.judge.base_url", judgeUrl);
                 o.put("oracle.judge.model", judgeModel);
-                o.put("oracle.judge.api_key_env", judgeKeyEnv);
+                o.put("oracle.judge.api_key_env", judgeKeyEnv.isBlank() ? null : judgeKeyEnv);
                 o.put("oracle.mode", judgeMode);
             }
             DnoConfig c = DnoConfig.defaults().with(o);
+            // A wrong judge URL, model name or key fails here, before anything is sampled.
+            Preflight.machine(c);
+            if (judgeUrl != null) Preflight.endpoints(c, System::getenv);
             if (c.threads() > 0) torch.set_num_threads(c.threads());
             List<String> promptTexts = prompts != null
                     ? PromptFile.read(prompts).stream().map(PromptRecord::prompt).toList()
@@ -106,11 +113,16 @@ public final class EvalCommand implements Callable<Integer> {
             long sampleSeed = Seeds.derive(seed, 0, Seeds.Stage.EVAL);
             Map<String, List<String>> a = sample(evaluation, c, modelA, promptTexts, sampleSeed);
             Map<String, List<String>> b = sample(evaluation, c, modelB, promptTexts, sampleSeed);
-            try (PreferenceOracle oracle = OracleFactory.open(c.oracle(), seed, null)) {
+            try (PreferenceOracle oracle = OracleFactory.open(c.oracle(), seed, judgeUrl == null ? null : cacheDir())) {
                 WinRates.Estimate est = evaluation.compare(oracle, promptTexts, a, b);
                 PrintWriter out = spec.commandLine().getOut();
-                out.printf("win-rate of %s against %s: %.3f ± %.3f (95%% CI over %d prompts, %d comparisons, oracle %s)%n",
-                        modelA, modelB, est.winRate(), est.ci95(), est.prompts(), est.comparisons(), oracle.name());
+                if (oracle.stats().unusable() > 0)
+                    out.printf("%d of %d judgments unusable (left out)%n", oracle.stats().unusable(), oracle.stats().judgments());
+                if (est.prompts() == 0)
+                    out.printf("win-rate of %s against %s: none (no usable judgment, oracle %s)%n", modelA, modelB, oracle.name());
+                else
+                    out.printf("win-rate of %s against %s: %.3f ± %.3f (95%% CI over %d prompts, %d comparisons, oracle %s)%n",
+                            modelA, modelB, est.winRate(), est.ci95(), est.prompts(), est.comparisons(), oracle.name());
                 Map<String, Double> da = Evaluation.diagnostics(oracle, a), db = Evaluation.diagnostics(oracle, b);
                 if (da.containsKey("exploitability") && db.containsKey("exploitability"))
                     out.printf("exploitability: A %.3f, B %.3f%n", da.get("exploitability"), db.get("exploitability"));
@@ -120,6 +132,14 @@ public final class EvalCommand implements Callable<Integer> {
         } catch (Exception e) {
             return PolicyOptions.handle(e, spec.commandLine().getErr());
         }
+    }
+
+    /** The judgment cache: --judge-cache, else the user's cache directory (shared by every eval, keyed by what decides a judgment). */
+    private Path cacheDir() {
+        if (judgeCache != null) return judgeCache;
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("dno-native").resolve("oracle-cache");
     }
 
     private static Map<String, List<String>> sample(Evaluation evaluation, DnoConfig c, Path model, List<String> prompts, long seed) {

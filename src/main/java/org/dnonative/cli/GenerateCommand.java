@@ -47,7 +47,18 @@ public final class GenerateCommand implements Callable<Integer> {
             try (Policy policy = Policy.load(common.model, Policy.device(common.device));
                  JsonlIO.Output out = new JsonlIO.Output(common.out)) {
                 List<int[]> prompts = new ArrayList<>();
-                for (JsonlIO.Line line : lines) prompts.add(promptIds(policy, line, name + ":" + line.number(), common.raw));
+                int longest = 0;
+                for (JsonlIO.Line line : lines) {
+                    String where = name + ":" + line.number();
+                    int[] ids = promptIds(policy, line, where, common.raw);
+                    // checked before the sampler allocates a KV cache and buffers of prompt + max-new-tokens positions
+                    policy.checkLength((long) ids.length + maxNewTokens, where,
+                            "the prompt (" + ids.length + " tokens) plus --max-new-tokens (" + maxNewTokens + ")");
+                    longest = Math.max(longest, ids.length);
+                    prompts.add(ids);
+                }
+                long rowsAtOnce = Math.min((long) Math.min(lines.size(), Math.max(1, batchSize / samples)) * samples, batchSize);
+                if (!lines.isEmpty()) policy.checkMemory(Math.max(1, rowsAtOnce), longest, (long) longest + maxNewTokens, name);
                 Sampler sampler = new Sampler(policy);
                 int chunk = Math.max(1, batchSize / samples);
                 for (int start = 0; start < lines.size(); start += chunk) {

@@ -1,13 +1,11 @@
 package org.dnonative.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
@@ -16,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import org.dnonative.io.AtomicFiles;
+import org.dnonative.io.JsonLines;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,31 +35,24 @@ final class JsonlIO {
 
     static List<Line> read(Path in) throws IOException {
         String name = in == null ? "<stdin>" : in.toString();
-        List<Line> out = new ArrayList<>();
-        BufferedReader r;
-        try {
-            r = in == null ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
-                    : Files.newBufferedReader(in, StandardCharsets.UTF_8);
+        List<JsonLines.Line> lines;
+        try (InputStream s = in == null ? nonClosing(System.in) : Files.newInputStream(in)) {
+            lines = JsonLines.read(s, name, InputException::new);
         } catch (NoSuchFileException e) {
             throw new InputException(name + ": no such file");
         }
-        try (r) {
-            String s;
-            int n = 0;
-            while ((s = r.readLine()) != null) {
-                n++;
-                if (s.isBlank()) continue;
-                JsonNode node;
-                try {
-                    node = JSON.readTree(s);
-                } catch (JsonProcessingException e) {
-                    throw new InputException(name + ":" + n + ": not valid JSON: " + e.getOriginalMessage());
-                }
-                if (node == null || !node.isObject()) throw new InputException(name + ":" + n + ": expected a JSON object");
-                out.add(new Line(n, (ObjectNode) node));
-            }
+        List<Line> out = new ArrayList<>();
+        for (JsonLines.Line l : lines) {
+            if (l.text().isBlank()) continue;
+            out.add(new Line(l.number(), JsonLines.parseObject(l.text(), name + ":" + l.number(), InputException::new)));
         }
         return out;
+    }
+
+    private static InputStream nonClosing(InputStream in) {
+        return new java.io.FilterInputStream(in) {
+            @Override public void close() { }
+        };
     }
 
     static int[] ids(JsonNode array, String field, String where) {
@@ -92,7 +85,7 @@ final class JsonlIO {
             } else {
                 Path dir = target.toAbsolutePath().getParent();
                 Files.createDirectories(dir);
-                tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+                tmp = AtomicFiles.siblingFile(target, ".tmp");
                 w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
             }
         }
@@ -111,10 +104,14 @@ final class JsonlIO {
             }
         }
 
+        /** Deletes the temporary file unless committed, even when flushing what was buffered fails. */
         @Override
         public void close() throws IOException {
-            w.close();
-            if (tmp != null) Files.deleteIfExists(tmp);
+            try {
+                w.close();
+            } finally {
+                if (tmp != null) Files.deleteIfExists(tmp);
+            }
         }
 
         private static OutputStream nonClosing(OutputStream o) {

@@ -23,6 +23,7 @@ import org.dnonative.kernel.ElementType;
 import org.dnonative.kernel.FusedLinearDnoLoss;
 import org.dnonative.kernel.FusedLinearOptions;
 import org.dnonative.kernel.FusedLinearResult;
+import org.dnonative.kernel.Half;
 import org.dnonative.kernel.LossShape;
 
 import picocli.CommandLine.Command;
@@ -78,6 +79,7 @@ public final class LossCommand implements Callable<Integer> {
             TensorInfo labels = require(f, "labels");
             if (logits.shape().length != 3)
                 throw new IllegalArgumentException(in + ": tensor 'logits' must be [N,T,V], got " + Arrays.toString(logits.shape()));
+            nonEmpty(logits);
             long n = logits.shape()[0], t = logits.shape()[1], v = logits.shape()[2];
             if (n % 2 != 0 || n == 0)
                 throw new IllegalArgumentException(in + ": tensor 'logits' must hold an even number of sequences (chosen then rejected), got N=" + n);
@@ -89,12 +91,14 @@ public final class LossCommand implements Callable<Integer> {
             float[] ref = floats(f, "ref_logps", new long[] {n});
             float[] targets = f.contains("targets") ? floats(f, "targets", new long[] {n / 2}) : null;
 
-            ByteBuffer grad = ByteBuffer.allocateDirect(Math.toIntExact(logits.byteLength())).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer grad = direct(logits);
             ByteBuffer x = f.data("logits"), lab = f.data("labels");
             DnoLossResult r = device.equals("cpu")
                     ? DnoLoss.compute(shape, x, logitsType, lab, labelsType, ref, targets, options, grad)
                     : onCuda(shape, x, logitsType, lab, labelsType, ref, targets, options, grad);
 
+            requireFinite(r);
+            requireFinite("grad_logits", logits.dtype(), grad);
             results(r, n)
                     .add("grad_logits", logits.dtype(), logits.shape(), grad)
                     .write(out);
@@ -109,11 +113,13 @@ public final class LossCommand implements Callable<Integer> {
         TensorInfo bias = f.contains("bias") ? f.info("bias") : null;
         if (hidden.shape().length != 3)
             throw new IllegalArgumentException(in + ": tensor 'hidden' must be [N,T,H], got " + Arrays.toString(hidden.shape()));
+        nonEmpty(hidden);
         long n = hidden.shape()[0], t = hidden.shape()[1], h = hidden.shape()[2];
         if (n % 2 != 0 || n == 0)
             throw new IllegalArgumentException(in + ": tensor 'hidden' must hold an even number of sequences (chosen then rejected), got N=" + n);
         if (weight.shape().length != 2 || weight.shape()[1] != h)
             throw new IllegalArgumentException(in + ": tensor 'weight' must be [V," + h + "], got " + Arrays.toString(weight.shape()));
+        nonEmpty(weight);
         long v = weight.shape()[0];
         if (bias != null && !Arrays.equals(bias.shape(), new long[] {v}))
             throw new IllegalArgumentException(in + ": tensor 'bias' must be [" + v + "], got " + Arrays.toString(bias.shape()));
@@ -126,8 +132,8 @@ public final class LossCommand implements Callable<Integer> {
         LossShape shape = new LossShape(n / 2, t, v);
         float[] ref = floats(f, "ref_logps", new long[] {n});
         float[] targets = f.contains("targets") ? floats(f, "targets", new long[] {n / 2}) : null;
-        ByteBuffer gh = direct(hidden.byteLength()), gw = direct(weight.byteLength());
-        ByteBuffer gb = bias == null ? null : direct(bias.byteLength());
+        ByteBuffer gh = direct(hidden), gw = direct(weight);
+        ByteBuffer gb = bias == null ? null : direct(bias);
         ByteBuffer hb = f.data("hidden"), wb = f.data("weight"), lb = f.data("labels");
         ByteBuffer bb = bias == null ? null : f.data("bias");
         FusedLinearResult fr = device.equals("cpu")
@@ -136,6 +142,10 @@ public final class LossCommand implements Callable<Integer> {
                         gb == null ? 0 : addr(gb))
                 : onCudaFused(shape, h, dtype, hb, wb, bb, lb, labelsType(labels), ref, targets, options, gh, gw, gb);
         DnoLossResult r = fr.result();
+        requireFinite(r);
+        requireFinite("grad_hidden", hidden.dtype(), gh);
+        requireFinite("grad_weight", weight.dtype(), gw);
+        if (gb != null) requireFinite("grad_bias", bias.dtype(), gb);
         SafetensorsWriter w = results(r, n)
                 .add("grad_hidden", hidden.dtype(), hidden.shape(), gh)
                 .add("grad_weight", weight.dtype(), weight.shape(), gw);
@@ -143,6 +153,12 @@ public final class LossCommand implements Callable<Integer> {
         w.write(out);
         System.out.printf("loss %.6f  accuracy %.3f  margin %.4f  (fused lm_head: %d chunks, peak %.1f MiB) -> %s%n",
                 r.loss(), r.accuracy(), r.rewardMargin(), fr.chunks(), fr.peakBytes() / 1048576.0, out);
+    }
+
+    /** No zero dimension: a zero-element tensor is a valid file, but its other dimensions would size the buffers. */
+    private void nonEmpty(TensorInfo t) {
+        for (long d : t.shape())
+            if (d == 0) throw new IllegalArgumentException(in + ": tensor '" + t.name() + "' " + Arrays.toString(t.shape()) + " has a zero dimension");
     }
 
     private SafetensorsWriter results(DnoLossResult r, long n) {
@@ -156,8 +172,46 @@ public final class LossCommand implements Callable<Integer> {
                 .add("rejected_rewards", r.rejectedRewards(), new long[] {n / 2}, DType.F32);
     }
 
-    private static ByteBuffer direct(long bytes) {
-        return ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+    /** A buffer for the gradient of {@code t}: its size, which one Java buffer must hold. */
+    private ByteBuffer direct(TensorInfo t) {
+        if (t.byteLength() > Integer.MAX_VALUE)
+            throw new IllegalArgumentException(in + ": tensor '" + t.name() + "' " + t + " is " + t.byteLength()
+                    + " bytes; this command handles tensors up to 2 GiB");
+        return ByteBuffer.allocateDirect((int) t.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Finite inputs can still give a non-finite result (logits near the float32 limit overflow the
+     * log-sum-exp): that is an error, never an output, so OUT is not written.
+     */
+    private void requireFinite(DnoLossResult r) {
+        requireFinite("loss", new float[] {r.loss()});
+        requireFinite("logps", r.logps());
+        requireFinite("z", r.z());
+        requireFinite("chosen_rewards", r.chosenRewards());
+        requireFinite("rejected_rewards", r.rejectedRewards());
+    }
+
+    private void requireFinite(String tensor, float[] v) {
+        for (int i = 0; i < v.length; i++) if (!Float.isFinite(v[i])) notFinite(tensor, i, v[i]);
+    }
+
+    private void requireFinite(String tensor, DType dtype, ByteBuffer b) {
+        long n = b.capacity() / dtype.byteSize();
+        for (int i = 0; i < n; i++) {
+            float v = switch (dtype) {
+                case F32 -> b.getFloat(4 * i);
+                case BF16 -> Half.bf16ToFloat(b.getShort(2 * i));
+                default -> Half.f16ToFloat(b.getShort(2 * i));
+            };
+            if (!Float.isFinite(v)) notFinite(tensor, i, v);
+        }
+    }
+
+    private void notFinite(String tensor, int index, float v) {
+        throw new IllegalArgumentException(in + ": the result is not finite: " + tensor + "[" + index + "] = " + v
+                + " (the input tensors are finite but too large for the loss in float32, e.g. logits near 1e38); "
+                + out + " was not written");
     }
 
     private static long addr(ByteBuffer b) {

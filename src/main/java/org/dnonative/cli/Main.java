@@ -5,6 +5,8 @@ import java.io.UncheckedIOException;
 
 import org.dnonative.io.SafetensorsException;
 import org.dnonative.kernel.DnoException;
+import org.dnonative.model.ModelException;
+import org.dnonative.model.tokenizer.TokenizerException;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -38,7 +40,9 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean badInput = isBadInput(ex);
             cmd.getErr().println("error: " + message(ex));
-            if (!badInput) ex.printStackTrace(cmd.getErr());
+            // a run stopped by an endpoint (down, or answering nothing usable) says why in its message
+            if (!badInput && !(ex instanceof org.dnonative.dno.stage.EndpointStoppedException)
+                    && !(ex instanceof org.dnonative.oracle.judge.JudgeTransportException)) ex.printStackTrace(cmd.getErr());
             return badInput ? EXIT_BAD_INPUT : 1;
         });
         return cl;
@@ -47,6 +51,7 @@ public final class Main implements Runnable {
     static boolean isBadInput(Throwable ex) {
         return ex instanceof IllegalArgumentException || ex instanceof IOException || ex instanceof UncheckedIOException
                 || ex instanceof SafetensorsException || ex instanceof CommandLine.ParameterException
+                || ex instanceof ModelException || ex instanceof TokenizerException
                 || (ex instanceof DnoException d && d.status() != DnoException.Status.INTERNAL
                         && d.status() != DnoException.Status.CUDA);
     }

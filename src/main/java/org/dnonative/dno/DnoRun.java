@@ -93,7 +93,14 @@ public final class DnoRun {
             saved = saved.with("iterations", iterations);
             RunDirectory.writeString(cfg, ConfigLoader.toJson(saved));
         }
-        return new DnoRun(saved.with(environment), root, hook, progress, console);
+        DnoConfig resumed = saved.with(environment);
+        // where it goes on must fit this machine, and the endpoints must answer, before any stage runs
+        Preflight.machine(resumed);
+        RunStore store = new RunStore(root);
+        boolean unfinished = false;
+        for (int t = 0; t <= resumed.iterations(); t++) unfinished |= !store.isDone(t, "metrics");
+        Preflight.endpoints(resumed, System::getenv, unfinished, !store.isDone(0, "split"));
+        return new DnoRun(resumed, root, hook, progress, console);
     }
 
     public DnoConfig config() { return config; }

@@ -7,9 +7,9 @@ import org.dnonative.oracle.PreferenceOracle;
 import org.dnonative.oracle.builtin.CyclicStyleOracle;
 import org.dnonative.oracle.judge.JudgeConfig;
 import org.dnonative.oracle.judge.OpenAiJudge;
+import org.dnonative.oracle.judge.RetryPolicy;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -32,7 +32,7 @@ public final class OracleFactory {
                 };
                 EndpointConfig j = c.judge();
                 JudgeConfig.Builder b = JudgeConfig.builder(j.baseUrl(), j.model()).apiKeyEnv(j.apiKeyEnv())
-                        .requestTimeout(Duration.ofMillis((long) (j.timeoutSeconds() * 1000))).concurrency(j.concurrency())
+                        .requestTimeout(j.timeout()).concurrency(j.concurrency()).retry(RetryPolicy.patient(j.patience()))
                         .kinds(kinds).shuffleSeed(shuffleSeed);
                 if (cacheDir != null) b.cacheDir(cacheDir);
                 yield OpenAiJudge.open(b.build());

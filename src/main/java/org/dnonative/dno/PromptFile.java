@@ -1,10 +1,10 @@
 package org.dnonative.dno;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import org.dnonative.io.JsonLines;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -15,18 +15,16 @@ import java.util.Map;
 
 /**
  * A JSONL prompt file: one object per line with {@code prompt} (text, required) and optionally
- * {@code gold} (the teacher's response). Blank lines are skipped; anything else that is wrong is
- * reported as {@code file:line: ...}.
+ * {@code gold} (the teacher's response). Blank lines are skipped; anything else that is wrong
+ * (invalid UTF-8 or JSON included) is reported as {@code file:line: ...}.
  */
 public final class PromptFile {
     private PromptFile() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     public static List<PromptRecord> read(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
+        List<JsonLines.Line> lines;
+        try (InputStream in = Files.newInputStream(file)) {
+            lines = JsonLines.read(in, file.toString(), ConfigException::new);
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such prompt file");
         } catch (IOException e) {
@@ -34,17 +32,10 @@ public final class PromptFile {
         }
         List<PromptRecord> out = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            int n = i + 1;
-            if (line.isBlank()) continue;
-            JsonNode node;
-            try {
-                node = JSON.readTree(line);
-            } catch (JsonProcessingException e) {
-                throw new ConfigException(file + ":" + n + ": not valid JSON: " + e.getOriginalMessage());
-            }
-            if (node == null || !node.isObject()) throw new ConfigException(file + ":" + n + ": expected a JSON object with a 'prompt' field");
+        for (JsonLines.Line line : lines) {
+            int n = line.number();
+            if (line.text().isBlank()) continue;
+            JsonNode node = JsonLines.parseObject(line.text(), file + ":" + n, ConfigException::new);
             JsonNode p = node.get("prompt");
             if (p == null || p.isNull()) throw new ConfigException(file + ":" + n + ": field 'prompt' is missing");
             if (!p.isTextual()) throw new ConfigException(file + ":" + n + ": field 'prompt' must be a string, was " + p.getNodeType().toString().toLowerCase());

@@ -43,10 +43,12 @@ public final class SafetensorsWriter {
             if (d < 0) throw new IllegalArgumentException("tensor '" + name + "': negative dimension in " + Arrays.toString(shape));
             numel = Math.multiplyExact(numel, d);
         }
+        if (dtype.bitSize() % 8 != 0) throw new IllegalArgumentException("tensor '" + name + "': cannot write sub-byte dtype " + dtype);
+        long bytes = Math.multiplyExact(numel, (long) dtype.byteSize());
         ByteBuffer dup = data.duplicate();
-        if (dup.remaining() != numel * dtype.byteSize())
+        if (dup.remaining() != bytes)
             throw new IllegalArgumentException("tensor '" + name + "': " + dtype + Arrays.toString(shape) + " needs "
-                    + numel * dtype.byteSize() + " bytes, got " + dup.remaining());
+                    + bytes + " bytes, got " + dup.remaining());
         entries.add(new Entry(name, dtype, shape.clone(), dup));
         return this;
     }

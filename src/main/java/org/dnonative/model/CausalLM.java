@@ -22,10 +22,13 @@ import java.util.SplittableRandom;
 import static org.bytedeco.pytorch.global.torch.*;
 
 /**
- * A decoder-only transformer in the Llama layout (Llama 2/3, SmolLM, Mistral without sliding
- * window) or Qwen2 (q/k/v biases), computed with libtorch ops exactly as transformers' eager
- * implementation does: RMSNorm in float32, RoPE (default, linear or llama3 scaling), grouped-query
- * attention with a float32 softmax, SwiGLU MLP, tied or untied lm_head.
+ * A decoder-only transformer in the Llama layout (Llama 2/3, SmolLM, Mistral), Qwen2 (q/k/v
+ * biases), Qwen3 (per-head q/k RMSNorm) or Gemma 3 (scaled embeddings, (1+w) RMSNorm, norms before
+ * and after attention and MLP, GeGLU, query_pre_attn_scalar, final-logit soft-capping), computed
+ * with libtorch ops exactly as transformers' eager implementation does: RMSNorm in float32, RoPE
+ * (default, linear or llama3 scaling; Gemma 3 has one for sliding and one for full layers),
+ * grouped-query attention with a float32 softmax, full or sliding-window causal masks per layer,
+ * gated MLP, tied or untied lm_head.
  *
  * <p>Parameters are float32 leaf tensors named as in the HuggingFace checkpoint ({@link #parameters()}),
  * so the optimizer and the checkpoint writer see the same names. Inputs are int64 token ids [B,T];
@@ -40,25 +43,34 @@ public final class CausalLM implements AutoCloseable {
     private final ModelConfig config;
     private final Device device;
     private final Map<String, Tensor> params;
-    private final Tensor invFreq;
+    private final List<ModelConfig.RopeScaling> ropes;   // the distinct RoPEs, indexed by Layer.rope
+    private final Tensor[] invFreq;
     private final Layer[] layers;
     private final Tensor embed, finalNorm, lmHead;
-    private final Integer slidingWindow;
+    private final boolean gemma;
 
+    /**
+     * One decoder layer's weights (biases and the Qwen3/Gemma norms null where the architecture has
+     * none), its attention window (null = full) and the index of its RoPE.
+     */
     private record Layer(Tensor inputNorm, Tensor q, Tensor qb, Tensor k, Tensor kb, Tensor v, Tensor vb, Tensor o, Tensor ob,
-                         Tensor postNorm, Tensor gate, Tensor gateB, Tensor up, Tensor upB, Tensor down, Tensor downB) {}
+                         Tensor postNorm, Tensor gate, Tensor gateB, Tensor up, Tensor upB, Tensor down, Tensor downB,
+                         Tensor qNorm, Tensor kNorm, Tensor preFfnNorm, Tensor postFfnNorm, Integer window, int rope) {}
 
     CausalLM(ModelConfig config, Map<String, Tensor> params, Device device) {
         this.config = config;
         this.device = device;
         this.params = Collections.unmodifiableMap(params);
-        slidingWindow = config.slidingWindow();
+        gemma = config.architecture().gemma();
+        ropes = new ArrayList<>();
+        for (ModelConfig.LayerAttention a : config.layerAttention()) if (!ropes.contains(a.rope())) ropes.add(a.rope());
         embed = params.get("model.embed_tokens.weight");
         finalNorm = params.get("model.norm.weight");
         lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
         layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
+            ModelConfig.LayerAttention a = config.layerAttention().get(i);
             layers[i] = new Layer(params.get(p + "input_layernorm.weight"),
                     params.get(p + "self_attn.q_proj.weight"), params.get(p + "self_attn.q_proj.bias"),
                     params.get(p + "self_attn.k_proj.weight"), params.get(p + "self_attn.k_proj.bias"),
@@ -67,9 +79,14 @@ public final class CausalLM implements AutoCloseable {
                     params.get(p + "post_attention_layernorm.weight"),
                     params.get(p + "mlp.gate_proj.weight"), params.get(p + "mlp.gate_proj.bias"),
                     params.get(p + "mlp.up_proj.weight"), params.get(p + "mlp.up_proj.bias"),
-                    params.get(p + "mlp.down_proj.weight"), params.get(p + "mlp.down_proj.bias"));
+                    params.get(p + "mlp.down_proj.weight"), params.get(p + "mlp.down_proj.bias"),
+                    params.get(p + "self_attn.q_norm.weight"), params.get(p + "self_attn.k_norm.weight"),
+                    params.get(p + "pre_feedforward_layernorm.weight"), params.get(p + "post_feedforward_layernorm.weight"),
+                    a.window(), ropes.indexOf(a.rope()));
         }
-        invFreq = Tensors.fromFloats(inverseFrequencies(config), config.headDim() / 2).to(device, FLOAT_TYPE());
+        invFreq = new Tensor[ropes.size()];
+        for (int r = 0; r < invFreq.length; r++)
+            invFreq[r] = Tensors.fromFloats(inverseFrequencies(config.headDim(), ropes.get(r)), config.headDim() / 2).to(device, FLOAT_TYPE());
     }
 
     private static torch.ScalarType FLOAT_TYPE() { return torch.ScalarType.Float; }
@@ -79,7 +96,8 @@ public final class CausalLM implements AutoCloseable {
         Map<String, long[]> m = new LinkedHashMap<>();
         long h = c.hiddenSize(), qd = (long) c.numHeads() * c.headDim(), kvd = (long) c.numKvHeads() * c.headDim(), f = c.intermediateSize();
         boolean qkvBias = c.attentionBias();
-        boolean oBias = c.attentionBias() && c.architecture() != ModelConfig.Architecture.QWEN2;
+        boolean oBias = c.attentionBias() && c.architecture() != ModelConfig.Architecture.QWEN2;  // Qwen2: o_proj never has one
+        boolean qkNorm = c.architecture().qkNorm(), gemma = c.architecture().gemma();
         m.put("model.embed_tokens.weight", new long[]{c.vocabSize(), h});
         for (int i = 0; i < c.numLayers(); i++) {
             String p = "model.layers." + i + ".";
@@ -92,7 +110,15 @@ public final class CausalLM implements AutoCloseable {
             if (qkvBias) m.put(p + "self_attn.v_proj.bias", new long[]{kvd});
             m.put(p + "self_attn.o_proj.weight", new long[]{h, qd});
             if (oBias) m.put(p + "self_attn.o_proj.bias", new long[]{h});
+            if (qkNorm) {
+                m.put(p + "self_attn.q_norm.weight", new long[]{c.headDim()});
+                m.put(p + "self_attn.k_norm.weight", new long[]{c.headDim()});
+            }
             m.put(p + "post_attention_layernorm.weight", new long[]{h});
+            if (gemma) {
+                m.put(p + "pre_feedforward_layernorm.weight", new long[]{h});
+                m.put(p + "post_feedforward_layernorm.weight", new long[]{h});
+            }
             m.put(p + "mlp.gate_proj.weight", new long[]{f, h});
             if (c.mlpBias()) m.put(p + "mlp.gate_proj.bias", new long[]{f});
             m.put(p + "mlp.up_proj.weight", new long[]{f, h});
@@ -114,7 +140,8 @@ public final class CausalLM implements AutoCloseable {
 
     /**
      * A randomly initialised model as transformers initialises one: normal(0, initializer_range) for
-     * matrices and embeddings, ones for norms, zeros for biases; deterministic for a seed.
+     * matrices and embeddings, ones for norms (zeros for Gemma's, which scale by 1+w), zeros for
+     * biases; deterministic for a seed.
      */
     public static CausalLM random(ModelConfig config, long seed, Device device) {
         double std = config.raw().path("initializer_range").asDouble(0.02);
@@ -126,7 +153,7 @@ public final class CausalLM implements AutoCloseable {
             long n = 1;
             for (long d : shape) n *= d;
             float[] v = new float[Math.toIntExact(n)];
-            if (name.endsWith("norm.weight")) java.util.Arrays.fill(v, 1f);
+            if (name.endsWith("norm.weight")) java.util.Arrays.fill(v, config.architecture().gemma() ? 0f : 1f);
             else if (!name.endsWith(".bias")) for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * std);
             params.put(name, prepare(Tensors.fromFloats(v, shape), device));
         }
@@ -164,12 +191,23 @@ public final class CausalLM implements AutoCloseable {
     /** Parameters by HuggingFace name (a tied lm_head is not listed separately). */
     public Map<String, Tensor> parameters() { return params; }
 
-    /** The output projection [V,H]: the embedding matrix when tied. Its gradient accumulates with the embedding's. */
+    /**
+     * The output projection [V,H]: the embedding matrix when tied. Its gradient accumulates with the
+     * embedding's. The logits are hidden · this only when {@link #logitsAreLinear()}.
+     */
     public Tensor lmHeadWeight() { return lmHead; }
 
-    static float[] inverseFrequencies(ModelConfig c) {
-        int dim = c.headDim();
-        ModelConfig.RopeScaling r = c.rope();
+    /**
+     * False when the logits are soft-capped (Gemma's final_logit_softcapping): then anything that
+     * computes them from the hidden states and {@link #lmHeadWeight()} itself (the fused lm_head
+     * loss) would compute other logits than {@link #logits}.
+     */
+    public boolean logitsAreLinear() { return config.finalLogitSoftcap() == null; }
+
+    /** The full-attention RoPE's inverse frequencies (the only RoPE outside Gemma 3). */
+    static float[] inverseFrequencies(ModelConfig c) { return inverseFrequencies(c.headDim(), c.rope()); }
+
+    static float[] inverseFrequencies(int dim, ModelConfig.RopeScaling r) {
         float[] inv = new float[dim / 2];
         for (int i = 0; i < inv.length; i++) {
             float exponent = (float) (2 * i) / (float) dim;          // float32, as transformers computes it
@@ -208,9 +246,6 @@ public final class CausalLM implements AutoCloseable {
     public Tensor hidden(Tensor inputIds, Tensor positions, Tensor keyMask, KvCache cache) {
         long b = inputIds.size(0), t = inputIds.size(1);
         int start = cache == null ? 0 : cache.length();
-        if (slidingWindow != null && start + t > slidingWindow)
-            throw new ModelException("sequence of " + (start + t) + " tokens exceeds the model's sliding attention window of "
-                    + slidingWindow + " (sliding-window attention is not implemented)");
         Tensor result;
         try (PointerScope scope = new PointerScope()) {
             if (positions == null) {
@@ -226,38 +261,69 @@ public final class CausalLM implements AutoCloseable {
             } else {
                 keyValid = keyMask;
             }
-            Tensor blocked = attentionBlocked(keyValid, b, t, tk, start);
-            Tensor freqs = positions.to(torch.ScalarType.Float).unsqueeze(-1).mul(invFreq); // [B,T,D/2]
-            Tensor emb = cat(new TensorVector(freqs, freqs), -1);
-            Tensor cos = emb.cos().unsqueeze(1), sin = emb.sin().unsqueeze(1);              // [B,1,T,D]
+            // one mask per distinct window and one cos/sin pair per distinct RoPE, shared by the layers
+            Map<Integer, Tensor> blockedByWindow = new java.util.HashMap<>();
+            for (Layer l : layers)
+                blockedByWindow.computeIfAbsent(l.window == null ? 0 : l.window, w -> attentionBlocked(keyValid, tk, t, start, w));
+            Tensor floatPositions = positions.to(torch.ScalarType.Float).unsqueeze(-1);
+            Tensor[] cos = new Tensor[invFreq.length], sin = new Tensor[invFreq.length];
+            for (int r = 0; r < invFreq.length; r++) {
+                Tensor freqs = floatPositions.mul(invFreq[r]);                                   // [B,T,D/2]
+                Tensor emb = cat(new TensorVector(freqs, freqs), -1);
+                cos[r] = emb.cos().unsqueeze(1);                                                  // [B,1,T,D]
+                sin[r] = emb.sin().unsqueeze(1);
+            }
 
             Tensor x = embedding(embed, inputIds);
+            // Gemma: times sqrt(hidden) rounded to float32 first (transformers' embed_scale buffer)
+            if (gemma) x = x.mul(new Scalar((double) (float) Math.sqrt(config.hiddenSize())));
             for (int i = 0; i < layers.length; i++) {
                 // One scope per layer: its temporaries (attention scores above all) are freed when the
                 // layer ends, not at the end of the forward; autograd keeps what backward needs itself.
                 Tensor next;
                 try (PointerScope layerScope = new PointerScope()) {
-                    next = Scopes.keep(layer(x, layers[i], i, cos, sin, blocked, cache, start));
+                    Layer l = layers[i];
+                    Tensor blocked = blockedByWindow.get(l.window == null ? 0 : l.window);
+                    next = Scopes.keep(layer(x, l, i, cos[l.rope], sin[l.rope], blocked, cache, start));
                 }
                 x.close();
                 x = Scopes.adopt(next);
             }
-            result = Scopes.keep(rmsNorm(x, finalNorm));
+            result = Scopes.keep(norm(x, finalNorm));
         }
         if (cache != null) cache.advance((int) t);
         return Scopes.adopt(result);
     }
 
     private Tensor layer(Tensor x, Layer l, int i, Tensor cos, Tensor sin, Tensor blocked, KvCache cache, int start) {
-        Tensor h = rmsNorm(x, l.inputNorm);
-        x = x.add(attention(h, l, i, cos, sin, blocked, cache, start));
-        h = rmsNorm(x, l.postNorm);
-        return x.add(lin(silu(lin(h, l.gate, l.gateB)).mul(lin(h, l.up, l.upB)), l.down, l.downB));
+        Tensor h = norm(x, l.inputNorm);
+        Tensor a = attention(h, l, i, cos, sin, blocked, cache, start);
+        if (gemma) {
+            // Gemma normalises each branch's output too: post_attention_layernorm is applied to the
+            // attention output, and the MLP sits between pre_ and post_feedforward_layernorm
+            x = x.add(norm(a, l.postNorm));
+            return x.add(norm(mlp(norm(x, l.preFfnNorm), l), l.postFfnNorm));
+        }
+        x = x.add(a);
+        return x.add(mlp(norm(x, l.postNorm), l));
     }
 
-    /** Logits [.., V] = hidden · lm_headᵀ. */
+    private Tensor mlp(Tensor h, Layer l) {
+        Tensor g = lin(h, l.gate, l.gateB);
+        g = switch (config.activation()) {
+            case SILU -> silu(g);
+            case GELU -> gelu(g);
+            case GELU_TANH -> gelu(g, "tanh");
+        };
+        return lin(g.mul(lin(h, l.up, l.upB)), l.down, l.downB);
+    }
+
+    /** Logits [.., V] = hidden · lm_headᵀ, soft-capped (cap · tanh(logits / cap)) where the config says so. */
     public Tensor logits(Tensor hidden) {
-        return linear(hidden, lmHead);
+        Tensor y = linear(hidden, lmHead);
+        Double cap = config.finalLogitSoftcap();
+        if (cap == null) return y;
+        return y.div(new Scalar(cap)).tanh().mul(new Scalar(cap));
     }
 
     /** Full forward without cache: logits [B,T,V]. */
@@ -281,12 +347,19 @@ public final class CausalLM implements AutoCloseable {
         }
     }
 
-    /** True where attention is blocked: [B,1,T,Tk] (or [1,1,T,Tk] without key mask). */
-    private Tensor attentionBlocked(Tensor keyValid, long b, long t, long tk, int start) {
+    /**
+     * True where attention is blocked: [B,1,T,Tk] (or [1,1,T,Tk] without key mask). Query slot q
+     * sees key slots k ≤ q, and with a window w (0 = none) only those with k > q - w. Slots, not
+     * RoPE positions, as transformers masks by cache position: the two differ by a row's left
+     * padding, which is masked anyway, so distances between real tokens are the same.
+     */
+    private Tensor attentionBlocked(Tensor keyValid, long tk, long t, int start, int window) {
         TensorOptions longOpts = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(device));
         Tensor q = arange(new Scalar(start), new Scalar(start + t), longOpts).unsqueeze(1);  // [T,1]
         Tensor k = arange(new Scalar(0), new Scalar(tk), longOpts).unsqueeze(0);             // [1,Tk]
-        Tensor allowed = k.le(q).unsqueeze(0).unsqueeze(0);                                   // [1,1,T,Tk]
+        Tensor allowed = k.le(q);
+        if (window > 0) allowed = allowed.logical_and(k.gt(q.sub(new Scalar(window))));
+        allowed = allowed.unsqueeze(0).unsqueeze(0);                                          // [1,1,T,Tk]
         if (keyValid != null) allowed = allowed.logical_and(keyValid.unsqueeze(1).unsqueeze(1));
         return allowed.logical_not();
     }
@@ -297,6 +370,10 @@ public final class CausalLM implements AutoCloseable {
         Tensor q = lin(x, l.q, l.qb).view(b, t, nh, d).transpose(1, 2);
         Tensor k = lin(x, l.k, l.kb).view(b, t, kvh, d).transpose(1, 2);
         Tensor v = lin(x, l.v, l.vb).view(b, t, kvh, d).transpose(1, 2);
+        if (l.qNorm != null) {   // Qwen3 / Gemma 3: RMSNorm over each head's vector, before RoPE
+            q = norm(q, l.qNorm);
+            k = norm(k, l.kNorm);
+        }
         q = rope(q, cos, sin);
         k = rope(k, cos, sin);
         if (cache != null) {
@@ -310,7 +387,7 @@ public final class CausalLM implements AutoCloseable {
         int groups = config.kvGroups();
         long tk = k.size(2);
         Tensor qg = q.reshape(b, kvh, (long) groups * t, d);
-        Tensor scores = matmul(qg, k.transpose(2, 3)).mul(new Scalar(1.0 / Math.sqrt(d)));
+        Tensor scores = matmul(qg, k.transpose(2, 3)).mul(new Scalar(config.attentionScale()));
         Tensor mask = groups == 1 ? blocked
                 : blocked.unsqueeze(2).expand(blocked.size(0), 1, groups, t, tk).reshape(blocked.size(0), 1, (long) groups * t, tk);
         // mask and softmax in float32: float32's lowest value overflows bf16 scores under autocast
@@ -327,10 +404,15 @@ public final class CausalLM implements AutoCloseable {
         return x.mul(cos).add(rotated.mul(sin));
     }
 
-    private Tensor rmsNorm(Tensor x, Tensor weight) {
+    /**
+     * RMSNorm in float32. Llama-style: w · normed cast back to x's dtype; Gemma: normed · (1 + w),
+     * both in float32, then cast (the difference matters under bf16 autocast).
+     */
+    private Tensor norm(Tensor x, Tensor weight) {
         Tensor h = x.to(torch.ScalarType.Float);
         Tensor var = h.mul(h).mean(new long[]{-1}, true, new ScalarTypeOptional());
         h = h.mul(rsqrt(var.add(new Scalar(config.rmsNormEps()))));
+        if (gemma) return h.mul(weight.to(torch.ScalarType.Float).add(new Scalar(1.0))).to(x.scalar_type());
         return weight.mul(h.to(x.scalar_type()));
     }
 
@@ -358,6 +440,6 @@ public final class CausalLM implements AutoCloseable {
     @Override
     public void close() {
         for (Tensor p : params.values()) p.close();
-        invFreq.close();
+        for (Tensor f : invFreq) f.close();
     }
 }

@@ -98,6 +98,49 @@ public final class Policy implements AutoCloseable {
     public Set<Integer> eosIds() { return eosIds; }
     public int padId() { return padId; }
 
+    /**
+     * Refuses, before anything is allocated for it, a sequence the model cannot hold: {@code tokens}
+     * positions (prompt plus response or new tokens) above config.json's max_position_embeddings.
+     */
+    public void checkLength(long tokens, String where, String what) {
+        int max = model.config().maxPositionEmbeddings();
+        if (tokens > max)
+            throw new ModelException(where + ": " + what + " is " + tokens + " positions, more than the model's "
+                    + "max_position_embeddings (" + max + ")");
+    }
+
+    /**
+     * Refuses a forward pass of {@code batch} sequences of {@code tokens} new positions attending to
+     * {@code context} positions whose memory would not fit this machine (on the CPU: its physical
+     * memory; a CUDA device reports its own out-of-memory error, which libtorch turns into an exception).
+     */
+    public void checkMemory(long batch, long tokens, long context, String where) {
+        if (!model.device().is_cpu()) return;
+        long need = forwardBytes(model.config(), batch, tokens, context);
+        long have = physicalMemory();
+        if (need > have)
+            throw new ModelException(where + ": " + batch + " sequences of " + context + " positions need about "
+                    + (need >> 20) + " MiB, more than this machine's " + (have >> 20) + " MiB (lower the batch or the lengths)");
+    }
+
+    /**
+     * Peak bytes of a no-grad forward, roughly: one layer's float32 attention scores, probabilities
+     * and mask ([batch, heads, tokens, context] each: the attention is not fused) plus the KV cache of
+     * every layer. Saturates instead of overflowing.
+     */
+    static long forwardBytes(ModelConfig c, long batch, long tokens, long context) {
+        double attention = 3.0 * 4 * batch * c.numHeads() * tokens * context;
+        double cache = 2.0 * 4 * c.numLayers() * batch * c.numKvHeads() * context * c.headDim();
+        double total = attention + cache;
+        return total >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) total;
+    }
+
+    private static long physicalMemory() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)
+            return os.getTotalMemorySize();
+        return Long.MAX_VALUE;
+    }
+
     /** The prompt text put through the chat template as one user turn, with the generation prompt. */
     public int[] encodeChat(List<ChatTemplate.Message> messages) {
         if (chatTemplate == null) throw new ModelException(dir + ": no chat template (chat_template.jinja or tokenizer_config.json); use raw prompts");
@@ -131,11 +174,11 @@ public final class Policy implements AutoCloseable {
         Files.createDirectories(abs.getParent());
         // build the checkpoint in a sibling directory and rename it into place: a crash leaves
         // either the old checkpoint or the complete new one (plus a stray temporary directory)
-        Path tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".tmp-");
+        Path tmp = AtomicFiles.siblingDirectory(abs, ".tmp-");
         try {
             writeCheckpoint(tmp, dtype);
             if (Files.exists(abs)) {
-                Path old = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".old-");
+                Path old = AtomicFiles.siblingDirectory(abs, ".old-");
                 Files.delete(old);
                 Files.move(abs, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);

@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.dnonative.model.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,12 +20,32 @@ import java.util.SplittableRandom;
  * <p>Token choice happens in Java on the logits of each row with a random stream of its own,
  * derived from (seed, prompt index, sample index): samples are reproducible for a seed and do not
  * depend on how prompts are grouped into batches (up to float rounding of the batched forward).
+ *
+ * <p>Padded vocabularies: checkpoints such as Qwen2.5/Qwen3 have more embedding rows
+ * ({@code vocab_size}) than the tokenizer has tokens. Such ids can be sampled like any other (as
+ * transformers does) and decode to "" (as transformers' decode drops ids it has no token for);
+ * {@link #maskingUntokenizedIds()} keeps them out of sampling instead.
  */
 public final class Sampler {
     private final Policy policy;
+    private final boolean maskUntokenized;
 
     public Sampler(Policy policy) {
+        this(policy, false);
+    }
+
+    /**
+     * @param maskUntokenized give ids the tokenizer has no token for (a padded vocabulary's tail)
+     *                        probability zero, so that every sampled token decodes to text
+     */
+    public Sampler(Policy policy, boolean maskUntokenized) {
         this.policy = policy;
+        this.maskUntokenized = maskUntokenized;
+    }
+
+    /** A sampler like this one that never samples ids the tokenizer lacks. */
+    public Sampler maskingUntokenizedIds() {
+        return new Sampler(policy, true);
     }
 
     /** K completions for each prompt (token ids), in prompt order. */
@@ -80,6 +101,7 @@ public final class Sampler {
         String[] finish = new String[b];
         int vocab = model.config().vocabSize();
         Set<Integer> eos = policy.eosIds();
+        boolean[] untokenized = maskUntokenized ? untokenizedIds(vocab) : null;
         try (NoGradGuard noGrad = new NoGradGuard();
              KvCache cache = new KvCache(model.config(), b, maxLen + p.maxNewTokens(), device, torch.ScalarType.Float)) {
             float[] logits;
@@ -97,6 +119,7 @@ public final class Sampler {
                 for (int j = 0; j < live.length; j++) {
                     int i = live[j];
                     if (finish[i] != null) continue;
+                    if (untokenized != null) mask(logits, j * vocab, untokenized);
                     int tok = choose(logits, j * vocab, vocab, p, rng[i]);
                     generated[i][count[i]++] = tok;
                     if (eos.contains(tok)) finish[i] = "eos";
@@ -124,9 +147,37 @@ public final class Sampler {
         Completion[] out = new Completion[b];
         for (int i = 0; i < b; i++) {
             int[] g = Arrays.copyOf(generated[i], count[i]);
-            out[i] = new Completion(g, policy.tokenizer().decode(g, true), finish[i] == null ? "length" : finish[i]);
+            out[i] = new Completion(g, decode(g), finish[i] == null ? "length" : finish[i]);
         }
         return out;
+    }
+
+    /**
+     * Decodes generated ids skipping special tokens, with ids the tokenizer has no token for (a
+     * padded vocabulary's tail) dropped first, as transformers' decode drops them.
+     */
+    private String decode(int[] ids) {
+        return decodeKnown(policy.tokenizer(), ids);
+    }
+
+    /** {@link #decode} for a given tokenizer (package-private: the padded-vocabulary test checks it against transformers). */
+    static String decodeKnown(Tokenizer tok, int[] ids) {
+        int n = 0;
+        int[] known = new int[ids.length];
+        for (int id : ids) if (tok.token(id) != null) known[n++] = id;
+        return tok.decode(n == ids.length ? ids : Arrays.copyOf(known, n), true);
+    }
+
+    /** true for the ids in [0, vocab) that the tokenizer has no token for. */
+    private boolean[] untokenizedIds(int vocab) {
+        boolean[] out = new boolean[vocab];
+        for (int id = 0; id < vocab; id++) out[id] = policy.tokenizer().token(id) == null;
+        return out;
+    }
+
+    /** -inf logits for the masked ids: greedy and every filter then ignore them. */
+    private static void mask(float[] logits, int off, boolean[] masked) {
+        for (int j = 0; j < masked.length; j++) if (masked[j]) logits[off + j] = Float.NEGATIVE_INFINITY;
     }
 
     /** Drops finished rows from the batch (and their KV cache rows) once at most half remain active. */
@@ -146,7 +197,7 @@ public final class Sampler {
 
     private boolean endsWithStop(int[] ids, int n, List<String> stops) {
         int from = Math.max(0, n - 32);
-        String tail = policy.tokenizer().decode(Arrays.copyOfRange(ids, from, n), true);
+        String tail = decode(Arrays.copyOfRange(ids, from, n));
         for (String s : stops) if (tail.contains(s)) return true;
         return false;
     }

@@ -5,11 +5,17 @@ import java.util.List;
 /**
  * How to sample: K samples per prompt, temperature (0 = greedy), nucleus top-p (1 = off), top-k
  * (0 = off), a cap on new tokens, stop strings, a seed, and how many sequences run at once.
+ * Sizes are bounded here only by what no model needs ({@link #MAX_SAMPLES}); whether a length fits
+ * a model is {@link Policy#checkLength}'s question, asked before anything is allocated.
  */
 public record SamplingParams(int samples, double temperature, double topP, int topK, int maxNewTokens,
                              List<String> stopStrings, long seed, int maxBatch) {
+    /** Samples per prompt: rows are counted as prompts x samples in an int, and no method needs more. */
+    public static final int MAX_SAMPLES = 65536;
+
     public SamplingParams {
-        if (samples < 1) throw new IllegalArgumentException("samples must be at least 1, got " + samples);
+        if (samples < 1 || samples > MAX_SAMPLES)
+            throw new IllegalArgumentException("samples must be in [1, " + MAX_SAMPLES + "], got " + samples);
         if (temperature < 0 || Double.isNaN(temperature)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
         if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0, got " + topK);

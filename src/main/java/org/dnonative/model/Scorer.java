@@ -43,6 +43,14 @@ public final class Scorer {
     public List<SequenceScore> score(List<int[]> prompts, List<int[]> responses) {
         int n = prompts.size();
         if (responses.size() != n) throw new IllegalArgumentException("prompts and responses differ in number");
+        // callers name the input line (Policy.checkLength); this is the backstop before anything is allocated
+        int maxPositions = model.config().maxPositionEmbeddings();
+        for (int i = 0; i < n; i++) {
+            long len = (long) prompts.get(i).length + responses.get(i).length;
+            if (len > maxPositions)
+                throw new IllegalArgumentException("sequence " + i + ": prompt and response are " + len
+                        + " positions, more than the model's max_position_embeddings (" + maxPositions + ")");
+        }
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
         Arrays.sort(order, (a, b) -> Integer.compare(prompts.get(a).length + responses.get(a).length,

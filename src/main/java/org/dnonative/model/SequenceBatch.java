@@ -25,6 +25,9 @@ public final class SequenceBatch implements AutoCloseable {
 
     public SequenceBatch(List<int[]> prompts, List<int[]> responses, int padId, Device device) {
         if (prompts.size() != responses.size()) throw new IllegalArgumentException("prompts and responses differ in number");
+        long total = 0;
+        for (int b = 0; b < prompts.size(); b++) total += (long) prompts.get(b).length + responses.get(b).length;
+        if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("a batch of " + total + " tokens is more than one batch can index");
         this.padId = padId;
         this.device = device;
         batch = prompts.size();
@@ -41,6 +44,8 @@ public final class SequenceBatch implements AutoCloseable {
         }
         length = t;
         responseTokens = n;
+        if ((long) batch * t > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("a batch of " + batch + " sequences of " + t + " positions is more than one batch can index");
         long[] ids = new long[batch * t];
         java.util.Arrays.fill(ids, padId);
         long[] idx = new long[n], tgt = new long[n], seq = new long[n];
@@ -56,10 +61,15 @@ public final class SequenceBatch implements AutoCloseable {
                 j++;
             }
         }
-        inputIds = Tensors.fromLongs(ids, batch, t).to(device, torch.ScalarType.Long);
-        hiddenIndex = Tensors.fromLongs(idx, n).to(device, torch.ScalarType.Long);
-        targets = Tensors.fromLongs(tgt, n).to(device, torch.ScalarType.Long);
-        sequenceOf = Tensors.fromLongs(seq, n).to(device, torch.ScalarType.Long);
+        inputIds = longs(ids, batch, t).to(device, torch.ScalarType.Long);
+        hiddenIndex = longs(idx, n).to(device, torch.ScalarType.Long);
+        targets = longs(tgt, n).to(device, torch.ScalarType.Long);
+        sequenceOf = longs(seq, n).to(device, torch.ScalarType.Long);
+    }
+
+    /** An int64 tensor of the values; an empty one has no data pointer to copy into (all responses empty). */
+    private static Tensor longs(long[] data, long... shape) {
+        return data.length == 0 ? torch.empty(shape, Tensors.options(Tensors.LONG), null) : Tensors.fromLongs(data, shape);
     }
 
     public int batch() { return batch; }

@@ -26,6 +26,11 @@ final class FusedPairLoss implements PairLoss {
     @Override
     public Gradients compute(CausalLM model, SequenceBatch batch, Tensor hidden, Tensor refLogps, Tensor softTargets,
                              double beta, double gradScale) {
+        // The kernel computes the logits as hidden @ lm_head^T itself: a model that transforms them
+        // further (Gemma's final soft-cap) would be trained on other logits than it samples from.
+        if (!model.logitsAreLinear())
+            throw new IllegalArgumentException("training.loss fused: this model's logits are not hidden @ lm_head^T "
+                    + "(final_logit_softcapping); use training.loss native or libtorch");
         DnoLossOptions options = DnoLossOptions.defaults().withBeta((float) beta).withGradScale((float) gradScale).withThreads(threads);
         // the model's lm_head has no bias (CausalLM.logits)
         TorchFusedLinearDnoLoss.Output out = kernel.compute(hidden, model.lmHeadWeight(), null, batch.labels(), refLogps,

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,6 +19,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import org.dnonative.dno.ConfigException;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,10 +45,15 @@ public final class ConfigLoader {
 
     private static final ObjectMapper JSON = mapper(false);
 
-    /** Snake-case keys, lower-case enum values, unknown keys rejected, no silent coercion of floats into ints. */
+    /**
+     * Snake-case keys, lower-case enum values, unknown keys rejected, no silent coercion of floats
+     * into ints, and a key written twice in one mapping refused (in YAML too, like JSON's strict
+     * mode: last-wins would silently drop the first value and report the wrong line).
+     */
     public static ObjectMapper mapper(boolean yaml) {
         JsonMapper.Builder b = yaml ? JsonMapper.builder(new YAMLFactory()) : JsonMapper.builder();
-        return b.propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        return b.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -87,8 +95,7 @@ public final class ConfigLoader {
             lines = fieldLines(m, text);
             tree = m.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new ConfigException(file + lineOf(e.getLocation()) + ": not valid " + (yaml ? "YAML" : "JSON") + ": "
-                    + e.getOriginalMessage());
+            throw new ConfigException(syntaxError(file, yaml, e));
         } catch (IOException e) {
             throw new ConfigException(file + ": " + e.getMessage(), e);
         }
@@ -185,8 +192,29 @@ public final class ConfigLoader {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    private static String lineOf(JsonLocation loc) {
-        return loc == null || loc.getLineNr() < 1 ? "" : ":" + loc.getLineNr();
+    /**
+     * One line, "FILE:LINE:COLUMN: not valid YAML: PROBLEM" ("FILE:LINE: not valid JSON: PROBLEM
+     * (column C)" for JSON): SnakeYAML's own message spans several
+     * lines (context, a snippet with a caret), so its problem and mark are taken apart instead.
+     */
+    static String syntaxError(Path file, boolean yaml, JsonProcessingException e) {
+        String problem = e.getOriginalMessage();
+        JsonLocation loc = e.getLocation();
+        int line = loc == null ? -1 : loc.getLineNr(), column = loc == null ? -1 : loc.getColumnNr();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof MarkedYAMLException m) {
+                if (m.getProblem() != null) problem = m.getProblem();
+                Mark mark = m.getProblemMark() != null ? m.getProblemMark() : m.getContextMark();
+                if (mark != null) {
+                    line = mark.getLine() + 1;
+                    column = mark.getColumn() + 1;
+                }
+                break;
+            }
+        }
+        String text = firstLine(problem == null ? "" : problem.strip());
+        if (!yaml) return file + (line < 1 ? "" : ":" + line) + ": not valid JSON: " + text + (column < 1 ? "" : " (column " + column + ")");
+        return file + (line < 1 ? "" : ":" + line + (column < 1 ? "" : ":" + column)) + ": not valid YAML: " + text;
     }
 
     private static String path(JsonMappingException e) {

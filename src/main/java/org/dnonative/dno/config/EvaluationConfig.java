@@ -8,7 +8,9 @@ package org.dnonative.dno.config;
  */
 public record EvaluationConfig(int samples, double temperature, boolean allPairs) {
     public EvaluationConfig {
-        new Checks().atLeast(samples, 1, "samples").nonNegative(temperature, "temperature").throwIfAny();
+        new Checks().atLeast(samples, 1, "samples")
+                .require(samples <= SamplingConfig.MAX_SAMPLES, "samples", "must be at most " + SamplingConfig.MAX_SAMPLES + ", was " + samples)
+                .nonNegative(temperature, "temperature").throwIfAny();
     }
 
     public static EvaluationConfig defaults() {

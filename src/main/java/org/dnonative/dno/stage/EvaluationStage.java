@@ -6,7 +6,9 @@ import org.dnonative.dno.config.DnoConfig;
 import org.dnonative.dno.store.EvalSamples;
 import org.dnonative.dno.store.PromptEntry;
 import org.dnonative.model.Policy;
+import org.dnonative.oracle.OracleStats;
 import org.dnonative.oracle.PreferenceOracle;
+import org.dnonative.oracle.judge.JudgeUnavailableException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,7 +17,9 @@ import java.util.Map;
 
 /**
  * Iteration t's iterate pi_{t+1} (t = 0: the starting policy pi_1) sampled on the held-out prompts,
- * judged against pi_t and pi_1, with the oracle's diagnostics.
+ * judged against pi_t and pi_1, with the oracle's diagnostics. A win-rate with no usable judgment
+ * is NaN here and null in eval.json; a judge down for longer than its patience, or more unusable
+ * judgments than {@code oracle.judge.max_unusable_share}, stop the run instead (exit 1, no marker).
  */
 public final class EvaluationStage implements Stage {
     @Override
@@ -41,8 +45,23 @@ public final class EvaluationStage implements Stage {
             m.put("winrate_vs_prev", 0.5);
             m.put("winrate_vs_start", 0.5);
         } else {
-            WinRates.Estimate vsPrev = evaluation.compare(oracle, prompts, samples, samplesOf(run, t - 1));
-            WinRates.Estimate vsStart = evaluation.compare(oracle, prompts, samples, samplesOf(run, 0));
+            OracleStats before = oracle.stats();
+            WinRates.Estimate vsPrev, vsStart;
+            try {
+                vsPrev = evaluation.compare(oracle, prompts, samples, samplesOf(run, t - 1));
+                vsStart = evaluation.compare(oracle, prompts, samples, samplesOf(run, 0));
+            } catch (JudgeUnavailableException e) {
+                throw new EndpointStoppedException("iteration " + t + ": the judge is unavailable during the evaluation: " + e.getMessage()
+                        + "; the comparisons made are cached: `train --resume " + run.store().root() + "` asks only the missing ones", e);
+            }
+            OracleStats judged = oracle.stats().minus(before);
+            if (judged.unusable() > 0) {
+                run.tell("iteration %d: %d of %d evaluation comparisons unusable", t, judged.unusable(), judged.judgments());
+                var endpoint = run.config().oracle().judge();
+                if (endpoint.tooManyUnusable(judged.unusable(), judged.judgments()))
+                    throw new EndpointStoppedException("iteration " + t + ": " + oracle.name() + " gave " + judged.unusable() + " unusable judgments of "
+                            + judged.judgments() + " in the evaluation, more than oracle.judge.max_unusable_share (" + endpoint.maxUnusableShare() + ")", null);
+            }
             m.put("winrate_vs_prev", vsPrev.winRate());
             m.put("winrate_vs_prev_ci95", vsPrev.ci95());
             m.put("winrate_vs_start", vsStart.winRate());

@@ -10,14 +10,16 @@ import org.dnonative.dno.embedded.EmbeddedModel;
 import org.dnonative.dno.store.PromptEntry;
 import org.dnonative.oracle.builtin.AnswerStyle;
 import org.dnonative.oracle.builtin.ArithmeticTask;
+import org.dnonative.oracle.judge.JudgeUnavailableException;
 import org.dnonative.oracle.judge.OpenAiTeacher;
 import org.dnonative.oracle.judge.RetryPolicy;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -73,20 +75,38 @@ public final class SplitStage implements Stage {
         return all;
     }
 
-    /** Asks the teacher endpoint for the gold response of every prompt that has none. */
+    /**
+     * Asks the teacher endpoint for the gold response of every prompt that has none. Its answers are
+     * cached in the run's oracle cache as they come, so a run killed before the split is saved asks
+     * only the prompts it had no answer for; an endpoint down for longer than its patience, or too
+     * many unusable answers, stop the run (exit 1) before the split is saved.
+     */
     private static List<PromptRecord> withTeacherResponses(RunContext run, EndpointConfig t, List<PromptRecord> all) {
-        OpenAiTeacher teacher = new OpenAiTeacher(t.baseUrl(), t.model(), t.apiKeyEnv(), Duration.ofMillis((long) (t.timeoutSeconds() * 1000)),
-                t.concurrency(), 0.0, 1024, RetryPolicy.defaults(), System::getenv);
         List<Integer> missing = new ArrayList<>();
         for (int i = 0; i < all.size(); i++) if (all.get(i).gold() == null) missing.add(i);
-        List<String> answers = teacher.respond(missing.stream().map(i -> all.get(i).prompt()).toList());
-        List<PromptRecord> out = new ArrayList<>(all);
-        int failed = 0;
-        for (int k = 0; k < missing.size(); k++) {
-            if (answers.get(k) == null) failed++;
-            else out.set(missing.get(k), new PromptRecord(all.get(missing.get(k)).prompt(), answers.get(k)));
+        List<OpenAiTeacher.Answer> answers;
+        try (OpenAiTeacher teacher = new OpenAiTeacher(t.baseUrl(), t.model(), t.apiKeyEnv(), t.timeout(), t.concurrency(), 0.0, 1024,
+                RetryPolicy.patient(t.patience()), System::getenv, run.store().directory().oracleCache())) {
+            answers = teacher.answer(missing.stream().map(i -> all.get(i).prompt()).toList());
+        } catch (JudgeUnavailableException e) {
+            throw new EndpointStoppedException(e.getMessage() + "; the answers had so far are cached: `train --resume "
+                    + run.store().root() + "` asks only the missing ones", e);
         }
-        if (failed > 0) run.tell("teacher: no usable answer for %d of %d prompts (they get no gold response)", failed, missing.size());
+        List<PromptRecord> out = new ArrayList<>(all);
+        Map<String, Integer> why = new LinkedHashMap<>();
+        for (int k = 0; k < missing.size(); k++) {
+            OpenAiTeacher.Answer a = answers.get(k);
+            if (a.usable()) out.set(missing.get(k), new PromptRecord(all.get(missing.get(k)).prompt(), a.text()));
+            else why.merge(EndpointStoppedException.cause(a.detail()), 1, Integer::sum);
+        }
+        int unusable = why.values().stream().mapToInt(Integer::intValue).sum();
+        if (unusable > 0) {
+            String causes = EndpointStoppedException.causes(why);
+            run.tell("teacher: no usable answer for %d of %d prompts (%s)", unusable, missing.size(), causes);
+            if (t.tooManyUnusable(unusable, missing.size()))
+                throw new EndpointStoppedException("teacher " + t.model() + " at " + t.baseUrl() + ": " + unusable + " of " + missing.size()
+                        + " answers unusable, more than teacher.endpoint.max_unusable_share (" + t.maxUnusableShare() + "): " + causes, null);
+        }
         return out;
     }
 }

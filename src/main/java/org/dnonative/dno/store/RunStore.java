@@ -151,8 +151,8 @@ public final class RunStore {
 
     public static void writeJson(Path file, Object value) {
         try {
-            RunDirectory.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value) + "\n");
-        } catch (JsonProcessingException e) {
+            RunDirectory.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(finite(value)) + "\n");
+        } catch (JsonProcessingException | IllegalArgumentException e) {
             throw new IllegalStateException(file + ": " + e.getMessage(), e);
         }
     }
@@ -160,11 +160,33 @@ public final class RunStore {
     public static void writeJsonl(Path file, List<?> lines) {
         StringBuilder sb = new StringBuilder();
         try {
-            for (Object o : lines) sb.append(JSON.writeValueAsString(o)).append('\n');
-        } catch (JsonProcessingException e) {
+            for (Object o : lines) sb.append(JSON.writeValueAsString(finite(o))).append('\n');
+        } catch (JsonProcessingException | IllegalArgumentException e) {
             throw new IllegalStateException(file + ": " + e.getMessage(), e);
         }
         RunDirectory.writeString(file, sb.toString());
+    }
+
+    /**
+     * The value as a JSON tree with every NaN or infinite number replaced by null: a number that could
+     * not be computed (a win-rate when the judge answered nothing usable) is missing, and JSON has
+     * no NaN (Jackson would write the string "NaN", which readers take for text, or a bare NaN
+     * token, which they cannot parse at all).
+     */
+    static JsonNode finite(Object value) {
+        JsonNode tree = value instanceof JsonNode n ? n.deepCopy() : JSON.valueToTree(value);
+        return tree == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : nullNonFinite(tree);
+    }
+
+    private static JsonNode nullNonFinite(JsonNode node) {
+        if (node.isFloatingPointNumber() && !Double.isFinite(node.doubleValue()))
+            return com.fasterxml.jackson.databind.node.NullNode.getInstance();
+        if (node instanceof ObjectNode o) {
+            o.fields().forEachRemaining(e -> e.setValue(nullNonFinite(e.getValue())));
+        } else if (node instanceof com.fasterxml.jackson.databind.node.ArrayNode a) {
+            for (int i = 0; i < a.size(); i++) a.set(i, nullNonFinite(a.get(i)));
+        }
+        return node;
     }
 
     public static <T> T readJson(Path file, Class<T> type) {

@@ -2,72 +2,54 @@ package org.dnonative.model.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.LegacyOverrides;
-import com.hubspot.jinjava.interpret.RenderResult;
-import com.hubspot.jinjava.interpret.TemplateError;
-import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import org.dnonative.model.template.JinjaTemplate;
+import org.dnonative.model.template.TemplateException;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
- * A HuggingFace chat template rendered by Jinjava, configured so that HF's whitespace control
- * ({@code {%- -%}}, trim_blocks, lstrip_blocks) and Python-ish semantics render byte-exact.
+ * A HuggingFace chat template, rendered byte-exact with transformers' {@code apply_chat_template}
+ * by the sandboxed Jinja2-dialect interpreter in {@code org.dnonative.model.template}. Message
+ * contents are data: a message that contains {@code {{ 7*7 }}} renders those characters verbatim.
  * The template comes from {@code chat_template.jinja} or the {@code chat_template} field of
- * {@code tokenizer_config.json}.
+ * {@code tokenizer_config.json}; it is parsed when this object is built, so a template outside
+ * the supported dialect fails at load time with a message naming the file, line and construct.
  */
 public final class ChatTemplate {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final String template;
     private final String source;
     private final Map<String, Object> specialTokens;
-    private final Jinjava jinjava;
+    private final JinjaTemplate compiled;
+    private final Supplier<ZonedDateTime> clock;
 
     /** One chat message. */
     public record Message(String role, String content) {}
 
     public ChatTemplate(String template, String source, Map<String, Object> specialTokens) {
+        this(template, source, specialTokens, ZonedDateTime::now);
+    }
+
+    /** With the clock strftime_now reads (tests fix it). */
+    public ChatTemplate(String template, String source, Map<String, Object> specialTokens, Supplier<ZonedDateTime> clock) {
         this.template = template;
         this.source = source;
-        this.specialTokens = specialTokens;
-        JinjavaConfig config = JinjavaConfig.newBuilder()
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
-                .withLegacyOverrides(LegacyOverrides.newBuilder()
-                        .withUseTrimmingForNotesAndExpressions(true)
-                        .withParseWhitespaceControlStrictly(true)
-                        .withUseNaturalOperatorPrecedence(true)
-                        .withHandleBackslashInQuotesOnly(true)
-                        .withUsePyishObjectMapper(true)
-                        .build())
-                .build();
-        jinjava = new Jinjava(config);
-        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
-                ChatTemplate.class, "raiseException", String.class));
-        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
-                ChatTemplate.class, "strftimeNow", String.class));
-    }
-
-    /** The message of the template's last raise_exception call on this thread (Jinjava wraps the exception itself). */
-    private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
-
-    public static String raiseException(String message) {
-        RAISED.set(message);
-        throw new TokenizerException("chat template raised: " + message);
-    }
-
-    public static String strftimeNow(String format) {
-        // the common formats in published templates
-        String f = format.replace("%d", "dd").replace("%b", "MMM").replace("%Y", "yyyy").replace("%m", "MM").replace("%B", "MMMM");
-        return LocalDateTime.now().format(DateTimeFormatter.ofPattern(f));
+        this.specialTokens = new HashMap<>(specialTokens);
+        this.clock = clock;
+        try {
+            this.compiled = JinjaTemplate.parse(template, source);
+        } catch (TemplateException e) {
+            throw new TokenizerException("chat template " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -108,9 +90,9 @@ public final class ChatTemplate {
     }
 
     public String render(List<Message> messages, boolean addGenerationPrompt) {
-        List<Map<String, Object>> msgs = new java.util.ArrayList<>();
+        List<Map<String, Object>> msgs = new ArrayList<>();
         for (Message m : messages) {
-            Map<String, Object> map = new java.util.LinkedHashMap<>();
+            Map<String, Object> map = new LinkedHashMap<>();
             map.put("role", m.role());
             map.put("content", m.content());
             msgs.add(map);
@@ -119,19 +101,34 @@ public final class ChatTemplate {
     }
 
     public String renderMaps(List<Map<String, Object>> messages, boolean addGenerationPrompt) {
+        return renderMaps(messages, addGenerationPrompt, Map.of());
+    }
+
+    /**
+     * Renders messages given as maps (role, content, and whatever else the template reads:
+     * reasoning_content, tool_calls, ...). {@code extra} holds the other variables transformers
+     * passes through, e.g. tools, documents, enable_thinking, date_string; as in transformers, they
+     * override the special tokens.
+     */
+    public String renderMaps(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, ?> extra) {
         Map<String, Object> vars = new HashMap<>(specialTokens);
         vars.put("messages", messages);
         vars.put("add_generation_prompt", addGenerationPrompt);
-        RAISED.remove();
-        RenderResult r = jinjava.renderForResult(template, vars);
-        String raised = RAISED.get();
-        RAISED.remove();
-        if (raised != null) throw new TokenizerException(source + ": chat template raised an exception: " + raised);
-        for (TemplateError e : r.getErrors()) {
-            if (e.getSeverity() == TemplateError.ErrorType.FATAL)
-                throw new TokenizerException(source + ": chat template failed: " + e.getMessage());
+        // transformers always passes these two (None when absent), so templates see them as defined
+        vars.put("tools", null);
+        vars.put("documents", null);
+        vars.putAll(extra);
+        try {
+            return compiled.render(vars, clock);
+        } catch (TemplateException e) {
+            if (e.raised()) throw new TokenizerException(source + ": chat template raised an exception: " + e.detail(), e);
+            throw new TokenizerException("chat template " + e.getMessage(), e);
         }
-        return r.getOutput();
+    }
+
+    /** The same template with the clock strftime_now reads (tests fix it). */
+    public ChatTemplate withClock(Supplier<ZonedDateTime> clock) {
+        return new ChatTemplate(template, source, specialTokens, clock);
     }
 
     public String source() { return source; }

@@ -14,6 +14,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,8 +26,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Sends chat-completions requests to an OpenAI-compatible endpoint: at most {@code concurrency} in
- * flight, transient failures retried per the {@link RetryPolicy}. The API key lives only in this
- * object's memory and in the Authorization header; error messages are scrubbed of it.
+ * flight, transient failures retried per the {@link RetryPolicy} for as long as the endpoint has
+ * been failing for less than its patience (one clock for all requests: see {@link RetryPolicy}).
+ * The API key lives only in this object's memory and in the Authorization header; error messages
+ * are scrubbed of it.
  */
 final class ChatCompletionClient {
 
@@ -41,6 +44,13 @@ final class ChatCompletionClient {
     private final Semaphore inFlight;
     private final JudgeCounters counters;
     private final HttpClient http;
+    /** System.nanoTime() of the first failure since the endpoint last answered, or NO_OUTAGE. */
+    private final AtomicLong outageSince = new AtomicLong(NO_OUTAGE);
+    private static final long NO_OUTAGE = Long.MIN_VALUE;
+    /** Responses the endpoint has given (200 or a refusal): tells an outage from a request only this endpoint fails. */
+    private final AtomicLong answers = new AtomicLong();
+    /** Failures while others are answered after which a request is given up (see {@link #complete}). */
+    static final int ITEM_FAILURES = 3;
 
     ChatCompletionClient(URI baseUrl, String apiKey, Duration requestTimeout, int concurrency, RetryPolicy retry,
                          JudgeCounters counters) {
@@ -66,18 +76,26 @@ final class ChatCompletionClient {
     ChatReply complete(ObjectNode body) throws MalformedAnswerException {
         String payload = body.toString();
         String lastError = "";
+        int lastStatus = 0;
+        long answersAtFirstFailure = -1;
+        int failuresWhileOthersAnswered = 0;
         for (int attempt = 0; ; attempt++) {
             Duration retryAfter = null;
+            boolean rateLimited = false;
             try {
                 HttpResponse<String> response = send(payload);
                 int status = response.statusCode();
                 if (status == 200) {
+                    answered();
                     return parse(response.body());
                 }
                 lastError = "HTTP " + status + ": " + truncate(response.body());
+                lastStatus = status;
                 if (status == 429 || status == 503) {
                     retryAfter = retryAfter(response).orElse(null);
+                    rateLimited = status == 429;
                 } else if (status != 408 && status < 500) {
+                    answered();  // the endpoint is up; it refuses this request
                     throw new JudgeTransportException.Rejected(scrub(lastError) + " (not retried)", status,
                             scrub(truncate(response.body())));
                 }
@@ -86,15 +104,55 @@ final class ChatCompletionClient {
             } catch (IOException e) {
                 lastError = "connection failed: " + e;
             }
-            if (attempt >= retry.maxRetries()) {
-                throw new JudgeTransportException("gave up after " + (attempt + 1) + " attempts; last: "
-                        + scrub(lastError), null);
+            long failingNanos = failing(lastError);
+            long patienceNanos = retry.patience().toNanos();
+            // The endpoint answers other requests but fails this one again and again (a 500 or a
+            // timeout for this input only): the endpoint is up, so waiting cannot help and would
+            // block the run; like a refusal, it is unusable now and asked again on a resume. Only
+            // failures after others were answered count, so that the last failure of an outage,
+            // arriving just after the first answer once it is over, is not taken for one.
+            if (answersAtFirstFailure < 0) answersAtFirstFailure = answers.get();
+            else if (!rateLimited && answers.get() > answersAtFirstFailure) failuresWhileOthersAnswered++;
+            if (failuresWhileOthersAnswered >= ITEM_FAILURES) {
+                throw new JudgeTransportException.Rejected(scrub("failed " + (attempt + 1) + " times while " + endpoint
+                        + " answered other requests; last: " + lastError), lastStatus, "");
+            }
+            if (attempt >= retry.maxRetries() || failingNanos >= patienceNanos) {
+                throw new JudgeTransportException(scrub("gave up after " + (attempt + 1) + " attempt" + (attempt == 0 ? "" : "s")
+                        + "; " + endpoint + " has failed for " + seconds(failingNanos) + " (patience "
+                        + seconds(patienceNanos) + "); last: " + lastError), null);
             }
             counters.retries.incrementAndGet();
             Duration wait = retry.delay(attempt, retryAfter, ThreadLocalRandom.current());
-            LOG.debug("judge request failed ({}); retry {} in {} ms", scrub(lastError), attempt + 1, wait.toMillis());
+            // The last attempt is made when the patience runs out, not a whole backoff after it.
+            long left = patienceNanos - failingNanos;
+            if (wait.toNanos() > left) wait = Duration.ofNanos(left);
+            LOG.debug("request failed ({}); retry {} in {} ms", scrub(lastError), attempt + 1, wait.toMillis());
             sleep(wait);
         }
+    }
+
+    /** The endpoint answered: an outage, if there was one, is over. */
+    private void answered() {
+        answers.incrementAndGet();
+        long since = outageSince.getAndSet(NO_OUTAGE);
+        if (since != NO_OUTAGE) {
+            LOG.info("{} answers again after {}", endpoint, seconds(System.nanoTime() - since));
+        }
+    }
+
+    /** Records a failed attempt; how long the endpoint has been failing (shared by all requests). */
+    private long failing(String error) {
+        long now = System.nanoTime();
+        if (outageSince.compareAndSet(NO_OUTAGE, now)) {
+            LOG.warn("{} failed ({}); retrying for up to {}", endpoint, scrub(error), seconds(retry.patience().toNanos()));
+        }
+        long since = outageSince.get();
+        return since == NO_OUTAGE ? 0 : Math.max(0, now - since);
+    }
+
+    private static String seconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
     }
 
     private HttpResponse<String> send(String payload) throws IOException {

@@ -19,7 +19,7 @@ import org.dnonative.oracle.OracleKind;
  * @param apiKeyEnv          the environment variable holding the API key; null sends no Authorization
  * @param requestTimeout     how long one attempt may take, from sending to the full response
  * @param concurrency        at most this many requests in flight at once
- * @param retry              retries of timeouts, dropped connections, 429 and 5xx
+ * @param retry              retries of timeouts, dropped connections, 429 and 5xx, within its patience
  * @param malformedReasks    how often a malformed answer is asked again before it is recorded unusable
  * @param temperature        sampling temperature of the judge
  * @param listwiseMaxTokens  max_tokens of a list-wise request
@@ -79,7 +79,7 @@ public record JudgeConfig(URI baseUrl, String model, String apiKeyEnv, Duration 
         return new Builder(baseUrl, model);
     }
 
-    /** Defaults: no API key, 60 s timeout, 8 in flight, 6 retries, 2 re-asks, temperature 0. */
+    /** Defaults: no API key, 60 s timeout, 8 in flight, retries for up to 10 minutes of outage, 2 re-asks, temperature 0. */
     public static final class Builder {
         private final URI baseUrl;
         private final String model;

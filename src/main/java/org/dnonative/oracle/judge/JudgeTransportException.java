@@ -6,7 +6,10 @@ public class JudgeTransportException extends RuntimeException {
         super(message, cause);
     }
 
-    /** The endpoint refused the request itself (an HTTP 4xx other than 408 and 429): resending it cannot help. */
+    /**
+     * The endpoint refused the request itself (an HTTP 4xx other than 408 and 429), or failed this
+     * request again and again while it answered others: resending it now cannot help.
+     */
     public static final class Rejected extends JudgeTransportException {
         private final int status;
         private final String body;

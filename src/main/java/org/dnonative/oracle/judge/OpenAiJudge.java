@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -50,13 +51,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  *       If either order is unusable or failed, so is the pair.</li>
  * </ul>
  * Every request's answer is cached before it is returned (see {@link JudgmentCache}), unusable ones
- * included; failed transports are not. Identical requests in flight at once are sent once.
+ * included; failed transports are not, and neither are requests the endpoint refused (an HTTP 4xx:
+ * unusable now, but a fixed endpoint would answer them). Identical requests in flight at once are
+ * sent once. Transient failures are retried for as long as the endpoint's outage is shorter than
+ * the patience ({@link RetryPolicy}); after that a judgment is FAILED, and the batch methods throw
+ * {@link JudgeUnavailableException} rather than return a batch with judgments missing.
  */
 public final class OpenAiJudge implements PreferenceOracle {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenAiJudge.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_CANDIDATES = 26;
+    /** Marks an entry that is returned but not cached (a refused request). */
+    private static final String NOT_CACHED = "not_cached";
 
     private final JudgeConfig config;
     private final ChatCompletionClient client;
@@ -270,23 +277,51 @@ public final class OpenAiJudge implements PreferenceOracle {
 
     // ---------------------------------------------------------------- batches
 
-    /** Scores the batch with up to {@code concurrency} prompts in flight. */
+    /**
+     * Scores the batch with up to {@code concurrency} prompts in flight.
+     *
+     * @throws JudgeUnavailableException when the endpoint failed for longer than the patience: the
+     *         judgments that could be had are cached, the rest were not asked
+     */
     @Override
     public List<ListwiseJudgment> scoreAll(List<ListwiseRequest> requests) {
-        return inParallel(requests, r -> score(r.prompt(), r.candidates()));
+        return inParallel(requests, r -> score(r.prompt(), r.candidates()), ListwiseJudgment::status,
+                ListwiseJudgment::detail, ListwiseJudgment::failed);
     }
 
-    /** Compares the batch with up to {@code concurrency} pairs in flight. */
+    /**
+     * Compares the batch with up to {@code concurrency} pairs in flight.
+     *
+     * @throws JudgeUnavailableException as {@link #scoreAll}
+     */
     @Override
     public List<PairwiseJudgment> compareAll(List<PairwiseRequest> requests) {
-        return inParallel(requests, r -> compare(r.prompt(), r.first(), r.second()));
+        return inParallel(requests, r -> compare(r.prompt(), r.first(), r.second()), PairwiseJudgment::status,
+                PairwiseJudgment::detail, PairwiseJudgment::failed);
     }
 
-    private <R, J> List<J> inParallel(List<R> requests, Function<R, J> judge) {
+    /**
+     * Runs the batch; once one judgment has FAILED (the endpoint has been down for the whole
+     * patience) the requests not yet started are not sent, and the batch throws after the ones in
+     * flight are done (and cached): an outage is not a per-item problem, and a caller that went on
+     * would lose those judgments for good.
+     */
+    private <R, J> List<J> inParallel(List<R> requests, Function<R, J> judge, Function<J, JudgmentStatus> status,
+                                      Function<J, String> detail, Function<String, J> notAsked) {
         Objects.requireNonNull(requests, "requests");
+        AtomicReference<String> outage = new AtomicReference<>();
         List<Future<J>> futures = new ArrayList<>(requests.size());
         for (R r : requests) {
-            futures.add(batchPool.submit(() -> judge.apply(r)));
+            futures.add(batchPool.submit(() -> {
+                if (outage.get() != null) {
+                    return notAsked.apply("not asked: the endpoint is down");
+                }
+                J j = judge.apply(r);
+                if (status.apply(j) == JudgmentStatus.FAILED) {
+                    outage.compareAndSet(null, detail.apply(j));
+                }
+                return j;
+            }));
         }
         List<J> out = new ArrayList<>(requests.size());
         try {
@@ -303,6 +338,11 @@ public final class OpenAiJudge implements PreferenceOracle {
                 throw re;
             }
             throw new IllegalStateException(e.getCause());
+        }
+        if (outage.get() != null) {
+            long missing = out.stream().filter(j -> status.apply(j) == JudgmentStatus.FAILED).count();
+            throw new JudgeUnavailableException(name() + " at " + config.baseUrl() + ": " + missing + " of " + out.size()
+                    + " judgments of a batch could not be had (" + outage.get() + ")", (int) missing, out.size());
         }
         return out;
     }
@@ -335,10 +375,13 @@ public final class OpenAiJudge implements PreferenceOracle {
                     ask--;  // the same ask again; it can happen once, since the fields are gone
                     continue;
                 }
-                LOG.warn("judge request failed, no judgment this time: {}", e.getMessage());
-                return entry.put("status", JudgmentStatus.FAILED.name()).put("detail", e.getMessage());
+                // The endpoint is up and refuses the request (a wrong model name, a bad key, a prompt too
+                // long for it): unusable, but not cached, since a fixed endpoint would answer it.
+                LOG.debug("judge request refused: {}", e.getMessage());
+                return entry.put("status", JudgmentStatus.UNUSABLE.name()).put("detail", e.getMessage())
+                        .put(NOT_CACHED, true);
             } catch (JudgeTransportException e) {
-                LOG.warn("judge request failed, no judgment this time: {}", e.getMessage());
+                LOG.warn("no judgment: {}", e.getMessage());
                 return entry.put("status", JudgmentStatus.FAILED.name()).put("detail", e.getMessage());
             } catch (MalformedAnswerException e) {
                 counters.malformedAnswers.incrementAndGet();
@@ -385,7 +428,7 @@ public final class OpenAiJudge implements PreferenceOracle {
                 entry = hit.get();
             } else {
                 entry = ask.get();
-                if (!JudgmentStatus.FAILED.name().equals(entry.path("status").asText())) {
+                if (!JudgmentStatus.FAILED.name().equals(entry.path("status").asText()) && !entry.has(NOT_CACHED)) {
                     cache.put(key, entry);
                 }
             }

@@ -231,7 +231,7 @@ class OpenAiJudgeTest {
         server.otherwise(request -> status(400, null, "{\"error\":\"model not found\"}"));
         try (OpenAiJudge judge = open(config())) {
             PairwiseJudgment j = judge.compare("q", Candidate.sample("good"), Candidate.sample("bad"));
-            assertEquals(JudgmentStatus.FAILED, j.status(), j.detail());
+            assertEquals(JudgmentStatus.UNUSABLE, j.status(), j.detail());
             assertTrue(j.detail().contains("model not found"), j.detail());
             assertTrue(server.requests.get(0).has("logprobs"));
             assertTrue(server.requestCount() <= 2, "a 400 is not retried: " + server.requestCount());
@@ -279,14 +279,122 @@ class OpenAiJudgeTest {
         }
     }
 
+    /** A refusal is the endpoint's answer: unusable, not retried, and not cached (a fixed endpoint would answer). */
     @Test
-    void clientErrorsAreNotRetried() {
+    void clientErrorsAreUnusableNotRetriedAndNotCached() {
         server.otherwise(request -> status(400, null, "{\"error\":\"bad model\"}"));
         try (OpenAiJudge judge = open(config())) {
             ListwiseJudgment j = judge.score("p", List.of(Candidate.sample("r3")));
-            assertEquals(JudgmentStatus.FAILED, j.status());
+            assertEquals(JudgmentStatus.UNUSABLE, j.status());
             assertTrue(j.detail().contains("HTTP 400"), j.detail());
             assertEquals(1, server.requestCount());
+            assertEquals(0, judge.cachedEntries());
+        }
+        server.otherwise(OpenAiJudgeTest::scoreByText);
+        try (OpenAiJudge fixed = open(config())) {
+            assertEquals(List.of(3.0), fixed.score("p", List.of(Candidate.sample("r3"))).scores());
+            assertEquals(2, server.requestCount(), "asked again once the endpoint accepts it");
+        }
+    }
+
+    // ------------------------------------------------------------ outages and patience
+
+    private JudgeConfig.Builder patient(Duration patience) {
+        return config().retry(new RetryPolicy(Integer.MAX_VALUE, Duration.ofMillis(20), Duration.ofMillis(100),
+                Duration.ofSeconds(1), patience));
+    }
+
+    private static List<ListwiseRequest> batch(int n) {
+        List<ListwiseRequest> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) out.add(new ListwiseRequest("prompt " + i, List.of(Candidate.sample("r" + (i % 7)))));
+        return out;
+    }
+
+    @Test
+    void anOutageShorterThanThePatienceIsWaitedOut() {
+        // down for 600 ms from the first request on
+        java.util.concurrent.atomic.AtomicLong back = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+        server.otherwise(request -> {
+            back.compareAndSet(Long.MAX_VALUE, System.nanoTime() + 600_000_000L);
+            return System.nanoTime() < back.get() ? status(503, null, "{\"error\":\"restarting\"}") : scoreByText(request);
+        });
+        try (OpenAiJudge judge = open(patient(Duration.ofSeconds(20)))) {
+            List<ListwiseJudgment> out = judge.scoreAll(batch(6));
+            assertTrue(out.stream().allMatch(ListwiseJudgment::isUsable), out.toString());
+            assertTrue(judge.stats().retries() >= 4, "every request in flight waited: " + judge.stats().retries() + " retries");
+            assertEquals(6, judge.cachedEntries());
+        }
+    }
+
+    /**
+     * The patience is one clock per endpoint: with 4 requests in flight and 12 in the batch, an outage
+     * stops the batch after about one patience, not three, and the requests not yet sent are not sent.
+     */
+    @Test
+    void anOutageLongerThanThePatienceStopsTheBatchAfterOnePatience() {
+        server.otherwise(request -> status(503, null, "{\"error\":\"down\"}"));
+        long start = System.nanoTime();
+        try (OpenAiJudge judge = open(patient(Duration.ofMillis(800)))) {
+            JudgeUnavailableException e = assertThrows(JudgeUnavailableException.class, () -> judge.scoreAll(batch(12)));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(12, e.missing());
+            assertEquals(12, e.total());
+            assertTrue(e.getMessage().contains("patience 0.8 s") && e.getMessage().contains("503"), e.getMessage());
+            assertTrue(millis >= 800 && millis < 2400, "stopped after " + millis + " ms");
+            assertEquals(0, judge.cachedEntries(), "a failure is never cached");
+            int sent = (int) server.requests.stream().map(r -> userMessage(r)).distinct().count();
+            assertTrue(sent <= 8, "at most the 4 in flight and one more round were asked, not all 12: " + sent);
+        }
+    }
+
+    /**
+     * One request the endpoint always fails (a 500 for this input only) while it answers the others
+     * is not an outage: it is unusable after a few attempts, not cached, and does not hold up the batch.
+     */
+    @Test
+    void aRequestFailedWhileOthersAreAnsweredIsUnusableNotAnOutage() {
+        // Two threads: one asks the poisoned prompt 1, the other answers the 11 others for ~550 ms meanwhile.
+        server.otherwise(request -> userMessage(request).contains("prompt 1\n") ? status(500, null, "{\"error\":\"kaboom\"}")
+                : sleepThen(50, scoreByText(request)));
+        try (OpenAiJudge judge = open(patient(Duration.ofSeconds(30)).concurrency(2))) {
+            List<ListwiseJudgment> out = judge.scoreAll(batch(12));
+            assertEquals(JudgmentStatus.UNUSABLE, out.get(1).status(), out.get(1).detail());
+            assertTrue(out.get(1).detail().contains("answered other requests") && out.get(1).detail().contains("kaboom"),
+                    out.get(1).detail());
+            for (int i = 0; i < 12; i++) if (i != 1) assertTrue(out.get(i).isUsable(), i + ": " + out.get(i));
+            assertEquals(11, judge.cachedEntries(), "the failed one is not cached");
+            long asked = server.requests.stream().filter(r -> userMessage(r).contains("prompt 1\n")).count();
+            assertTrue(asked >= 1 + ChatCompletionClient.ITEM_FAILURES && asked <= 3 + ChatCompletionClient.ITEM_FAILURES,
+                    "asked " + asked + " times");
+        }
+    }
+
+    /** What was answered before the outage is cached; after it, a new judge asks exactly the rest. */
+    @Test
+    void afterAnOutageTheBatchAsksOnlyWhatIsMissing() {
+        java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+        server.otherwise(request -> {
+            if (down.get() || answered.get() >= 5) {
+                down.set(true);
+                return status(500, null, null);
+            }
+            answered.incrementAndGet();
+            return scoreByText(request);
+        });
+        List<ListwiseRequest> requests = batch(10);
+        try (OpenAiJudge judge = open(patient(Duration.ofMillis(300)).concurrency(1))) {
+            assertThrows(JudgeUnavailableException.class, () -> judge.scoreAll(requests));
+            assertEquals(5, judge.cachedEntries());
+        }
+        int before = server.requestCount();
+        down.set(false);
+        answered.set(Integer.MIN_VALUE);
+        try (OpenAiJudge resumed = open(patient(Duration.ofMillis(300)).concurrency(1))) {
+            List<ListwiseJudgment> out = resumed.scoreAll(requests);
+            assertTrue(out.stream().allMatch(ListwiseJudgment::isUsable));
+            assertEquals(5, server.requestCount() - before, "only the 5 missing judgments are asked");
+            assertEquals(5, resumed.stats().cacheHits());
         }
     }
 
@@ -413,7 +521,7 @@ class OpenAiJudgeTest {
                         ? answer("A", Map.of("A", 0.9, "B", 0.1)) : scoreByText(request));
         try (OpenAiJudge judge = open(config())) {
             ListwiseJudgment failed = judge.score("p", List.of(Candidate.sample("r1")));
-            assertEquals(JudgmentStatus.FAILED, failed.status());
+            assertEquals(JudgmentStatus.UNUSABLE, failed.status(), "refused (401) after a retried 500");
             assertFalse(failed.detail().contains(SECRET), "error messages are scrubbed: " + failed.detail());
             assertTrue(judge.score("p", List.of(Candidate.sample("r1"))).isUsable());
             assertTrue(judge.compare("q", Candidate.sample("a"), Candidate.sample("b")).isUsable());

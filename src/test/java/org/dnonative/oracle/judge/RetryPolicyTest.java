@@ -53,6 +53,18 @@ class RetryPolicyTest {
     }
 
     @Test
+    void theDefaultsRetryForTenMinutesAndAPatienceCanBeGiven() {
+        assertEquals(Duration.ofMinutes(10), RetryPolicy.defaults().patience());
+        assertEquals(Integer.MAX_VALUE, RetryPolicy.defaults().maxRetries(), "the patience, not a count, decides");
+        assertEquals(Duration.ofSeconds(90), RetryPolicy.patient(Duration.ofSeconds(90)).patience());
+        assertEquals(Duration.ofSeconds(3), policy.withPatience(Duration.ofSeconds(3)).patience());
+        // the exponential delay of a long outage stays at the cap (no shift overflow at retry 40)
+        assertTrue(RetryPolicy.defaults().delay(40, null, new Random(2)).toMillis() <= 60_000);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> policy.withPatience(Duration.ZERO));
+        assertTrue(e.getMessage().contains("patience"), e.getMessage());
+    }
+
+    @Test
     void badSettingsAreNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new RetryPolicy(-1, Duration.ofMillis(1), Duration.ofMillis(1), Duration.ofMillis(1)));

@@ -27,16 +27,17 @@ import com.sun.net.httpserver.HttpServer;
 
 /**
  * A chat-completions endpoint on the loopback address that answers from a script: queued actions
- * first, in order, then a fallback that may look at the request. Records every request.
+ * first, in order, then a fallback that may look at the request. Records every request. Public for
+ * the run-level fault tests ({@code org.dnonative.dno.JudgeFaultTest}).
  */
-final class ScriptedChatServer implements AutoCloseable {
+public final class ScriptedChatServer implements AutoCloseable {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SHOWN = Pattern.compile("<response label=\"([A-Z])\">\\n(.*?)\\n</response>",
             Pattern.DOTALL);
 
     /** What the server does with one request. */
-    interface Action {
+    public interface Action {
         void respond(HttpExchange exchange) throws IOException;
     }
 
@@ -44,33 +45,33 @@ final class ScriptedChatServer implements AutoCloseable {
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final Deque<Action> script = new ArrayDeque<>();
     private volatile Function<JsonNode, Action> fallback = request -> status(500, null, "no script left");
-    final List<JsonNode> requests = new CopyOnWriteArrayList<>();
+    public final List<JsonNode> requests = new CopyOnWriteArrayList<>();
     final List<String> authorizations = new CopyOnWriteArrayList<>();
     private final AtomicInteger running = new AtomicInteger();
     final AtomicInteger maxRunning = new AtomicInteger();
 
-    ScriptedChatServer() throws IOException {
+    public ScriptedChatServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(threads);
         server.createContext("/v1/chat/completions", this::handle);
         server.start();
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
     }
 
-    synchronized ScriptedChatServer then(Action... actions) {
+    public synchronized ScriptedChatServer then(Action... actions) {
         script.addAll(List.of(actions));
         return this;
     }
 
-    ScriptedChatServer otherwise(Function<JsonNode, Action> f) {
+    public ScriptedChatServer otherwise(Function<JsonNode, Action> f) {
         fallback = f;
         return this;
     }
 
-    int requestCount() {
+    public int requestCount() {
         return requests.size();
     }
 
@@ -100,12 +101,12 @@ final class ScriptedChatServer implements AutoCloseable {
 
     // ------------------------------------------------------------ actions
 
-    static Action answer(String content) {
+    public static Action answer(String content) {
         return answer(content, null);
     }
 
     /** A 200 chat completion; {@code topLogprobs} (token -> probability) adds a verdict token's logprobs. */
-    static Action answer(String content, Map<String, Double> topLogprobs) {
+    public static Action answer(String content, Map<String, Double> topLogprobs) {
         return exchange -> {
             ObjectNode root = JSON.createObjectNode();
             root.put("id", "chatcmpl-test").put("object", "chat.completion");
@@ -124,12 +125,12 @@ final class ScriptedChatServer implements AutoCloseable {
         };
     }
 
-    static Action status(int code, String retryAfter, String body) {
+    public static Action status(int code, String retryAfter, String body) {
         return exchange -> send(exchange, code, body == null ? "{}" : body,
                 retryAfter == null ? Map.of() : Map.of("Retry-After", retryAfter));
     }
 
-    static Action sleepThen(long millis, Action then) {
+    public static Action sleepThen(long millis, Action then) {
         return exchange -> {
             try {
                 Thread.sleep(millis);
@@ -142,7 +143,7 @@ final class ScriptedChatServer implements AutoCloseable {
     }
 
     /** Promises 1000 bytes, sends 20, and closes the connection. */
-    static Action dropMidResponse() {
+    public static Action dropMidResponse() {
         return exchange -> {
             exchange.getResponseHeaders().set("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, 1000);
@@ -166,18 +167,23 @@ final class ScriptedChatServer implements AutoCloseable {
 
     // ------------------------------------------------------------ reading requests
 
-    static String userMessage(JsonNode request) {
+    public static String userMessage(JsonNode request) {
         return request.path("messages").path(0).path("content").asText();
     }
 
     /** label -> response text, in the order shown. */
-    static Map<String, String> shownResponses(JsonNode request) {
+    public static Map<String, String> shownResponses(JsonNode request) {
         Map<String, String> shown = new LinkedHashMap<>();
         Matcher m = SHOWN.matcher(userMessage(request));
         while (m.find()) {
             shown.put(m.group(1), m.group(2));
         }
         return shown;
+    }
+
+    /** Whether a request is {@link EndpointCheck}'s probe rather than a judgment or a teacher question. */
+    public static boolean isProbe(JsonNode request) {
+        return userMessage(request).startsWith("Reply with the JSON object {\"ok\": true}");
     }
 
     @Override

@@ -1,0 +1,201 @@
+package org.dnonative.model.tokenizer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The BPE model as HF's tokenizers runs it: a piece starts as one symbol per character (with
+ * {@code continuing_subword_prefix} / {@code end_of_word_suffix}, byte fallback to {@code <0xNN>}
+ * tokens, or the unk token, fused when {@code fuse_unk}), then the lowest-ranked adjacent pair is
+ * merged until none merges. The pairs sit in a binary heap ordered by (rank, position) over a
+ * linked list of symbols, so a word of n symbols costs O(n log n) (a SentencePiece-style
+ * tokenizer such as Llama 2's makes the whole text one word). {@code ignore_merges}: a piece that is
+ * itself in the vocabulary is one token. Characters with no token, no byte fallback and no unk
+ * token are dropped, as HF drops them.
+ */
+final class BpeModel implements TokenModel {
+    private static final int CACHE_MAX_PIECE = 256, CACHE_MAX_ENTRIES = 100_000;
+
+    private final Map<String, Integer> vocab;
+    private final PairMap merges;
+    private final int[] charId = new int[65536];   // one-unit tokens without prefix/suffix, -1 = none
+    private final int[] byteId = new int[256];     // <0xNN> tokens, -1 = none
+    private final boolean byteFallback, ignoreMerges, fuseUnk;
+    private final int unk;                         // -1 = no unk token
+    private final String prefix, suffix;           // null = none (HF treats "" the same)
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+
+    BpeModel(Map<String, Integer> vocab, List<String[]> mergeList, String unkToken, boolean byteFallback,
+             boolean ignoreMerges, boolean fuseUnk, String prefix, String suffix, String source) {
+        this.vocab = vocab;
+        this.byteFallback = byteFallback;
+        this.ignoreMerges = ignoreMerges;
+        this.fuseUnk = fuseUnk;
+        this.prefix = prefix == null || prefix.isEmpty() ? null : prefix;
+        this.suffix = suffix == null || suffix.isEmpty() ? null : suffix;
+        if (unkToken != null) {
+            Integer u = vocab.get(unkToken);
+            if (u == null) throw new TokenizerException(source + ": BPE unk_token '" + unkToken + "' is not in the vocabulary");
+            unk = u;
+        } else unk = -1;
+        Arrays.fill(charId, -1);
+        Arrays.fill(byteId, -1);
+        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
+            String t = e.getKey();
+            if (t.length() == 1) charId[t.charAt(0)] = e.getValue();
+            else if (t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
+                int b = hexByte(t);
+                if (b >= 0) byteId[b] = e.getValue();
+            }
+        }
+        merges = new PairMap(mergeList.size());
+        int rank = 0;
+        for (String[] m : mergeList) {
+            Integer a = vocab.get(m[0]), b = vocab.get(m[1]);
+            String right = this.prefix != null && m[1].startsWith(this.prefix) ? m[1].substring(this.prefix.length()) : m[1];
+            Integer merged = vocab.get(m[0] + right);
+            if (a == null || b == null || merged == null)
+                throw new TokenizerException(source + ": merge '" + m[0] + " " + m[1] + "' uses a token outside the vocabulary");
+            merges.put(a, b, rank++, merged);
+        }
+    }
+
+    /** The byte of an HF byte-fallback token "<0xNN>" (uppercase hex, as HF writes them), or -1. */
+    private static int hexByte(String t) {
+        char h = t.charAt(3), l = t.charAt(4);
+        if (!isUpperHex(h) || !isUpperHex(l)) return -1;
+        return Character.digit(h, 16) * 16 + Character.digit(l, 16);
+    }
+
+    private static boolean isUpperHex(char c) { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F'; }
+
+    @Override
+    public void tokenize(String piece, IntList out) {
+        if (ignoreMerges) {
+            Integer whole = vocab.get(piece);
+            if (whole != null) { out.add(whole); return; }
+        }
+        boolean cacheable = piece.length() < CACHE_MAX_PIECE;
+        if (cacheable) {
+            int[] hit = cache.get(piece);
+            if (hit != null) { out.addAll(hit); return; }
+        }
+        int[] ids = merge(symbols(piece));
+        if (cacheable && cache.size() < CACHE_MAX_ENTRIES) cache.put(piece, ids);
+        out.addAll(ids);
+    }
+
+    /** The initial symbols of a piece (HF's merge_word before merge_all). */
+    private IntList symbols(String w) {
+        IntList syms = new IntList();
+        int pendingUnk = -1; // HF keeps one unk back so that fuse_unk can extend it
+        for (int i = 0; i < w.length(); ) {
+            int cp = w.codePointAt(i);
+            int len = Character.charCount(cp);
+            boolean isFirst = i == 0, isLast = i + len == w.length();
+            int id;
+            String s = null;
+            if (cp < 0x10000 && (prefix == null || isFirst) && (suffix == null || !isLast)) id = charId[cp];
+            else {
+                s = w.substring(i, i + len);
+                if (prefix != null && !isFirst) s = prefix + s;
+                if (suffix != null && isLast) s = s + suffix;
+                Integer v = vocab.get(s);
+                id = v == null ? -1 : v;
+            }
+            i += len;
+            if (id >= 0) {
+                if (pendingUnk >= 0) { syms.add(pendingUnk); pendingUnk = -1; }
+                syms.add(id);
+                continue;
+            }
+            if (byteFallback) {
+                byte[] bytes = (s != null ? s : new String(Character.toChars(cp))).getBytes(StandardCharsets.UTF_8);
+                boolean all = true;
+                for (byte b : bytes) if (byteId[b & 0xff] < 0) { all = false; break; }
+                if (all) {                   // as HF: a pending unk stays pending across byte tokens
+                    for (byte b : bytes) syms.add(byteId[b & 0xff]);
+                    continue;
+                }
+            }
+            if (unk < 0) continue;           // no unk token: HF drops the character
+            if (pendingUnk >= 0 && !fuseUnk) syms.add(pendingUnk);
+            pendingUnk = unk;
+        }
+        if (pendingUnk >= 0) syms.add(pendingUnk);
+        return syms;
+    }
+
+    /** HF's Word::merge_all: the lowest (rank, position) pair first; entries made stale by a merge are skipped. */
+    private int[] merge(IntList syms) {
+        int n = syms.size();
+        int[] id = syms.array();
+        if (n < 2) return syms.toArray();
+        int[] prev = new int[n], next = new int[n];
+        boolean[] gone = new boolean[n];
+        long[] heap = new long[n + 16];
+        int hs = 0;
+        for (int i = 0; i < n; i++) { prev[i] = i - 1; next[i] = i + 1 < n ? i + 1 : -1; }
+        for (int i = 0; i + 1 < n; i++) {
+            long m = merges.get(id[i], id[i + 1]);
+            if (m >= 0) heap[hs++] = (m & 0xffffffff00000000L) | i;
+        }
+        for (int k = hs / 2 - 1; k >= 0; k--) siftDown(heap, hs, k);
+        int alive = n;
+        while (hs > 0) {
+            long top = heap[0];
+            heap[0] = heap[--hs];
+            siftDown(heap, hs, 0);
+            int pos = (int) top;
+            int right = next[pos];
+            if (gone[pos] || right < 0) continue;
+            long m = merges.get(id[pos], id[right]);
+            if (m < 0 || (m >>> 32) != (top >>> 32)) continue;   // stale: this pair changed since it was queued
+            id[pos] = (int) m;
+            gone[right] = true;
+            alive--;
+            next[pos] = next[right];
+            if (next[pos] >= 0) prev[next[pos]] = pos;
+            if (hs + 2 > heap.length) heap = Arrays.copyOf(heap, heap.length * 2);
+            if (prev[pos] >= 0) {
+                long p = merges.get(id[prev[pos]], id[pos]);
+                if (p >= 0) hs = push(heap, hs, (p & 0xffffffff00000000L) | prev[pos]);
+            }
+            if (next[pos] >= 0) {
+                long q = merges.get(id[pos], id[next[pos]]);
+                if (q >= 0) hs = push(heap, hs, (q & 0xffffffff00000000L) | pos);
+            }
+        }
+        int[] out = new int[alive];
+        for (int i = 0, k = 0; i >= 0 && k < alive; i = next[i]) out[k++] = id[i];
+        return out;
+    }
+
+    private static int push(long[] heap, int hs, long v) {
+        int i = hs++;
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (heap[parent] <= v) break;
+            heap[i] = heap[parent];
+            i = parent;
+        }
+        heap[i] = v;
+        return hs;
+    }
+
+    private static void siftDown(long[] heap, int hs, int i) {
+        long v = heap[i];
+        while (true) {
+            int c = 2 * i + 1;
+            if (c >= hs) break;
+            if (c + 1 < hs && heap[c + 1] < heap[c]) c++;
+            if (heap[c] >= v) break;
+            heap[i] = heap[c];
+            i = c;
+        }
+        heap[i] = v;
+    }
+}
