@@ -20,8 +20,9 @@
  *   outputs: loss [1], logps [N], z [P], chosen_rewards [P], rejected_rewards [P] (float32;
  *   rewards are beta * (s - ref); the reward arrays may be NULL); grad NULL = forward only.
  *
- * Devices: dno_loss_cpu takes host pointers and runs on num_threads threads (0 = all cores), with
- * the row kernels dno_cpu_kernels names.
+ * Devices: dno_loss_cpu takes host pointers and runs on num_threads threads (0 = all cores; at most
+ * 1024, more count as 1024; threads the system refuses to start leave their work to the calling
+ * thread, with the same result), with the row kernels dno_cpu_kernels names.
  * dno_loss_cuda takes device pointers and only enqueues work on `stream` (a cudaStream_t, NULL
  * for the legacy default stream): it never synchronises with the host. Errors found on the
  * device (non-finite logits or reference log-probs, labels out of range, targets outside [0,1])

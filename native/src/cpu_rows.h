@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -32,18 +33,32 @@ struct RowKernels {
 // DNO_E_INVALID_ARGUMENT (with a message) when DNO_CPU_KERNELS asks for what cannot run here.
 int active_row_kernels(const RowKernels** kernels);
 
-// Runs body(begin, end) over [0, count) split into contiguous chunks on up to `threads` threads.
+// The most threads a CPU kernel starts (more are treated as this many; the Java API refuses more).
+constexpr int kMaxThreads = 1024;
+
+// Runs body(begin, end) over [0, count) split into contiguous chunks on up to `threads` threads
+// (at most kMaxThreads). A thread the system refuses is not an error: its chunk runs on this one.
 template <typename Body>
 inline void parallel_for(int64_t count, int threads, Body body) {
     if (count <= 0) return;
-    const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(threads, count));
+    const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(std::min(threads, kMaxThreads), count));
     if (workers == 1) { body(0, count); return; }
     std::vector<std::thread> pool;
     pool.reserve(workers - 1);
     const int64_t chunk = (count + workers - 1) / workers;
-    for (int64_t w = 1; w < workers; ++w) {
+    int64_t w = 1;
+    try {
+        for (; w < workers; ++w) {
+            const int64_t b = w * chunk, e = std::min(count, b + chunk);
+            if (b < e) pool.emplace_back([=] { body(b, e); });
+        }
+    } catch (const std::system_error&) {
+        // The system gave no more threads: the chunks not started run here. The chunks are
+        // independent, so the result is the same; only the speed is not.
+    }
+    for (; w < workers; ++w) {
         const int64_t b = w * chunk, e = std::min(count, b + chunk);
-        if (b < e) pool.emplace_back([=] { body(b, e); });
+        if (b < e) body(b, e);
     }
     body(0, std::min(count, chunk));
     for (auto& t : pool) t.join();

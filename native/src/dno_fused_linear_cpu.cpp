@@ -82,7 +82,7 @@ extern "C" int dno_fused_linear_cpu(int64_t pairs, int64_t seq_len, int64_t hidd
         if (memory_budget < 0) return fail(DNO_E_INVALID_ARGUMENT, "memory_budget must be >= 0, got " + std::to_string(memory_budget));
         const int64_t budget = memory_budget > 0 ? memory_budget : DNO_FUSED_DEFAULT_BUDGET;
         const SgemmFn sgemm = (SgemmFn)sgemm_ptr;
-        const int threads = num_threads > 0 ? num_threads : (int)std::max(1u, std::thread::hardware_concurrency());
+        const int threads = std::min(kMaxThreads, num_threads > 0 ? num_threads : (int)std::max(1u, std::thread::hardware_concurrency()));
         if (set_threads_ptr && num_threads > 0) ((SetThreadsFn)set_threads_ptr)(num_threads);
 
         if ((rc = check_ref_and_targets(P, ref_logps, targets)) != DNO_OK) return rc;

@@ -7,10 +7,13 @@ import java.util.List;
  * its supervised warm start on imperfect demonstrations.
  *
  * @param nearMissRate share of demonstrations with a near-miss (wrong) answer
+ * @param refusalRate  share of demonstrations that give no answer ({@code ?}), which the built-in oracle grades
+ *                     as wrong: a bad habit of the warm start that shares no token with a right answer (0 = none)
  * @param styleWeights demonstration styles: bare, sentence, equation weights
  */
 public record EmbeddedConfig(int maxOperand, String operators, int hiddenSize, int intermediateSize, int layers, int heads,
                              int kvHeads, long modelSeed, int sftSteps, int sftBatch, double sftLearningRate, double nearMissRate,
+                             double refusalRate,
                              List<Double> styleWeights) {
     public EmbeddedConfig {
         styleWeights = styleWeights == null ? null : List.copyOf(styleWeights);
@@ -21,6 +24,8 @@ public record EmbeddedConfig(int maxOperand, String operators, int hiddenSize, i
                 .atLeast(layers, 1, "layers").atLeast(intermediateSize, 1, "intermediate_size")
                 .atLeast(sftSteps, 0, "sft_steps").atLeast(sftBatch, 1, "sft_batch").positive(sftLearningRate, "sft_learning_rate")
                 .in(nearMissRate, 0, 1, false, true, "near_miss_rate")
+                .in(refusalRate, 0, 1, false, true, "refusal_rate")
+                .require(nearMissRate + refusalRate < 1, "refusal_rate", "plus near_miss_rate must be < 1, was " + (nearMissRate + refusalRate))
                 .require(styleWeights != null && styleWeights.size() == 3 && styleWeights.stream().allMatch(w -> w != null && w >= 0)
                                 && styleWeights.stream().mapToDouble(Double::doubleValue).sum() > 0,
                         "style_weights", "must be 3 non-negative weights (bare, sentence, equation) with a positive sum")
@@ -28,6 +33,6 @@ public record EmbeddedConfig(int maxOperand, String operators, int hiddenSize, i
     }
 
     public static EmbeddedConfig defaults() {
-        return new EmbeddedConfig(9, "+-", 64, 128, 2, 4, 2, 7, 1000, 32, 3e-3, 0.03, List.of(0.8, 0.2, 0.0));
+        return new EmbeddedConfig(9, "+-", 64, 128, 2, 4, 2, 7, 1000, 32, 3e-3, 0.03, 0.0, List.of(0.8, 0.2, 0.0));
     }
 }

@@ -63,7 +63,9 @@ public final class EmbeddedModel {
             ArithmeticTask task = all.get(rng.nextInt(all.size()));
             double u = rng.nextDouble() * total;
             AnswerStyle style = u < w[0] ? AnswerStyle.BARE : u < w[0] + w[1] ? AnswerStyle.SENTENCE : AnswerStyle.EQUATION;
-            String response = rng.nextDouble() < e.nearMissRate() ? ArithmeticTasks.nearMiss(task, style, rng) : style.render(task);
+            double v = rng.nextDouble();
+            String response = v < e.nearMissRate() ? ArithmeticTasks.nearMiss(task, style, rng)
+                    : v < e.nearMissRate() + e.refusalRate() ? ArithmeticTasks.REFUSAL : style.render(task);
             out.add(new Demo(task.prompt(), response));
         }
         return out;

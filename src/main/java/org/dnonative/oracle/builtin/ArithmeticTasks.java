@@ -110,6 +110,12 @@ public final class ArithmeticTasks {
         return right.substring(0, right.length() - Integer.toString(task.answer()).length()) + wrong;
     }
 
+    /**
+     * A response that gives no answer. It matches no style, so {@link Grade} calls it malformed and the
+     * oracle counts it as wrong; it shares no token with a right answer (but the end of sequence).
+     */
+    public static final String REFUSAL = "?";
+
     /** The teacher's gold response to {@code prompt}, written in {@code style}. */
     public static String goldResponse(String prompt, AnswerStyle style) {
         if (style == null) {

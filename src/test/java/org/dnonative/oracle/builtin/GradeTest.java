@@ -23,6 +23,13 @@ class GradeTest {
     }
 
     @Test
+    void aRefusalIsNoAnswerAndLosesToEveryCorrectOne() {
+        assertEquals(new Grade(Verdict.MALFORMED, null), Grade.of(TASK, ArithmeticTasks.REFUSAL));
+        assertEquals(Outcome.WRONG, Outcome.of(Grade.of(TASK, ArithmeticTasks.REFUSAL)));
+        assertEquals(0.0, new CyclicStyleOracle(0.25).preference(TASK.prompt(), ArithmeticTasks.REFUSAL, "19"));
+    }
+
+    @Test
     void nearMissesKeepTheirStyleAndAreIncorrect() {
         java.util.Random random = new java.util.Random(5);
         for (ArithmeticTask task : new ArithmeticTasks(12, "+-*").all()) {
