@@ -86,20 +86,21 @@ public final class DnoRun {
         Path cfg = new RunDirectory(root).config();
         if (!Files.exists(cfg)) throw new ConfigException(root + ": not a run directory (no config.json)");
         DnoConfig saved = ConfigLoader.loadSaved(cfg);
-        if (iterations != 0 && iterations != saved.iterations()) {
+        boolean more = iterations != 0 && iterations != saved.iterations();
+        if (more) {
             if (iterations < saved.iterations())
                 throw new ConfigException("--iterations " + iterations + " on --resume: the run has " + saved.iterations()
                         + " iterations planned; a resumed run can have more, not fewer");
             saved = saved.with("iterations", iterations);
-            RunDirectory.writeString(cfg, ConfigLoader.toJson(saved));
         }
         DnoConfig resumed = saved.with(environment);
-        // where it goes on must fit this machine, and the endpoints must answer, before any stage runs
+        // where it goes on must fit this machine, and the endpoints must answer, before anything is written
         Preflight.machine(resumed);
         RunStore store = new RunStore(root);
         boolean unfinished = false;
         for (int t = 0; t <= resumed.iterations(); t++) unfinished |= !store.isDone(t, "metrics");
         Preflight.endpoints(resumed, System::getenv, unfinished, !store.isDone(0, "split"));
+        if (more) RunDirectory.writeString(cfg, ConfigLoader.toJson(saved));
         return new DnoRun(resumed, root, hook, progress, console);
     }
 
