@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalDouble;
 
 /**
@@ -227,9 +226,5 @@ public final class RunStore {
     /** Merges the fields of {@code from} into {@code into} (nested objects replace). */
     public static void merge(ObjectNode into, ObjectNode from) {
         if (from != null) from.fields().forEachRemaining(e -> into.set(e.getKey(), e.getValue()));
-    }
-
-    public static Map<String, Object> asMap(Object record) {
-        return JSON.convertValue(record, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
     }
 }

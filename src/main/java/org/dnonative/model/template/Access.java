@@ -70,16 +70,7 @@ final class Access {
 
     private static PyCallable dictMethod(Map<?, ?> m, String name) {
         return switch (name) {
-            case "items" -> (a, k) -> {
-                List<Object> out = new ArrayList<>();
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    List<Object> pair = new ArrayList<>(2);
-                    pair.add(e.getKey());
-                    pair.add(e.getValue());
-                    out.add(new PyTuple(pair));
-                }
-                return out;
-            };
+            case "items" -> (a, k) -> Filters.pairs(m);
             case "keys" -> (a, k) -> new ArrayList<Object>(m.keySet());
             case "values" -> (a, k) -> new ArrayList<Object>(m.values());
             case "get" -> (a, k) -> {

@@ -233,7 +233,8 @@ final class Filters {
         return (!caseSensitive && k instanceof String s) ? PyStrings.lower(s) : k;
     }
 
-    private static List<Object> pairs(Map<?, ?> m) {
+    /** A dict's items as Python gives them: (key, value) tuples in order (dictsort and dict.items()). */
+    static List<Object> pairs(Map<?, ?> m) {
         List<Object> out = new ArrayList<>();
         for (Map.Entry<?, ?> e : m.entrySet()) {
             List<Object> pair = new ArrayList<>(2);
