@@ -87,7 +87,7 @@ class ChatTemplateParityTest {
             assertTrue(conversations.size() >= 10, dir + " has " + conversations.size() + " conversations");
             assertEquals(conversations, withBothPrompts, dir + ": every conversation with both add_generation_prompt values");
         }
-        for (String required : List.of("llama-3", "llama-3.1", "llama-3.2", "qwen2.5", "qwen3", "gemma-3", "mistral-nemo",
+        for (String required : List.of("llama-3", "llama-3.1", "llama-3.2", "qwen2.5", "qwen3", "gemma-3", "mistral-nemo", "mistral-7b-instruct", "mistral-small-3", "devstral",
                 "deepseek-v3", "deepseek-r1", "phi-4", "smollm2", "smollm3"))
             assertTrue(names.contains(required), "fixture for " + required);
     }
