@@ -37,6 +37,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--stop", description = "stop string (repeatable)") List<String> stop = new ArrayList<>();
     @Option(names = "--batch-size", defaultValue = "32", description = "sequences decoded at once") int batchSize;
+    @Option(names = "--mask-untokenized-ids", description = "never sample ids the tokenizer has no token for (a padded vocabulary's tail; "
+            + "without it they can be sampled and decode to \"\", as in transformers)") boolean maskUntokenized;
 
     @Override
     public Integer call() throws Exception {
@@ -59,7 +61,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 }
                 long rowsAtOnce = Math.min((long) Math.min(lines.size(), Math.max(1, batchSize / samples)) * samples, batchSize);
                 if (!lines.isEmpty()) policy.checkMemory(Math.max(1, rowsAtOnce), longest, (long) longest + maxNewTokens, name);
-                Sampler sampler = new Sampler(policy);
+                Sampler sampler = new Sampler(policy, maskUntokenized);
                 int chunk = Math.max(1, batchSize / samples);
                 for (int start = 0; start < lines.size(); start += chunk) {
                     int end = Math.min(lines.size(), start + chunk);

@@ -74,11 +74,11 @@ class ConfigAndPromptFilesTest {
         assertEquals(d.training(), e.training(), "other sections are the same");
         assertTrue(message(() -> d.with("training.beta", 0)).contains("field 'training.beta' must be > 0, was 0.0"));
         assertThrows(IllegalArgumentException.class, () -> d.with("training.bta", 1));
-        assertTrue(message(() -> new org.dnonative.dno.config.SamplingConfig(1, 0.7, 0.95, 0, 256, 64).toString())
+        assertTrue(message(() -> new org.dnonative.dno.config.SamplingConfig(1, 0.7, 0.95, 0, 256, 64, false).toString())
                 .contains("field 'samples' must be at least 2, was 1"), "the compact constructor validates");
         // every leaf field has a path that overrides take
         for (String path : ConfigLoader.fieldPaths(d)) assertNotNull(path);
-        assertTrue(ConfigLoader.fieldPaths(d).containsAll(List.of("seed", "sampling.top_p", "oracle.judge.base_url", "training.loss")));
+        assertTrue(ConfigLoader.fieldPaths(d).containsAll(List.of("seed", "sampling.top_p", "sampling.mask_untokenized_ids", "oracle.judge.base_url", "training.loss")));
     }
 
     @Test

@@ -92,6 +92,21 @@ class PaddedVocabularyTest {
     }
 
     @Test
+    void theGenerateCommandMasksThemWithItsFlag(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("padded"), in = dir.resolve("in.jsonl"), out = dir.resolve("out.jsonl");
+        policy.save(model);
+        Files.writeString(in, "{\"prompt_ids\":" + Arrays.toString(prompt) + "}\n");
+        int code = new CommandLine(new org.dnonative.cli.GenerateCommand()).execute("--model", model.toString(),
+                "--in", in.toString(), "--out", out.toString(), "--temperature", "1", "--samples", "4", "--seed", "3",
+                "--max-new-tokens", "8", "--mask-untokenized-ids");
+        assertEquals(0, code);
+        JsonNode completions = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(out)).get("completions");
+        assertEquals(4, completions.size());
+        for (JsonNode c : completions)
+            for (int id : ints(c.get("ids"))) assertTrue(id < policy.tokenizer().vocabSize(), "sampled untokenized id " + id + " in " + c);
+    }
+
+    @Test
     void maskingKeepsIdsTheTokenizerLacksOutOfSampling() {
         Sampler masked = new Sampler(policy).maskingUntokenizedIds();
         int[] got = masked.generate(List.of(prompt), SamplingParams.greedy(16)).get(0).get(0).ids();

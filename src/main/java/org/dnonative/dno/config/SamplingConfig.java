@@ -5,11 +5,15 @@ package org.dnonative.dno.config;
  *
  * @param samples K, samples per prompt
  * @param batch   sequences sampled at once
+ * @param maskUntokenizedIds never sample ids the tokenizer has no token for (the padded tail of a
+ *                   vocabulary such as Qwen's 151936 rows for ~151665 tokens); off by default, as in
+ *                   transformers, where such ids decode to ""
  * Sizes have upper bounds no run needs, so that a typo (2000000000) is an error here rather than an
  * out-of-memory error later; whether max_new_tokens fits the model is checked before the run
  * ({@code Preflight}: against max_position_embeddings).
  */
-public record SamplingConfig(int samples, double temperature, double topP, int topK, int maxNewTokens, int batch) {
+public record SamplingConfig(int samples, double temperature, double topP, int topK, int maxNewTokens, int batch,
+                             boolean maskUntokenizedIds) {
     /** Samples per prompt (the model's SamplingParams.MAX_SAMPLES). */
     public static final int MAX_SAMPLES = 65536;
     /** New tokens per sample: above any model's positions (2^24). */
@@ -29,6 +33,6 @@ public record SamplingConfig(int samples, double temperature, double topP, int t
     }
 
     public static SamplingConfig defaults() {
-        return new SamplingConfig(5, 0.7, 0.95, 0, 256, 64);
+        return new SamplingConfig(5, 0.7, 0.95, 0, 256, 64, false);
     }
 }

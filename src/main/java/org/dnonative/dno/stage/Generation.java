@@ -26,7 +26,7 @@ public final class Generation {
                 for (String s : prompts.subList(from, to)) ids.add(Encoding.prompt(p, s, chatTemplate));
                 SamplingParams sp = new SamplingParams(k, temperature, sampling.topP(), sampling.topK(), sampling.maxNewTokens(), List.of(),
                         seed + from, sampling.batch());
-                out.addAll(new Sampler(p).generate(ids, sp));
+                out.addAll(new Sampler(p, sampling.maskUntokenizedIds()).generate(ids, sp));
                 bar.step(to - from);
             }
         }
