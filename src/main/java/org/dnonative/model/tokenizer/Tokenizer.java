@@ -65,8 +65,7 @@ public final class Tokenizer {
         this.jsonBytes = json;
         TokenizerFile f = TokenizerFile.parse(json, source);
         vocab = f.vocab;
-        int maxId = -1;
-        for (int id : vocab.values()) maxId = Math.max(maxId, id);
+        int maxId = f.maxId;
         List<AddedVocabulary.Token> tokens = new ArrayList<>();
         JsonNode addedNode = f.section("added_tokens");
         if (addedNode != null) for (JsonNode a : addedNode) {
@@ -80,8 +79,7 @@ public final class Tokenizer {
             if (t.special()) specialIds.add(t.id());
             maxId = Math.max(maxId, t.id());
         }
-        idToToken = new String[maxId + 1];
-        vocab.forEach((t, id) -> { if (id >= 0) idToToken[id] = t; });
+        idToToken = java.util.Arrays.copyOf(f.byId, maxId + 1);
         for (AddedVocabulary.Token t : tokens) if (t.id() >= 0) idToToken[t.id()] = t.content();
         normalizer = Normalizers.of(f.section("normalizer"), source);
         added = new AddedVocabulary(tokens, normalizer);

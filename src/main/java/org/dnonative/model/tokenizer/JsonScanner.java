@@ -1,0 +1,256 @@
+package org.dnonative.model.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A strict JSON (RFC 8259) reader over the bytes of a tokenizer.json, as serde_json reads it for HF
+ * tokenizers: UTF-8 checked, lone surrogate escapes refused, nothing after the value. Why not
+ * Jackson's parser: a tokenizer is usually loaded once per process, so what counts is the first
+ * load in a fresh JVM, and there Jackson's deep call paths (and an ObjectMapper's set-up) run
+ * interpreted for most of a 2-10 MB file; this reader's one small loop per token is compiled after a
+ * few thousand iterations. Small sections become Jackson trees (built through the node factory
+ * alone, no ObjectMapper); the vocab and merges are read by the caller through {@link #string()} and
+ * {@link #integer()} without any tree. Errors name the line and column.
+ */
+final class JsonScanner {
+    private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
+    private final byte[] b;
+    private final String source;
+    private int i;
+
+    JsonScanner(byte[] bytes, String source) {
+        this.b = bytes;
+        this.source = source;
+        if (b.length >= 3 && (b[0] & 0xff) == 0xEF && (b[1] & 0xff) == 0xBB && (b[2] & 0xff) == 0xBF) i = 3;   // a UTF-8 byte-order mark (editors write one): skipped, as Jackson did; it changes no value
+    }
+
+    /** Skips whitespace and returns the next byte without consuming it (-1 at the end). */
+    int peek() {
+        while (i < b.length) {
+            byte c = b[i];
+            if (c == ' ' || c == '\n' || c == '\r' || c == '\t') i++;
+            else return c & 0xff;
+        }
+        return -1;
+    }
+
+    /** Consumes {@code c} after whitespace, or fails naming what was expected. */
+    void expect(char c, String what) {
+        if (peek() != c) throw error("expected " + what);
+        i++;
+    }
+
+    /** After a member or element: true if a comma follows (consumed), false at {@code close} (consumed). */
+    boolean more(char close) {
+        int c = peek();
+        if (c == ',') { i++; return true; }
+        if (c == close) { i++; return false; }
+        throw error("expected ',' or '" + close + "'");
+    }
+
+    /** Starts an object or array: true if it is empty (its closing bracket consumed). */
+    boolean open(char open, char close, String what) {
+        expect(open, what);
+        if (peek() == close) { i++; return true; }
+        return false;
+    }
+
+    void end() {
+        if (peek() != -1) throw error("text after the JSON value");
+    }
+
+    /** A string value (the opening quote next, after whitespace). */
+    String string() {
+        if (peek() != '"') throw error("expected a string");
+        int start = ++i;
+        boolean ascii = true;
+        while (true) {   // the fast path: no escapes
+            if (i >= b.length) throw error("unterminated string");
+            int c = b[i] & 0xff;
+            if (c == '"') {
+                String s = ascii ? new String(b, start, i - start, StandardCharsets.ISO_8859_1)
+                        : new String(b, start, i - start, StandardCharsets.UTF_8);
+                i++;
+                return s;
+            }
+            if (c == '\\') break;
+            if (c < 0x20) throw error("control character in a string");
+            if (c >= 0x80) { ascii = false; i = checkUtf8(i); } else i++;
+        }
+        StringBuilder sb = new StringBuilder(new String(b, start, i - start, StandardCharsets.UTF_8));
+        while (true) {
+            if (i >= b.length) throw error("unterminated string");
+            int c = b[i] & 0xff;
+            if (c == '"') { i++; return sb.toString(); }
+            if (c < 0x20) throw error("control character in a string");
+            if (c == '\\') {
+                if (i + 1 >= b.length) throw error("unterminated string");
+                char e = (char) b[i + 1];
+                i += 2;
+                switch (e) {
+                    case '"': sb.append('"'); break;
+                    case '\\': sb.append('\\'); break;
+                    case '/': sb.append('/'); break;
+                    case 'b': sb.append('\b'); break;
+                    case 'f': sb.append('\f'); break;
+                    case 'n': sb.append('\n'); break;
+                    case 'r': sb.append('\r'); break;
+                    case 't': sb.append('\t'); break;
+                    case 'u': {
+                        char u = hex4();
+                        if (Character.isHighSurrogate(u)) {
+                            if (i + 1 < b.length && b[i] == '\\' && b[i + 1] == 'u') {
+                                i += 2;
+                                char low = hex4();
+                                if (!Character.isLowSurrogate(low)) throw error("lone leading surrogate in a \\u escape");
+                                sb.append(u).append(low);
+                            } else throw error("lone leading surrogate in a \\u escape");
+                        } else if (Character.isLowSurrogate(u)) throw error("lone trailing surrogate in a \\u escape");
+                        else sb.append(u);
+                        break;
+                    }
+                    default: i -= 2; throw error("invalid escape '\\" + e + "'");
+                }
+            } else if (c >= 0x80) {
+                int from = i;
+                i = checkUtf8(i);
+                sb.append(new String(b, from, i - from, StandardCharsets.UTF_8));
+            } else { sb.append((char) c); i++; }
+        }
+    }
+
+    private char hex4() {
+        if (i + 4 > b.length) throw error("short \\u escape");
+        int v = 0;
+        for (int k = 0; k < 4; k++) {
+            int d = Character.digit(b[i + k], 16);
+            if (d < 0) throw error("bad hex digit in a \\u escape");
+            v = v * 16 + d;
+        }
+        i += 4;
+        return (char) v;
+    }
+
+    /** Checks one UTF-8 sequence at {@code at} (well-formed, shortest form, no surrogates); returns its end. */
+    private int checkUtf8(int at) {
+        int c = b[at] & 0xff, n, min;
+        if (c >= 0xC2 && c <= 0xDF) { n = 1; min = 0x80; }
+        else if (c >= 0xE0 && c <= 0xEF) { n = 2; min = 0x800; }
+        else if (c >= 0xF0 && c <= 0xF4) { n = 3; min = 0x10000; }
+        else { i = at; throw error("invalid UTF-8 byte 0x" + Integer.toHexString(c)); }
+        int cp = c & (0x3F >> n);
+        for (int k = 1; k <= n; k++) {
+            if (at + k >= b.length) { i = at; throw error("truncated UTF-8 sequence"); }
+            int cc = b[at + k] & 0xff;
+            if ((cc & 0xC0) != 0x80) { i = at; throw error("invalid UTF-8 sequence"); }
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) { i = at; throw error("invalid UTF-8 sequence"); }
+        return at + n + 1;
+    }
+
+    /** An integer value in int range. */
+    int integer() {
+        peek();
+        int start = i;
+        boolean neg = false;
+        if (i < b.length && b[i] == '-') { neg = true; i++; }
+        long v = 0;
+        int digits = 0;
+        while (i < b.length && b[i] >= '0' && b[i] <= '9') {
+            v = v * 10 + (b[i] - '0');
+            if (v > Integer.MAX_VALUE + 1L) { i = start; throw error("integer out of range"); }
+            i++;
+            digits++;
+        }
+        if (digits == 0 || (digits > 1 && b[neg ? start + 1 : start] == '0')) { i = start; throw error("expected an integer"); }
+        if (i < b.length && (b[i] == '.' || b[i] == 'e' || b[i] == 'E')) { i = start; throw error("expected an integer"); }
+        v = neg ? -v : v;
+        if (v > Integer.MAX_VALUE) { i = start; throw error("integer out of range"); }
+        return (int) v;
+    }
+
+    /** Any JSON value as a Jackson tree. */
+    JsonNode value() {
+        int c = peek();
+        switch (c) {
+            case '{': {
+                ObjectNode o = NODES.objectNode();
+                if (open('{', '}', "'{'")) return o;
+                do {
+                    String k = string();
+                    expect(':', "':'");
+                    o.set(k, value());
+                } while (more('}'));
+                return o;
+            }
+            case '[': {
+                ArrayNode a = NODES.arrayNode();
+                if (open('[', ']', "'['")) return a;
+                do a.add(value()); while (more(']'));
+                return a;
+            }
+            case '"': return NODES.textNode(string());
+            case 't': literal("true"); return NODES.booleanNode(true);
+            case 'f': literal("false"); return NODES.booleanNode(false);
+            case 'n': literal("null"); return NODES.nullNode();
+            default:
+                if (c == '-' || (c >= '0' && c <= '9')) return number();
+                throw error(c < 0 ? "unexpected end of the file" : "unexpected character '" + (char) c + "'");
+        }
+    }
+
+    private void literal(String word) {
+        for (int k = 0; k < word.length(); k++)
+            if (i + k >= b.length || b[i + k] != word.charAt(k)) throw error("invalid literal");
+        i += word.length();
+    }
+
+    private JsonNode number() {
+        int start = i;
+        if (b[i] == '-') i++;
+        int intStart = i;
+        while (i < b.length && b[i] >= '0' && b[i] <= '9') i++;
+        if (i == intStart || (i - intStart > 1 && b[intStart] == '0')) { i = start; throw error("invalid number"); }
+        boolean fraction = false;
+        if (i < b.length && b[i] == '.') {
+            fraction = true;
+            int d = ++i;
+            while (i < b.length && b[i] >= '0' && b[i] <= '9') i++;
+            if (i == d) { i = start; throw error("invalid number"); }
+        }
+        if (i < b.length && (b[i] == 'e' || b[i] == 'E')) {
+            fraction = true;
+            i++;
+            if (i < b.length && (b[i] == '+' || b[i] == '-')) i++;
+            int d = i;
+            while (i < b.length && b[i] >= '0' && b[i] <= '9') i++;
+            if (i == d) { i = start; throw error("invalid number"); }
+        }
+        String text = new String(b, start, i - start, StandardCharsets.ISO_8859_1);
+        if (fraction) {
+            double d = Double.parseDouble(text);
+            if (Double.isInfinite(d)) { i = start; throw error("number out of range"); }
+            return NODES.numberNode(d);
+        }
+        BigInteger v = new BigInteger(text);
+        if (v.bitLength() < 32) return NODES.numberNode(v.intValue());
+        if (v.bitLength() < 64) return NODES.numberNode(v.longValue());
+        return NODES.numberNode(new BigDecimal(v));
+    }
+
+    TokenizerException error(String what) {
+        int line = 1, col = 1;
+        for (int k = 0; k < Math.min(i, b.length); k++) {
+            if (b[k] == '\n') { line++; col = 1; } else if ((b[k] & 0xC0) != 0x80) col++;
+        }
+        return new TokenizerException(source + ": not valid JSON: " + what + " at line " + line + ", column " + col);
+    }
+}
