@@ -126,6 +126,39 @@ final class JsonScanner {
         }
     }
 
+    /**
+     * A string value split at its one space into two strings (a legacy "a b" merge; refused when it
+     * has no space or more than one), without making the whole string first.
+     */
+    String[] spacePair() {
+        if (peek() != '"') throw error("expected a string");
+        int start = i + 1, space = -1;
+        for (int k = start; k < b.length; k++) {
+            int c = b[k] & 0xff;
+            if (c == '"') {
+                if (space < 0) break;
+                i = k + 1;
+                return new String[]{utf8(start, space), utf8(space + 1, k)};
+            }
+            if (c == '\\' || c < 0x20) break;                   // escapes (and errors): the general path
+            if (c >= 0x80) { k = checkUtf8(k) - 1; continue; }
+            if (c == ' ') {
+                if (space >= 0) break;
+                space = k;
+            }
+        }
+        String s = string();
+        int sp = s.indexOf(' ');
+        if (sp < 0 || s.indexOf(' ', sp + 1) >= 0) throw error("merge '" + s + "' is not two tokens");
+        return new String[]{s.substring(0, sp), s.substring(sp + 1)};
+    }
+
+    private String utf8(int from, int to) {
+        for (int k = from; k < to; k++)
+            if (b[k] < 0) return new String(b, from, to - from, StandardCharsets.UTF_8);
+        return new String(b, from, to - from, StandardCharsets.ISO_8859_1);
+    }
+
     private char hex4() {
         if (i + 4 > b.length) throw error("short \\u escape");
         int v = 0;

@@ -71,10 +71,7 @@ final class TokenizerFile {
                     do {
                         int c = p.peek();
                         if (c == '"') {
-                            String s = p.string();
-                            int sp = s.indexOf(' ');                   // the legacy "a b" form: HF splits on the one space
-                            if (sp < 0 || s.indexOf(' ', sp + 1) >= 0) throw new TokenizerException(source + ": merge '" + s + "' is not two tokens");
-                            merges.add(new String[]{s.substring(0, sp), s.substring(sp + 1)});
+                            merges.add(p.spacePair());                  // the legacy "a b" form: HF splits on the one space
                         } else if (c == '[') {
                             p.expect('[', "'['");
                             if (p.peek() != '"') throw new TokenizerException(source + ": a merge is not a pair of strings");

@@ -40,7 +40,7 @@ class JsonScannerTest {
     @Test
     void vocabAndMergesAreReadWithoutATree() {
         String json = "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2,\"\\u00e9\":3,\"\\\"\":4,\"x\":5,\"x\":6},"
-                + "\"merges\":[\"a b\",[\"a\",\"b\"]]},\"added_tokens\":[]}";
+                + "\"merges\":[\"a b\",[\"a\",\"b\"],\"\\u00e9 \\\"\",\"é x\"]},\"added_tokens\":[]}";
         TokenizerFile f = TokenizerFile.parse(json.getBytes(StandardCharsets.UTF_8), "v.json");
         assertEquals(3, f.vocab.get("é"));
         assertEquals(4, f.vocab.get("\""));
@@ -48,9 +48,11 @@ class JsonScannerTest {
         assertNull(f.byId[5], "and its earlier id decodes to nothing");
         assertEquals("x", f.byId[6]);
         assertEquals(6, f.maxId);
-        assertEquals(2, f.merges.size());
+        assertEquals(4, f.merges.size());
         assertArrayEquals(new String[]{"a", "b"}, f.merges.get(0));
         assertArrayEquals(new String[]{"a", "b"}, f.merges.get(1));
+        assertArrayEquals(new String[]{"é", "\""}, f.merges.get(2), "escapes take the general path");
+        assertArrayEquals(new String[]{"é", "x"}, f.merges.get(3), "non-ASCII the fast one");
         assertEquals("BPE", f.model.get("type").asText());
     }
 
@@ -74,6 +76,8 @@ class JsonScannerTest {
                 {"{\"model\": {\"vocab\": {\"a\": \"1\"}}}", "vocab entry 'a' is not an id"},
                 {"{\"model\": {\"vocab\": {}, \"merges\": [[\"a\"]]}}", "a merge is not a pair of strings"},
                 {"{\"model\": {\"vocab\": {}, \"merges\": [\"ab\"]}}", "merge 'ab' is not two tokens"},
+                {"{\"model\": {\"vocab\": {}, \"merges\": [\"a b c\"]}}", "merge 'a b c' is not two tokens"},
+                {"{\"model\": {\"vocab\": {}, \"merges\": [\"a\\u0020b c\"]}}", "is not two tokens"},
                 {"[1]", "not a JSON object"},
                 {"", "not a JSON object"},
         };
