@@ -56,7 +56,7 @@ final class BpeModel implements TokenModel {
         for (String[] m : mergeList) {
             Integer a = vocab.get(m[0]), b = vocab.get(m[1]);
             String right = this.prefix != null && m[1].startsWith(this.prefix) ? m[1].substring(this.prefix.length()) : m[1];
-            Integer merged = vocab.get(m[0] + right);
+            Integer merged = vocab.get(m[0].concat(right));   // concat, not +: no invokedynamic bootstrap on a cold load
             if (a == null || b == null || merged == null)
                 throw new TokenizerException(source + ": merge '" + m[0] + " " + m[1] + "' uses a token outside the vocabulary");
             merges.put(a, b, rank++, merged);
