@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * the CPU cores divided among them (OMP_NUM_THREADS). Every line they print comes out prefixed with
  * its rank. When one exits with a failure the others are stopped (SIGTERM, then SIGKILL after a
  * grace period: a stopped process ignores SIGTERM), and the launcher exits with the first failure's
- * status; it exits 0 when all of them do.
+ * status when that is 2 (bad input), else 1 (as torchrun does for a killed or crashed rank); it
+ * exits 0 when all of them do.
  */
 public final class Launcher {
     static final long GRACE_MS = 10_000;
@@ -83,8 +84,8 @@ public final class Launcher {
                 }
                 if (p.exitValue() != 0 && failed < 0) {
                     failed = r;
-                    status = p.exitValue();
-                    err.println("[launcher] rank " + r + " exited with status " + status + "; stopping the other ranks");
+                    status = p.exitValue() == 2 ? 2 : 1;
+                    err.println("[launcher] rank " + r + " exited with status " + p.exitValue() + "; stopping the other ranks");
                     err.flush();
                     for (Process q : procs) if (q.isAlive()) q.destroy();
                     stopAt = System.currentTimeMillis() + GRACE_MS;

@@ -39,6 +39,14 @@ final class Watchdog implements Runnable {
         thread.setDaemon(true);
     }
 
+    /**
+     * How long a rank may be silent: half the run's timeout, so that a stopped rank is named by its
+     * silence before the collectives it blocks time out (their error cannot say which rank is missing).
+     */
+    private long silence() {
+        return Math.max(1_000_000_000L, timeout.toNanos() / 2);
+    }
+
     static String heartbeat(int rank) { return "dno/hb/" + rank; }
     static String finished(int rank) { return "dno/finished/" + rank; }
 
@@ -98,8 +106,8 @@ final class Watchdog implements Runnable {
                     if (!v.equals(last[r])) {
                         last[r] = v;
                         seen[r] = now;
-                    } else if (now - seen[r] > timeout.toNanos()) {
-                        String why = "rank " + r + " has sent no heartbeat for " + timeout.toSeconds()
+                    } else if (now - seen[r] > silence()) {
+                        String why = "rank " + r + " has sent no heartbeat for " + silence() / 1_000_000_000L
                                 + " s (it died, hung or was stopped); ending the run";
                         reportFailure(why);
                         halt(why);
