@@ -163,10 +163,10 @@ public final class DnoRun {
                 for (Stage s : ITERATION) runStage(ctx, s, t);
             }
         }
-        if (cluster.distributed()) {
-            cluster.barrier("closing the oracles");
-            if (cluster.isMain()) JudgmentCache.mergeWriters(store.directory().oracleCache());
-        }
+        // every rank's oracle is closed: rank 0 folds the other ranks' judgment files (of this run, or
+        // of an earlier attempt with more processes) into the one cache file
+        cluster.barrier("closing the oracles");
+        if (cluster.isMain()) JudgmentCache.mergeWriters(store.directory().oracleCache());
         return report((System.nanoTime() - started) / 1e9);
     }
 

@@ -68,9 +68,13 @@ public final class JudgingStage implements Stage {
     private static Map<Integer, Judgment> judgeShard(RunContext run, int t, PreferenceOracle oracle, List<PromptSamples> samples, boolean listwise) {
         Map<Integer, Judgment> out = new LinkedHashMap<>();
         var shard = run.cluster().shard();
+        // batches of CHUNK prompts; with several ranks, small enough that every rank has one (a judgment
+        // does not depend on the batch it was asked in)
+        int world = run.cluster().size();
+        int chunk = Math.max(1, Math.min(CHUNK, (samples.size() + world - 1) / world));
         try (Progress bar = run.bars().start("annotating", samples.size())) {
-            for (int from = 0, c = 0; from < samples.size(); from += CHUNK, c++) {
-                List<PromptSamples> part = samples.subList(from, Math.min(samples.size(), from + CHUNK));
+            for (int from = 0, c = 0; from < samples.size(); from += chunk, c++) {
+                List<PromptSamples> part = samples.subList(from, Math.min(samples.size(), from + chunk));
                 if (!shard.owns(c)) {
                     bar.step(part.size());
                     continue;
