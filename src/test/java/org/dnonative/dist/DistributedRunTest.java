@@ -60,7 +60,17 @@ class DistributedRunTest {
         return DnoConfig.embeddedDefaults().with(o);
     }
 
-    static Path tmp, cfg, single, dual;
+    /** The same on the small HuggingFace fixture model (Llama, real tokenizer and chat template) with arithmetic prompts. */
+    static DnoConfig hf(Path prompts) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("model", org.dnonative.model.Fixture.MODEL.toString());
+        o.put("prompts.file", prompts.toString());
+        o.put("iterations", 1);
+        o.put("sampling.max_new_tokens", 4);
+        return tiny().with(o);
+    }
+
+    static Path tmp, cfg, single, dual, hfSingle, hfDual;
     static Ranks ranks = new Ranks();
 
     @BeforeAll
@@ -74,6 +84,19 @@ class DistributedRunTest {
         Process p = ranks.start(dir.resolve("nproc.log"), Map.of(), List.of(),
                 "train", "--nproc", "2", "--config", cfg.toString(), "--out", dual.toString(), "--progress", "LOG", "--dist-timeout", "60");
         assertEquals(0, ranks.await(p, LIMIT_S), "seed " + SEED + ": train --nproc 2 failed:\n" + ranks.logs());
+
+        Path prompts = dir.resolve("prompts.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (int a = 0; a < 6; a++) for (int b = 0; b < 6; b++) sb.append("{\"prompt\": \"").append(a).append('+').append(b).append("=\", \"gold\": \"").append(a + b).append("\"}\n");
+        Files.writeString(prompts, sb.toString());
+        Path hfCfg = dir.resolve("hf.json");
+        Files.writeString(hfCfg, ConfigLoader.toJson(hf(prompts)));
+        hfSingle = dir.resolve("hf-single");
+        DnoRun.start(hf(prompts), hfSingle, null, Progress.Mode.OFF, new PrintWriter(new StringWriter())).run();
+        hfDual = dir.resolve("hf-dual");
+        Process q = ranks.start(dir.resolve("hf-nproc.log"), Map.of(), List.of(),
+                "train", "--nproc", "2", "--config", hfCfg.toString(), "--out", hfDual.toString(), "--progress", "OFF", "--dist-timeout", "60");
+        assertEquals(0, ranks.await(q, LIMIT_S), "seed " + SEED + ": train --nproc 2 on the HF model failed:\n" + ranks.logs());
     }
 
     @AfterAll
@@ -83,16 +106,30 @@ class DistributedRunTest {
 
     @Test
     void twoRanksMakeTheSamePairsAsOne() throws Exception {
-        for (int t = 1; t <= 2; t++)
-            for (String f : List.of("prompts.jsonl", "samples.jsonl", "judgments.jsonl", "pairs.jsonl", "train_pairs.jsonl"))
-                assertEquals(Files.readString(single.resolve("iter-" + t).resolve(f)), Files.readString(dual.resolve("iter-" + t).resolve(f)),
-                        "seed " + SEED + ": iter-" + t + "/" + f + " differs between 1 and 2 ranks");
+        samePairs(single, dual, 2);
         assertEquals(Files.readString(single.resolve("iter-0/eval_samples.jsonl")), Files.readString(dual.resolve("iter-0/eval_samples.jsonl")));
     }
 
     @Test
     void twoRanksTrainAsOneWithinFloatRounding() throws Exception {
-        for (int t = 1; t <= 2; t++) {
+        sameTraining(single, dual, 2);
+    }
+
+    @Test
+    void onTheHuggingFaceModelTwoRanksMakeTheSamePairsAndTrainAsOne() throws Exception {
+        samePairs(hfSingle, hfDual, 1);
+        sameTraining(hfSingle, hfDual, 1);
+    }
+
+    static void samePairs(Path single, Path dual, int iterations) throws Exception {
+        for (int t = 1; t <= iterations; t++)
+            for (String f : List.of("prompts.jsonl", "samples.jsonl", "judgments.jsonl", "pairs.jsonl", "train_pairs.jsonl"))
+                assertEquals(Files.readString(single.resolve("iter-" + t).resolve(f)), Files.readString(dual.resolve("iter-" + t).resolve(f)),
+                        "seed " + SEED + ": " + dual + ": iter-" + t + "/" + f + " differs between 1 and 2 ranks");
+    }
+
+    static void sameTraining(Path single, Path dual, int iterations) throws Exception {
+        for (int t = 1; t <= iterations; t++) {
             List<ObjectNode> r1 = RunStore.readJsonl(single.resolve("iter-" + t + "/ref_logps.jsonl"), ObjectNode.class);
             List<ObjectNode> r2 = RunStore.readJsonl(dual.resolve("iter-" + t + "/ref_logps.jsonl"), ObjectNode.class);
             assertEquals(r1.size(), r2.size());
