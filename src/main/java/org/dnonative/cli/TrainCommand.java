@@ -74,7 +74,7 @@ public final class TrainCommand implements Callable<Integer> {
         Cluster cluster = Cluster.single();
         try {
             World world = World.fromEnvironment();
-            if (world.distributed()) {
+            if (world.launched()) {
                 if (distTimeout < 1) throw new IllegalArgumentException("--dist-timeout must be at least 1 second, got " + distTimeout);
                 String device = world.deviceFor(deviceOf());
                 cluster = Cluster.join(world, Backend.parse(distBackend, device), Policy.device(device), Duration.ofSeconds(distTimeout));

@@ -44,7 +44,7 @@ public final class Cluster implements AutoCloseable {
 
     /** Joins the group that {@code world} describes (a single process when it has one rank). */
     public static Cluster join(World world, Backend backend, Device device, Duration timeout) {
-        if (!world.distributed()) return single();
+        if (!world.launched()) return single();
         if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("--dist-timeout must be positive, got " + timeout);
         Group g = Group.join(world, backend, device, timeout);
         Watchdog w = new Watchdog(world, timeout, System.err);

@@ -9,16 +9,21 @@ import java.util.function.Function;
  * {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT}. Without {@code WORLD_SIZE} (or
  * with 1) the process runs alone. {@code TORCHELASTIC_USE_AGENT_STORE=True} means torchrun's agent
  * already hosts the store at MASTER_ADDR:MASTER_PORT, so rank 0 connects to it instead of hosting one.
+ *
+ * @param launched whether a launcher started this process (WORLD_SIZE, MASTER_ADDR and MASTER_PORT
+ *                 set): then it joins a process group even alone (a world of 1, as torchrun
+ *                 --nproc-per-node 1 gives, runs the same code as a larger one, e.g. NCCL on one GPU)
  */
-public record World(int rank, int size, int localRank, int localSize, String masterAddr, int masterPort, boolean agentStore) {
-    public static final World SINGLE = new World(0, 1, 0, 1, "127.0.0.1", 0, false);
+public record World(int rank, int size, int localRank, int localSize, String masterAddr, int masterPort, boolean agentStore,
+                    boolean launched) {
+    public static final World SINGLE = new World(0, 1, 0, 1, "127.0.0.1", 0, false, false);
 
     public World {
         if (size < 1) throw new IllegalArgumentException("WORLD_SIZE must be at least 1, got " + size);
         if (rank < 0 || rank >= size) throw new IllegalArgumentException("RANK must be in [0, WORLD_SIZE=" + size + "), got " + rank);
         if (localSize < 1 || localRank < 0 || localRank >= localSize)
             throw new IllegalArgumentException("LOCAL_RANK must be in [0, LOCAL_WORLD_SIZE=" + localSize + "), got " + localRank);
-        if (size > 1 && (masterPort < 1 || masterPort > 65535))
+        if (launched && (masterPort < 1 || masterPort > 65535))
             throw new IllegalArgumentException("MASTER_PORT must be in 1..65535, got " + masterPort);
     }
 
@@ -38,7 +43,8 @@ public record World(int rank, int size, int localRank, int localSize, String mas
         String ws = get.apply("WORLD_SIZE");
         if (ws == null) return SINGLE;
         int size = integer(get, "WORLD_SIZE", null);
-        if (size == 1) return SINGLE;
+        // WORLD_SIZE=1 alone (no master): a launcher's default for one process, which joins nothing
+        if (size == 1 && (get.apply("MASTER_ADDR") == null || get.apply("MASTER_PORT") == null)) return SINGLE;
         int rank = integer(get, "RANK", null);
         int localRank = integer(get, "LOCAL_RANK", rank);
         int localSize = integer(get, "LOCAL_WORLD_SIZE", size);
@@ -46,7 +52,7 @@ public record World(int rank, int size, int localRank, int localSize, String mas
         if (addr == null) throw new IllegalArgumentException("MASTER_ADDR is not set (WORLD_SIZE=" + size + ")");
         int port = integer(get, "MASTER_PORT", null);
         boolean agent = "true".equalsIgnoreCase(get.apply("TORCHELASTIC_USE_AGENT_STORE"));
-        return new World(rank, size, localRank, localSize, addr, port, agent);
+        return new World(rank, size, localRank, localSize, addr, port, agent, true);
     }
 
     private static int integer(Function<String, String> get, String name, Integer fallback) {
@@ -64,7 +70,7 @@ public record World(int rank, int size, int localRank, int localSize, String mas
 
     /** The device of this rank: a bare "cuda" in a distributed run is cuda:LOCAL_RANK (one process per GPU); anything else as given. */
     public String deviceFor(String configured) {
-        return distributed() && "cuda".equals(configured) ? "cuda:" + localRank : configured;
+        return launched && "cuda".equals(configured) ? "cuda:" + localRank : configured;
     }
 
     /** "rank R of N", as messages name a process. */

@@ -121,6 +121,24 @@ class DistributedRunTest {
         sameTraining(hfSingle, hfDual, 1);
     }
 
+    /**
+     * A launched world of one (WORLD_SIZE=1 with a master, as torchrun --nproc-per-node 1 or the GPU
+     * check's NCCL world of 1 give) runs through a process group of its own and computes exactly
+     * what a single process does: byte-identical checkpoints.
+     */
+    @Test
+    void aLaunchedWorldOfOneIsBitwiseASingleProcess() throws Exception {
+        Path one = tmp.resolve("world-of-one");
+        Process p = ranks.start(tmp.resolve("one.log"), Map.of("RANK", "0", "WORLD_SIZE", "1", "MASTER_ADDR", "127.0.0.1",
+                "MASTER_PORT", "" + Launcher.freePort()), List.of(), "train", "--config", cfg.toString(), "--out", one.toString(),
+                "--progress", "OFF", "--dist-backend", "gloo", "--dist-timeout", "60");
+        assertEquals(0, ranks.await(p, LIMIT_S), ranks.logs());
+        assertTrue(Files.readString(tmp.resolve("one.log")).contains("[Gloo] Rank 0 is connected to 0 peer ranks"), "it joined a group");
+        for (int t = 1; t <= 2; t++)
+            org.junit.jupiter.api.Assertions.assertArrayEquals(Files.readAllBytes(single.resolve("iter-" + t + "/checkpoint/model.safetensors")),
+                    Files.readAllBytes(one.resolve("iter-" + t + "/checkpoint/model.safetensors")), "iteration " + t);
+    }
+
     static void samePairs(Path single, Path dual, int iterations) throws Exception {
         for (int t = 1; t <= iterations; t++)
             for (String f : List.of("prompts.jsonl", "samples.jsonl", "judgments.jsonl", "pairs.jsonl", "train_pairs.jsonl"))
