@@ -43,6 +43,7 @@ public record World(int rank, int size, int localRank, int localSize, String mas
         String ws = get.apply("WORLD_SIZE");
         if (ws == null) return SINGLE;
         int size = integer(get, "WORLD_SIZE", null);
+        if (size < 1) throw new IllegalArgumentException("WORLD_SIZE must be at least 1, got " + size);
         // WORLD_SIZE=1 alone (no master): a launcher's default for one process, which joins nothing
         if (size == 1 && (get.apply("MASTER_ADDR") == null || get.apply("MASTER_PORT") == null)) return SINGLE;
         int rank = integer(get, "RANK", null);

@@ -42,7 +42,7 @@ class WorldTest {
                 {Map.of("WORLD_SIZE", "two"), "WORLD_SIZE is not an integer: 'two'"},
                 {Map.of("WORLD_SIZE", "2", "MASTER_ADDR", "a", "MASTER_PORT", "1"), "RANK is not set (WORLD_SIZE is)"},
                 {Map.of("WORLD_SIZE", "2", "RANK", "2", "MASTER_ADDR", "a", "MASTER_PORT", "1"), "RANK must be in [0, WORLD_SIZE=2), got 2"},
-                {Map.of("WORLD_SIZE", "2", "RANK", "1", "MASTER_PORT", "1"), "MASTER_ADDR is not set"},
+                {Map.of("WORLD_SIZE", "2", "RANK", "1", "MASTER_PORT", "1"), "MASTER_ADDR is not set (WORLD_SIZE=2)"},
                 {Map.of("WORLD_SIZE", "2", "RANK", "1", "MASTER_ADDR", "a", "MASTER_PORT", "70000"), "MASTER_PORT must be in 1..65535, got 70000"},
                 {Map.of("WORLD_SIZE", "0"), "WORLD_SIZE must be at least 1, got 0"}}) {
             @SuppressWarnings("unchecked") Map<String, String> env = (Map<String, String>) c[0];
