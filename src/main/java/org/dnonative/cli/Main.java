@@ -42,7 +42,8 @@ public final class Main implements Runnable {
             cmd.getErr().println("error: " + message(ex));
             // a run stopped by an endpoint (down, or answering nothing usable) says why in its message
             if (!badInput && !(ex instanceof org.dnonative.dno.stage.EndpointStoppedException)
-                    && !(ex instanceof org.dnonative.oracle.judge.JudgeTransportException)) ex.printStackTrace(cmd.getErr());
+                    && !(ex instanceof org.dnonative.oracle.judge.JudgeTransportException)
+                    && !(ex instanceof org.dnonative.dist.DistributedException)) ex.printStackTrace(cmd.getErr());
             return badInput ? EXIT_BAD_INPUT : 1;
         });
         return cl;

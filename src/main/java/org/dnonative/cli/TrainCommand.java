@@ -1,6 +1,11 @@
 package org.dnonative.cli;
 
+import org.dnonative.dist.Backend;
+import org.dnonative.dist.Cluster;
+import org.dnonative.dist.Launcher;
+import org.dnonative.dist.World;
 import org.dnonative.dno.DnoRun;
+import org.dnonative.model.Policy;
 import org.dnonative.dno.Progress;
 import org.dnonative.dno.StageHook;
 import org.dnonative.dno.config.ConfigLoader;
@@ -13,6 +18,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
@@ -43,10 +49,67 @@ public final class TrainCommand implements Callable<Integer> {
     Integer iterations;
     @Option(names = "--progress", paramLabel = "MODE", defaultValue = "AUTO", description = "progress bars: AUTO, LOG or OFF")
     Progress.Mode progress;
+    @Option(names = "--nproc", paramLabel = "N", description = "start N processes on this machine (data parallel, like torchrun --standalone); "
+            + "processes started by torchrun or with RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT join without it")
+    Integer nproc;
+    @Option(names = "--dist-backend", paramLabel = "NAME", defaultValue = "auto", description = "distributed backend: auto (NCCL on CUDA, else Gloo), gloo or nccl")
+    String distBackend;
+    @Option(names = "--dist-timeout", paramLabel = "SECONDS", defaultValue = "300",
+            description = "a distributed run ends (exit 1) when a rank is dead or hung for this long (default 300)")
+    long distTimeout;
 
     @Override
     public Integer call() throws Exception {
+        if (nproc != null && nproc != 1) {
+            try {
+                List<String> args = new java.util.ArrayList<>(Launcher.withoutNproc(spec.commandLine().getParseResult().originalArgs()));
+                if (!args.isEmpty() && args.get(0).equals("train")) args.remove(0);   // picocli gives the whole command line
+                // every rank must name the same run directory: the launcher picks the default name once
+                if (out == null && resume == null) args.addAll(List.of("--out", defaultOut().toString()));
+                return Launcher.run(nproc, args, System.out, System.err);
+            } catch (IllegalArgumentException e) {
+                return PolicyOptions.handle(e, spec.commandLine().getErr());
+            }
+        }
+        Cluster cluster = Cluster.single();
         try {
+            World world = World.fromEnvironment();
+            if (world.launched()) {
+                if (distTimeout < 1) throw new IllegalArgumentException("--dist-timeout must be at least 1 second, got " + distTimeout);
+                String device = world.deviceFor(deviceOf());
+                cluster = Cluster.join(world, Backend.parse(distBackend, device), Policy.device(device), Duration.ofSeconds(distTimeout));
+            }
+            train(cluster);
+            cluster.close();
+            return 0;
+        } catch (Exception e) {
+            cluster.reportFailure(Main.message(e));
+            return PolicyOptions.handle(e, spec.commandLine().getErr());
+        }
+    }
+
+    /** The device the run will use: --device, else the saved configuration's on --resume, else the configuration's. */
+    private String deviceOf() {
+        ParseResult parsed = spec.commandLine().getParseResult();
+        if (parsed.hasMatchedOption("--device")) return parsed.matchedOptionValue("--device", "cpu");
+        try {
+            if (resume != null) return ConfigLoader.loadSaved(new org.dnonative.dno.RunDirectory(resume).config()).device();
+            return config(TrainFlags.overrides(parsed, TrainFlags.given(parsed))).device();
+        } catch (RuntimeException e) {
+            return "cpu";   // the run reports what is wrong with its configuration itself
+        }
+    }
+
+    private DnoConfig config(Map<String, Object> flagOverrides) {
+        Map<String, Object> overrides = new LinkedHashMap<>(flagOverrides);
+        if (iterations != null) overrides.put("iterations", iterations);
+        boolean embedded = config == null && !overrides.containsKey("model");
+        DnoConfig base = embedded ? DnoConfig.embeddedDefaults() : DnoConfig.defaults();
+        return config != null ? ConfigLoader.load(config, base, overrides) : base.with(overrides);
+    }
+
+    private void train(Cluster cluster) {
+        {
             PrintWriter console = spec.commandLine().getOut();
             ParseResult parsed = spec.commandLine().getParseResult();
             List<TrainFlags.Flag> flags = TrainFlags.given(parsed);
@@ -61,21 +124,20 @@ public final class TrainCommand implements Callable<Integer> {
                             + String.join(", ", TrainFlags.FLAGS.stream().filter(TrainFlags.Flag::environment).map(TrainFlags.Flag::name).toList())
                             + " and --progress, which change where the run goes on, not what it computes)");
                 run = DnoRun.resume(resume, TrainFlags.overrides(parsed, flags), iterations == null ? 0 : iterations,
-                        StageHook.fromSystemProperty(), progress, console);
+                        StageHook.fromSystemProperty(), progress, console, cluster);
             } else {
-                Map<String, Object> overrides = new LinkedHashMap<>(TrainFlags.overrides(parsed, flags));
-                if (iterations != null) overrides.put("iterations", iterations);
-                boolean embedded = config == null && !overrides.containsKey("model");
-                DnoConfig base = embedded ? DnoConfig.embeddedDefaults() : DnoConfig.defaults();
-                DnoConfig c = config != null ? ConfigLoader.load(config, base, overrides) : base.with(overrides);
-                Path dir = out != null ? out : Path.of("runs", "dno-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-                run = DnoRun.start(c, dir, StageHook.fromSystemProperty(), progress, console);
+                DnoConfig c = config(TrainFlags.overrides(parsed, flags));
+                if (out == null && cluster.distributed())
+                    throw new IllegalArgumentException("a distributed run needs --out DIR (every rank must name the same run directory)");
+                Path dir = out != null ? out : defaultOut();
+                run = DnoRun.start(c, dir, StageHook.fromSystemProperty(), progress, console, cluster);
             }
             run.run();
-            return 0;
-        } catch (Exception e) {
-            return PolicyOptions.handle(e, spec.commandLine().getErr());
         }
+    }
+
+    private static Path defaultOut() {
+        return Path.of("runs", "dno-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
     private static List<String> prepend(String first, List<String> rest) {

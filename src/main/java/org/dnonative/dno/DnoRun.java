@@ -2,6 +2,7 @@ package org.dnonative.dno;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bytedeco.pytorch.global.torch;
+import org.dnonative.dist.Cluster;
 import org.dnonative.dno.config.ConfigLoader;
 import org.dnonative.dno.config.DnoConfig;
 import org.dnonative.dno.stage.EvaluationStage;
@@ -17,6 +18,7 @@ import org.dnonative.dno.stage.TrainingStage;
 import org.dnonative.dno.stage.WarmStartStage;
 import org.dnonative.dno.store.RunStore;
 import org.dnonative.model.Policy;
+import org.dnonative.oracle.judge.JudgmentCache;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -45,13 +47,16 @@ public final class DnoRun {
     private final StageHook hook;
     private final Progress.Mode progress;
     private final PrintWriter console;
+    private final Cluster cluster;
 
-    private DnoRun(DnoConfig config, Path root, StageHook hook, Progress.Mode progress, PrintWriter console) {
+    private DnoRun(DnoConfig config, Path root, StageHook hook, Progress.Mode progress, PrintWriter console, Cluster cluster) {
         this.config = config;
-        this.store = new RunStore(root);
+        this.cluster = cluster;
+        // rank 0 writes the run directory, prints and shows progress; the other ranks read it and stay quiet
+        this.store = new RunStore(new RunDirectory(root), cluster.isMain());
         this.hook = hook == null ? StageHook.NONE : hook;
-        this.progress = progress;
-        this.console = console;
+        this.progress = cluster.isMain() ? progress : Progress.Mode.OFF;
+        this.console = cluster.isMain() ? console : null;
     }
 
     /** What a finished run reports. */
@@ -62,9 +67,21 @@ public final class DnoRun {
      * first ({@link Preflight}), so a refused run writes nothing; then the configuration is saved.
      */
     public static DnoRun start(DnoConfig config, Path root, StageHook hook, Progress.Mode progress, PrintWriter console) {
-        Preflight.check(config, root);
-        RunDirectory.writeString(new RunDirectory(root).config(), ConfigLoader.toJson(config));
-        return new DnoRun(config, root, hook, progress, console);
+        return start(config, root, hook, progress, console, Cluster.single());
+    }
+
+    /**
+     * As {@link #start(DnoConfig, Path, StageHook, Progress.Mode, PrintWriter)} on every rank of
+     * {@code cluster}: the ranks must have the same configuration (up to the device) and run
+     * directory, or every rank refuses; rank 0 checks and saves, the others wait.
+     */
+    public static DnoRun start(DnoConfig config, Path root, StageHook hook, Progress.Mode progress, PrintWriter console, Cluster cluster) {
+        SameConfig.check(cluster, config, root);
+        cluster.onMain("checking and saving the configuration", () -> {
+            Preflight.check(config, root);
+            RunDirectory.writeString(new RunDirectory(root).config(), ConfigLoader.toJson(config));
+        });
+        return new DnoRun(config, root, hook, progress, console, cluster);
     }
 
     /** Continues the run in {@code root} with the configuration saved there. */
@@ -83,6 +100,31 @@ public final class DnoRun {
      */
     public static DnoRun resume(Path root, Map<String, ?> environment, int iterations, StageHook hook, Progress.Mode progress,
                                 PrintWriter console) {
+        return resume(root, environment, iterations, hook, progress, console, Cluster.single());
+    }
+
+    /**
+     * As {@link #resume(Path, Map, int, StageHook, Progress.Mode, PrintWriter)} on every rank of
+     * {@code cluster}, with any number of ranks (the stages that are done stay done; the others are
+     * sharded anew): rank 0 checks the directory and saves a larger iteration count first, then every
+     * rank reads the configuration, checks its machine and endpoints, and the ranks compare what they read.
+     */
+    public static DnoRun resume(Path root, Map<String, ?> environment, int iterations, StageHook hook, Progress.Mode progress,
+                                PrintWriter console, Cluster cluster) {
+        if (!cluster.distributed()) return new DnoRun(resumedConfig(root, environment, iterations), root, hook, progress, console, cluster);
+        DnoConfig[] resumed = new DnoConfig[1];
+        cluster.onMain("checking the run directory", () -> resumed[0] = resumedConfig(root, environment, iterations));
+        // the others read it after rank 0 saved any larger iteration count (so they find it saved and write nothing)
+        cluster.gather("reading the saved configuration", 0, String.class, () -> {
+            if (!cluster.isMain()) resumed[0] = resumedConfig(root, environment, iterations);
+            return Map.<Integer, String>of();
+        });
+        SameConfig.check(cluster, resumed[0], root);
+        return new DnoRun(resumed[0], root, hook, progress, console, cluster);
+    }
+
+    /** The saved configuration with the environment's changes; checks the machine and endpoints; saves a larger iteration count. */
+    private static DnoConfig resumedConfig(Path root, Map<String, ?> environment, int iterations) {
         Path cfg = new RunDirectory(root).config();
         if (!Files.exists(cfg)) throw new ConfigException(root + ": not a run directory (no config.json)");
         DnoConfig saved = ConfigLoader.loadSaved(cfg);
@@ -101,7 +143,7 @@ public final class DnoRun {
         for (int t = 0; t <= resumed.iterations(); t++) unfinished |= !store.isDone(t, "metrics");
         Preflight.endpoints(resumed, System::getenv, unfinished, !store.isDone(0, "split"));
         if (more) RunDirectory.writeString(cfg, ConfigLoader.toJson(saved));
-        return new DnoRun(resumed, root, hook, progress, console);
+        return resumed;
     }
 
     public DnoConfig config() { return config; }
@@ -110,30 +152,52 @@ public final class DnoRun {
     public Result run() {
         long started = System.nanoTime();
         if (config.threads() > 0) torch.set_num_threads(config.threads());
-        try (RunContext ctx = new RunContext(config, store, Policy.device(config.device()), progress, console, hook,
-                () -> OracleFactory.open(config.oracle(), config.seed(), store.directory().oracleCache()))) {
+        // ranks other than 0 append their judgments to files of their own in the one cache directory
+        String cacheWriter = cluster.isMain() ? null : "rank-" + cluster.rank();
+        try (RunContext ctx = new RunContext(config, store, Policy.device(cluster.world().deviceFor(config.device())), progress, console, hook,
+                () -> OracleFactory.open(config.oracle(), config.seed(), store.directory().oracleCache(), cacheWriter), cluster)) {
             for (Stage s : START) runStage(ctx, s, 0);
             for (int t = 1; t <= config.iterations(); t++) {
-                if (store.isDone(t, "metrics")) continue;
+                if (cluster.agree(store.isDone(t, "metrics"), "deciding on iteration " + t)) continue;
                 ctx.say("iteration %d of %d", t, config.iterations());
                 for (Stage s : ITERATION) runStage(ctx, s, t);
             }
         }
+        // every rank's oracle is closed: rank 0 folds the other ranks' judgment files (of this run, or
+        // of an earlier attempt with more processes) into the one cache file
+        cluster.barrier("closing the oracles");
+        if (cluster.isMain()) JudgmentCache.mergeWriters(store.directory().oracleCache());
         return report((System.nanoTime() - started) / 1e9);
     }
 
+    /**
+     * Runs a stage unless it is done. In a distributed run rank 0's view of the markers decides for
+     * every rank; a sharded stage runs on every rank and ends with a barrier, any other runs on rank 0
+     * while the rest wait; rank 0 writes the marker, after every rank is through.
+     */
     private void runStage(RunContext ctx, Stage stage, int t) {
-        if (store.isDone(t, stage.name()) || !stage.applies(ctx)) return;
+        boolean skip = store.isDone(t, stage.name()) || !stage.applies(ctx);
+        if (cluster.agree(skip, "deciding on stage " + t + ":" + stage.name())) return;
         long t0 = System.nanoTime();
         ctx.enter(t, stage.name());
-        stage.run(ctx, t);
-        hook.beforeMarker(t, stage.name());
-        store.markDone(t, stage.name(), (System.nanoTime() - t0) / 1e9);
+        if (stage.sharded() || !cluster.distributed()) {
+            stage.run(ctx, t);
+            hook.beforeMarker(t, stage.name());
+            cluster.barrier("the end of stage " + t + ":" + stage.name());
+            store.markDone(t, stage.name(), (System.nanoTime() - t0) / 1e9);
+        } else {
+            cluster.onMain("stage " + t + ":" + stage.name() + " (rank 0 does it)", () -> {
+                stage.run(ctx, t);
+                hook.beforeMarker(t, stage.name());
+                store.markDone(t, stage.name(), (System.nanoTime() - t0) / 1e9);
+            });
+        }
     }
 
     /** The best iterate by win-rate against the start, the summary table and the plot; printed. */
     private Result report(double wallSeconds) {
         List<ObjectNode> metrics = store.collectMetrics(config.iterations());
+        if (!store.writes()) return new Result(store.root(), metrics, -1, null);
         int best = 0;
         double bestRate = Double.NEGATIVE_INFINITY;
         for (ObjectNode m : metrics) {

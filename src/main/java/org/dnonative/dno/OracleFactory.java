@@ -22,6 +22,11 @@ public final class OracleFactory {
      * @param cacheDir    the judge's persistent judgment cache (null: none)
      */
     public static PreferenceOracle open(OracleConfig c, long shuffleSeed, Path cacheDir) {
+        return open(c, shuffleSeed, cacheDir, null);
+    }
+
+    /** @param cacheWriter the judge's own file in the cache directory (null: the main file; see JudgmentCache) */
+    public static PreferenceOracle open(OracleConfig c, long shuffleSeed, Path cacheDir, String cacheWriter) {
         return switch (c.kind()) {
             case BUILTIN -> new CyclicStyleOracle(c.cycleStrength());
             case JUDGE -> {
@@ -34,7 +39,7 @@ public final class OracleFactory {
                 JudgeConfig.Builder b = JudgeConfig.builder(j.baseUrl(), j.model()).apiKeyEnv(j.apiKeyEnv())
                         .requestTimeout(j.timeout()).concurrency(j.concurrency()).retry(RetryPolicy.patient(j.patience()))
                         .kinds(kinds).shuffleSeed(shuffleSeed);
-                if (cacheDir != null) b.cacheDir(cacheDir);
+                if (cacheDir != null) b.cacheDir(cacheDir).cacheWriter(cacheWriter);
                 yield OpenAiJudge.open(b.build());
             }
         };

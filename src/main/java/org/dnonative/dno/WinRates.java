@@ -30,6 +30,26 @@ public final class WinRates {
 
     public static Estimate compare(PreferenceOracle oracle, List<String> prompts, Map<String, List<String>> a,
                                    Map<String, List<String>> b, boolean allPairs) {
+        return estimate(perPrompt(oracle, prompts, a, b, allPairs));
+    }
+
+    /** One prompt's part of a win-rate: the sum of its usable P(a ≻ b) and how many there were. */
+    public record PromptScore(double sum, int count) {}
+
+    /** The win-rate from every prompt's part (a distributed run judges the prompts in shards). */
+    public static Estimate estimate(List<PromptScore> scores) {
+        List<Double> perPrompt = new ArrayList<>();
+        int comparisons = 0;
+        for (PromptScore s : scores) {
+            if (s.count() > 0) perPrompt.add(s.sum() / s.count());
+            comparisons += s.count();
+        }
+        return estimate(perPrompt, comparisons);
+    }
+
+    /** Each prompt's part of the win-rate of a against b, in prompt order. */
+    public static List<PromptScore> perPrompt(PreferenceOracle oracle, List<String> prompts, Map<String, List<String>> a,
+                                              Map<String, List<String>> b, boolean allPairs) {
         List<int[]> index = new ArrayList<>();   // (prompt, i, j)
         for (int p = 0; p < prompts.size(); p++) {
             List<String> sa = a.get(prompts.get(p)), sb = b.get(prompts.get(p));
@@ -65,16 +85,14 @@ public final class WinRates {
         }
         double[] sum = new double[prompts.size()];
         int[] count = new int[prompts.size()];
-        int comparisons = 0;
         for (int k = 0; k < prob.length; k++) {
             if (Double.isNaN(prob[k])) continue;
             sum[index.get(k)[0]] += prob[k];
             count[index.get(k)[0]]++;
-            comparisons++;
         }
-        List<Double> perPrompt = new ArrayList<>();
-        for (int p = 0; p < sum.length; p++) if (count[p] > 0) perPrompt.add(sum[p] / count[p]);
-        return estimate(perPrompt, comparisons);
+        List<PromptScore> out = new ArrayList<>();
+        for (int p = 0; p < sum.length; p++) out.add(new PromptScore(sum[p], count[p]));
+        return out;
     }
 
     static Estimate estimate(List<Double> perPrompt, int comparisons) {

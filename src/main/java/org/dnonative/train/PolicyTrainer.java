@@ -28,6 +28,7 @@ public final class PolicyTrainer implements AutoCloseable {
     private final LrSchedule schedule;
     private final AdamW optimizer;
     private final boolean autocast;
+    private GradientSync sync = GradientSync.NONE;
     private int steps;
 
     /** What one optimizer step did; gradNorm is the norm before clipping (NaN when clipping is off). */
@@ -52,6 +53,13 @@ public final class PolicyTrainer implements AutoCloseable {
     }
 
     public CausalLM model() { return model; }
+
+    /** What happens to the accumulated gradients before each step's clipping (data-parallel runs: their sum over the ranks). */
+    public PolicyTrainer gradientSync(GradientSync s) {
+        if (s == null) throw new IllegalArgumentException("gradient sync is null (GradientSync.NONE for none)");
+        this.sync = s;
+        return this;
+    }
 
     public int steps() { return steps; }
 
@@ -111,8 +119,9 @@ public final class PolicyTrainer implements AutoCloseable {
         return pairs;
     }
 
-    /** Clips the accumulated gradients, steps AdamW with the scheduled learning rate, zeroes the gradients. */
+    /** Clips the accumulated (and synced) gradients, steps AdamW with the scheduled learning rate, zeroes the gradients. */
     public StepResult step() {
+        sync.reduce(model.parameters());
         double norm = Double.NaN;
         if (options.maxGradNorm() > 0) {
             List<Tensor> withGrad = new ArrayList<>();

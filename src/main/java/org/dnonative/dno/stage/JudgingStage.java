@@ -35,33 +35,17 @@ public final class JudgingStage implements Stage {
     public String name() { return "judgments"; }
 
     @Override
+    public boolean sharded() { return true; }
+
+    @Override
     public void run(RunContext run, int t) {
         PreferenceOracle oracle = run.oracle();
         List<PromptSamples> samples = run.store().samples(t);
         boolean listwise = run.config().listwisePairs(oracle.answers(OracleKind.LISTWISE));
         OracleStats before = oracle.stats();
-        List<Judgment> out = new ArrayList<>();
-        try (Progress bar = run.bars().start("annotating", samples.size())) {
-            for (int from = 0; from < samples.size(); from += CHUNK) {
-                List<PromptSamples> part = samples.subList(from, Math.min(samples.size(), from + CHUNK));
-                List<Judgment> judged;
-                try {
-                    judged = listwise ? listwise(oracle, part) : pairwise(oracle, part);
-                } catch (JudgeUnavailableException e) {
-                    // the missing judgments of a list-wise batch are its prompts; of a pairwise one, pairs
-                    int unjudged = samples.size() - out.size() - (listwise ? part.size() - e.missing() : 0);
-                    throw stopped(run, t, e.getMessage(), unjudged, samples.size(), e);
-                }
-                // A transport failure is never final: without a marker, a resumed run asks again.
-                long failed = judged.stream().filter(j -> j.status().equals(JudgmentStatus.FAILED.name())).count();
-                if (failed > 0)
-                    throw stopped(run, t, oracle.name() + ": no answer for " + failed + " of " + judged.size() + " prompts ("
-                            + judged.stream().filter(j -> j.status().equals(JudgmentStatus.FAILED.name())).findFirst().orElseThrow().detail() + ")",
-                            samples.size() - out.size() - part.size() + (int) failed, samples.size(), null);
-                out.addAll(judged);
-                bar.step(part.size());
-            }
-        }
+        // each rank judges the batches its shard owns (and caches them in its own file); all get every judgment
+        List<Judgment> out = run.cluster().gather("judging iteration " + t, samples.size(), Judgment.class,
+                () -> judgeShard(run, t, oracle, samples, listwise));
         Map<String, Integer> why = new LinkedHashMap<>();
         for (Judgment j : out) if (!j.ok()) why.merge(EndpointStoppedException.cause(j.detail()), 1, Integer::sum);
         int unusable = why.values().stream().mapToInt(Integer::intValue).sum();
@@ -76,9 +60,44 @@ public final class JudgingStage implements Stage {
         run.store().writeJudgments(t, out);
         Map<String, Object> stats = new LinkedHashMap<>();
         // cache hits differ between a resumed and a fresh run, so they are not part of the metrics
-        oracle.stats().minus(before).asMetrics("oracle_").forEach((k, v) -> { if (!k.equals("oracle_cache_hits")) stats.put(k, v); });
+        ClusterStats.sum(run.cluster(), oracle.stats().minus(before), "the oracle's counters").asMetrics("oracle_").forEach((k, v) -> { if (!k.equals("oracle_cache_hits")) stats.put(k, v); });
         stats.put("oracle_unusable_prompts", unusable);
         run.store().writeSummary(t, "judgments", stats);
+    }
+
+    private static Map<Integer, Judgment> judgeShard(RunContext run, int t, PreferenceOracle oracle, List<PromptSamples> samples, boolean listwise) {
+        Map<Integer, Judgment> out = new LinkedHashMap<>();
+        var shard = run.cluster().shard();
+        // batches of CHUNK prompts; with several ranks, small enough that every rank has one (a judgment
+        // does not depend on the batch it was asked in)
+        int world = run.cluster().size();
+        int chunk = Math.max(1, Math.min(CHUNK, (samples.size() + world - 1) / world));
+        try (Progress bar = run.bars().start("annotating", samples.size())) {
+            for (int from = 0, c = 0; from < samples.size(); from += chunk, c++) {
+                List<PromptSamples> part = samples.subList(from, Math.min(samples.size(), from + chunk));
+                if (!shard.owns(c)) {
+                    bar.step(part.size());
+                    continue;
+                }
+                List<Judgment> judged;
+                try {
+                    judged = listwise ? listwise(oracle, part) : pairwise(oracle, part);
+                } catch (JudgeUnavailableException e) {
+                    // the missing judgments of a list-wise batch are its prompts; of a pairwise one, pairs
+                    int unjudged = samples.size() - out.size() - (listwise ? part.size() - e.missing() : 0);
+                    throw stopped(run, t, e.getMessage(), unjudged, samples.size(), e);
+                }
+                // A transport failure is never final: without a marker, a resumed run asks again.
+                long failed = judged.stream().filter(j -> j.status().equals(JudgmentStatus.FAILED.name())).count();
+                if (failed > 0)
+                    throw stopped(run, t, oracle.name() + ": no answer for " + failed + " of " + judged.size() + " prompts ("
+                            + judged.stream().filter(j -> j.status().equals(JudgmentStatus.FAILED.name())).findFirst().orElseThrow().detail() + ")",
+                            samples.size() - out.size() - part.size() + (int) failed, samples.size(), null);
+                for (int i = 0; i < judged.size(); i++) out.put(from + i, judged.get(i));
+                bar.step(part.size());
+            }
+        }
+        return out;
     }
 
     private static EndpointStoppedException stopped(RunContext run, int t, String what, int missing, int prompts, Throwable cause) {

@@ -1,6 +1,7 @@
 package org.dnonative.dno.stage;
 
 import org.bytedeco.pytorch.Device;
+import org.dnonative.dist.Cluster;
 import org.dnonative.dno.Progress;
 import org.dnonative.dno.StageHook;
 import org.dnonative.dno.config.DnoConfig;
@@ -29,12 +30,20 @@ public final class RunContext implements AutoCloseable {
     private final PrintWriter console;
     private final Supplier<PreferenceOracle> openOracle;
     private final StageHook hook;
+    private final Cluster cluster;
     private PreferenceOracle oracle;
     private int iteration;
     private String stage = "";
 
     public RunContext(DnoConfig config, RunStore store, Device device, Progress.Mode progress, PrintWriter console,
                       StageHook hook, Supplier<PreferenceOracle> openOracle) {
+        this(config, store, device, progress, console, hook, openOracle, Cluster.single());
+    }
+
+    /** @param cluster the ranks of a distributed run ({@link Cluster#single()} alone) */
+    public RunContext(DnoConfig config, RunStore store, Device device, Progress.Mode progress, PrintWriter console,
+                      StageHook hook, Supplier<PreferenceOracle> openOracle, Cluster cluster) {
+        this.cluster = cluster;
         this.hook = hook;
         this.config = config;
         this.store = store;
@@ -47,6 +56,8 @@ public final class RunContext implements AutoCloseable {
     public DnoConfig config() { return config; }
     public RunStore store() { return store; }
     public Device device() { return device; }
+    /** This process's place in a distributed run, and the exchanges between the ranks. */
+    public Cluster cluster() { return cluster; }
     /** Progress bars of the running stage; each step is also a point where {@link StageHook#during} can inject a fault. */
     public Progress.Factory bars() {
         int t = iteration;
@@ -77,7 +88,7 @@ public final class RunContext implements AutoCloseable {
 
     /** A line of the run's log (stderr): what the run is doing. */
     public void say(String format, Object... args) {
-        LOG.info(String.format(format, args));
+        if (cluster.isMain()) LOG.info(String.format(format, args));   // one log for a distributed run
     }
 
     /** A line on the console (stdout), for what a user must read (results, warnings about the run's inputs). */

@@ -9,7 +9,9 @@ import org.dnonative.model.Completion;
 import org.dnonative.model.Policy;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** K samples of pi_t per prompt of the iteration, plus the teacher's gold response: the candidates. */
 public final class SamplingStage implements Stage {
@@ -17,15 +19,25 @@ public final class SamplingStage implements Stage {
     public String name() { return "samples"; }
 
     @Override
+    public boolean sharded() { return true; }
+
+    @Override
     public void run(RunContext run, int t) {
         DnoConfig c = run.config();
         List<PromptEntry> prompts = run.store().prompts(t);
-        List<PromptSamples> out = new ArrayList<>();
+        // each rank samples the chunks of prompts its shard owns; every rank gets them all, rank 0 writes them
+        List<PromptSamples> out = run.cluster().gather("sampling pi_" + t, prompts.size(), PromptSamples.class, () -> mine(run, c, t, prompts));
+        run.store().writeSamples(t, out);
+    }
+
+    private static Map<Integer, PromptSamples> mine(RunContext run, DnoConfig c, int t, List<PromptEntry> prompts) {
+        Map<Integer, PromptSamples> out = new LinkedHashMap<>();
         try (Policy p = run.loadPolicy(t)) {
             List<List<Completion>> all = Generation.generate(c.sampling(), c.prompts().chatTemplate(), run.bars(), p,
                     prompts.stream().map(PromptEntry::prompt).toList(), c.sampling().samples(), c.sampling().temperature(),
-                    Seeds.derive(c.seed(), t, Seeds.Stage.SAMPLE), "sampling pi_" + t);
+                    Seeds.derive(c.seed(), t, Seeds.Stage.SAMPLE), "sampling pi_" + t, run.cluster().shard());
             for (int i = 0; i < prompts.size(); i++) {
+                if (all.get(i) == null) continue;
                 PromptEntry e = prompts.get(i);
                 List<Candidate> cands = new ArrayList<>();
                 List<Completion> samples = all.get(i);
@@ -35,9 +47,9 @@ public final class SamplingStage implements Stage {
                 }
                 if (e.gold() != null)
                     cands.add(new Candidate(Candidate.GOLD_ID, Candidate.Origin.GOLD, e.gold(), null, Encoding.response(p, e.gold())));
-                out.add(new PromptSamples(e.id(), e.prompt(), cands));
+                out.put(i, new PromptSamples(e.id(), e.prompt(), cands));
             }
         }
-        run.store().writeSamples(t, out);
+        return out;
     }
 }

@@ -16,6 +16,15 @@ public interface Stage {
         return true;
     }
 
+    /**
+     * Whether every rank of a distributed run takes part ({@link RunContext#cluster()}: each does its
+     * shard and the results are gathered); otherwise rank 0 does the stage alone while the others
+     * wait. Only rank 0 writes files either way.
+     */
+    default boolean sharded() {
+        return false;
+    }
+
     /** Does the stage's work for iteration {@code t} (0: the start). */
     void run(RunContext run, int t);
 }

@@ -1,6 +1,8 @@
 package org.dnonative.dno.stage;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.dnonative.dist.Cluster;
+import org.dnonative.dist.GradientAllReduce;
 import org.dnonative.dno.Progress;
 import org.dnonative.dno.RunDirectory;
 import org.dnonative.dno.Seeds;
@@ -31,6 +33,9 @@ public final class TrainingStage implements Stage {
     public String name() { return "train"; }
 
     @Override
+    public boolean sharded() { return true; }
+
+    @Override
     public void run(RunContext run, int t) {
         TrainingConfig c = run.config().training();
         List<Pair> pairs = run.store().trainPairs(t);
@@ -48,13 +53,23 @@ public final class TrainingStage implements Stage {
             if (steps > 0) {
                 TrainOptions options = TrainOptions.adamW(lr, (int) Math.floor(c.warmupRatio() * steps), steps, c.weightDecay(), c.maxGradNorm());
                 double lossSum = 0, marginSum = 0, correct = 0;
+                Cluster cluster = run.cluster();
+                if (cluster.distributed()) cluster.group().verifyParams(new ArrayList<>(p.model().parameters().values()));
                 try (PolicyTrainer trainer = new PolicyTrainer(p.model(), options);
                      PairLoss loss = PairLoss.create(c.loss(), Math.max(0, run.config().threads()));
                      Progress bar = run.bars().start("training pi_" + (t + 1), used)) {
+                    // the global batch of each step is split across the ranks by micro-batch (micro-batch m of
+                    // a step on rank m mod world); their gradients, already weighted by their share of the
+                    // global batch, are summed before the step, so clipping and AdamW see the global gradient
+                    if (cluster.distributed()) trainer.gradientSync(new GradientAllReduce(cluster.group()));
                     for (int s = 0; s < steps; s++) {
                         List<Integer> batch = order.subList(s * c.batchSize(), Math.min(used, (s + 1) * c.batchSize()));
-                        for (int from = 0; from < batch.size(); from += c.microBatch()) {
+                        for (int from = 0, mb = 0; from < batch.size(); from += c.microBatch(), mb++) {
                             List<Integer> micro = batch.subList(from, Math.min(batch.size(), from + c.microBatch()));
+                            if (!cluster.shard().owns(mb)) {
+                                bar.step(micro.size());
+                                continue;
+                            }
                             PolicyTrainer.MicroResult r = microBatch(run, p, trainer, loss, pairs, ref, micro, (double) micro.size() / batch.size());
                             lossSum += r.loss() * micro.size();
                             marginSum += r.rewardMargin() * micro.size();
@@ -64,16 +79,18 @@ public final class TrainingStage implements Stage {
                         m.put("last_lr", trainer.step().learningRate());
                     }
                 }
-                m.put("loss", lossSum / used);
-                m.put("reward_margin", marginSum / used);
-                m.put("reward_accuracy", correct / used);
+                double[] sums = cluster.sum(new double[] {lossSum, marginSum, correct}, "the training losses");
+                m.put("loss", sums[0] / used);
+                m.put("reward_margin", sums[1] / used);
+                m.put("reward_accuracy", sums[2] / used);
             } else {
                 m.put("loss", null);
                 m.put("reward_margin", null);
             }
             m.put("steps", steps);
             m.put("learning_rate", lr);
-            RunDirectory.writeDirectory(run.store().checkpoint(t), d -> p.save(d, Checkpoints.dtype(run.config())));
+            m.put("param_checksum", ParamChecksum.agreed(run.cluster(), p.model()));
+            if (run.store().writes()) RunDirectory.writeDirectory(run.store().checkpoint(t), d -> p.save(d, Checkpoints.dtype(run.config())));
         }
         run.store().writeSummary(t, "train", m);
     }

@@ -34,14 +34,27 @@ public final class RunStore {
             .build();
 
     private final RunDirectory dir;
+    private final boolean writes;
 
     public RunStore(RunDirectory dir) {
-        this.dir = dir;
+        this(dir, true);
     }
 
     public RunStore(Path root) {
         this(new RunDirectory(root));
     }
+
+    /**
+     * @param writes false for a replica: ranks other than 0 of a distributed run read the run
+     *               directory that rank 0 writes, and their write methods do nothing
+     */
+    public RunStore(RunDirectory dir, boolean writes) {
+        this.dir = dir;
+        this.writes = writes;
+    }
+
+    /** Whether this store writes (rank 0, or a single process) or only reads (the other ranks). */
+    public boolean writes() { return writes; }
 
     public RunDirectory directory() { return dir; }
     public Path root() { return dir.root(); }
@@ -53,6 +66,7 @@ public final class RunStore {
     }
 
     public void markDone(int t, String stage, double seconds) {
+        if (!writes) return;
         ObjectNode n = JSON.createObjectNode().put("stage", stage).put("seconds", seconds);
         RunDirectory.writeString(dir.marker(t, stage), n + "\n");
     }
@@ -72,6 +86,7 @@ public final class RunStore {
     // ---------------------------------------------------------------- the split
 
     public void writeSplit(List<PromptEntry> eval, List<List<PromptEntry>> parts) {
+        if (!writes) return;
         writeJsonl(dir.evalPrompts(), eval);
         for (int t = 1; t <= parts.size(); t++) writeJsonl(dir.file(t, "prompts.jsonl"), parts.get(t - 1));
         writeJson(dir.file(0, "split.json"), new SplitInfo(parts.size(), parts.isEmpty() ? 0 : parts.get(0).size()));
@@ -94,7 +109,9 @@ public final class RunStore {
         if (!Files.exists(own)) {
             int parts = split().parts();
             if (parts < 1) throw new ConfigException(dir.root() + ": no prompt parts to run iteration " + t + " on");
-            writeJsonl(own, readJsonl(dir.file((t - 1) % parts + 1, "prompts.jsonl"), PromptEntry.class));
+            List<PromptEntry> copy = readJsonl(dir.file((t - 1) % parts + 1, "prompts.jsonl"), PromptEntry.class);
+            if (!writes) return copy;
+            writeJsonl(own, copy);
         }
         return readJsonl(own, PromptEntry.class);
     }
@@ -102,38 +119,39 @@ public final class RunStore {
     // ---------------------------------------------------------------- per-iteration data
 
     public List<PromptSamples> samples(int t) { return readJsonl(dir.file(t, "samples.jsonl"), PromptSamples.class); }
-    public void writeSamples(int t, List<PromptSamples> s) { writeJsonl(dir.file(t, "samples.jsonl"), s); }
+    public void writeSamples(int t, List<PromptSamples> s) { if (writes) writeJsonl(dir.file(t, "samples.jsonl"), s); }
 
     public List<Judgment> judgments(int t) { return readJsonl(dir.file(t, "judgments.jsonl"), Judgment.class); }
-    public void writeJudgments(int t, List<Judgment> j) { writeJsonl(dir.file(t, "judgments.jsonl"), j); }
+    public void writeJudgments(int t, List<Judgment> j) { if (writes) writeJsonl(dir.file(t, "judgments.jsonl"), j); }
 
     /** The pairs iteration t made (without replay). */
     public List<Pair> pairs(int t) { return readJsonl(dir.file(t, "pairs.jsonl"), Pair.class); }
     /** What iteration t trains on: its pairs and the replayed ones. */
     public List<Pair> trainPairs(int t) { return readJsonl(dir.file(t, "train_pairs.jsonl"), Pair.class); }
     public void writePairs(int t, List<Pair> fresh, List<Pair> train) {
+        if (!writes) return;
         writeJsonl(dir.file(t, "pairs.jsonl"), fresh);
         writeJsonl(dir.file(t, "train_pairs.jsonl"), train);
     }
 
     public List<ReferenceLogps> referenceLogps(int t) { return readJsonl(dir.file(t, "ref_logps.jsonl"), ReferenceLogps.class); }
-    public void writeReferenceLogps(int t, List<ReferenceLogps> r) { writeJsonl(dir.file(t, "ref_logps.jsonl"), r); }
+    public void writeReferenceLogps(int t, List<ReferenceLogps> r) { if (writes) writeJsonl(dir.file(t, "ref_logps.jsonl"), r); }
 
     /** Evaluation samples of pi_{t+1} (t = 0: of the starting policy pi_1). */
     public List<EvalSamples> evalSamples(int t) { return readJsonl(dir.file(t, "eval_samples.jsonl"), EvalSamples.class); }
-    public void writeEvalSamples(int t, List<EvalSamples> s) { writeJsonl(dir.file(t, "eval_samples.jsonl"), s); }
+    public void writeEvalSamples(int t, List<EvalSamples> s) { if (writes) writeJsonl(dir.file(t, "eval_samples.jsonl"), s); }
 
     public Path checkpoint(int t) { return dir.checkpoint(t); }
 
     /** A stage's summary numbers (e.g. train.json), merged into the iteration's metrics. */
-    public void writeSummary(int t, String name, Object summary) { writeJson(dir.file(t, name + ".json"), summary); }
+    public void writeSummary(int t, String name, Object summary) { if (writes) writeJson(dir.file(t, name + ".json"), summary); }
 
     public ObjectNode summary(int t, String name) {
         Path f = dir.file(t, name + ".json");
         return Files.exists(f) ? (ObjectNode) readTree(f) : null;
     }
 
-    public void writeMetrics(int t, ObjectNode metrics) { writeJson(dir.file(t, "metrics.json"), metrics); }
+    public void writeMetrics(int t, ObjectNode metrics) { if (writes) writeJson(dir.file(t, "metrics.json"), metrics); }
 
     /** metrics.jsonl from every finished iteration's metrics.json up to {@code upTo}, rewritten atomically. */
     public List<ObjectNode> collectMetrics(int upTo) {
@@ -142,7 +160,7 @@ public final class RunStore {
             Path f = dir.file(t, "metrics.json");
             if (Files.exists(f)) lines.add((ObjectNode) readTree(f));
         }
-        writeJsonl(dir.metrics(), lines);
+        if (writes) writeJsonl(dir.metrics(), lines);
         return lines;
     }
 

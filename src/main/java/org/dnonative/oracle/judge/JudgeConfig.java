@@ -30,11 +30,13 @@ import org.dnonative.oracle.OracleKind;
  * @param kinds              the kinds of answer this judge gives
  * @param templates          the rubric and prompt templates
  * @param cacheDir           the directory of the judgment cache (in the run directory); null keeps it in memory
+ * @param cacheWriter        null: this judge appends to the cache's main file; else to a file of its own
+ *                           ({@link JudgmentCache#open(Path, String)}), as ranks other than 0 of a distributed run do
  */
 public record JudgeConfig(URI baseUrl, String model, String apiKeyEnv, Duration requestTimeout, int concurrency,
                           RetryPolicy retry, int malformedReasks, double temperature, int listwiseMaxTokens,
                           int pairwiseMaxTokens, boolean pairwiseLogprobs, boolean jsonResponseFormat,
-                          long shuffleSeed, Set<OracleKind> kinds, JudgeTemplates templates, Path cacheDir) {
+                          long shuffleSeed, Set<OracleKind> kinds, JudgeTemplates templates, Path cacheDir, String cacheWriter) {
 
     public JudgeConfig {
         Objects.requireNonNull(baseUrl, "baseUrl");
@@ -97,6 +99,7 @@ public record JudgeConfig(URI baseUrl, String model, String apiKeyEnv, Duration 
         private Set<OracleKind> kinds = EnumSet.allOf(OracleKind.class);
         private JudgeTemplates templates;
         private Path cacheDir;
+        private String cacheWriter;
 
         private Builder(String baseUrl, String model) {
             if (baseUrl == null) {
@@ -124,12 +127,13 @@ public record JudgeConfig(URI baseUrl, String model, String apiKeyEnv, Duration 
         public Builder kinds(Set<OracleKind> v) { kinds = v; return this; }
         public Builder templates(JudgeTemplates v) { templates = v; return this; }
         public Builder cacheDir(Path v) { cacheDir = v; return this; }
+        public Builder cacheWriter(String v) { cacheWriter = v; return this; }
 
         public JudgeConfig build() {
             return new JudgeConfig(baseUrl, model, apiKeyEnv, requestTimeout, concurrency, retry,
                     malformedReasks, temperature, listwiseMaxTokens, pairwiseMaxTokens, pairwiseLogprobs,
                     jsonResponseFormat, shuffleSeed, kinds,
-                    templates == null ? JudgeTemplates.defaults() : templates, cacheDir);
+                    templates == null ? JudgeTemplates.defaults() : templates, cacheDir, cacheWriter);
         }
     }
 }

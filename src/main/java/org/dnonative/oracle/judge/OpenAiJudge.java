@@ -78,7 +78,7 @@ public final class OpenAiJudge implements PreferenceOracle {
         this.config = config;
         this.client = new ChatCompletionClient(config.baseUrl(), apiKey, config.requestTimeout(),
                 config.concurrency(), config.retry(), counters);
-        this.cache = config.cacheDir() == null ? JudgmentCache.inMemory() : JudgmentCache.open(config.cacheDir());
+        this.cache = config.cacheDir() == null ? JudgmentCache.inMemory() : JudgmentCache.open(config.cacheDir(), config.cacheWriter());
         AtomicInteger threads = new AtomicInteger();
         this.batchPool = Executors.newFixedThreadPool(config.concurrency(), r -> {
             Thread t = new Thread(r, "judge-" + threads.incrementAndGet());
