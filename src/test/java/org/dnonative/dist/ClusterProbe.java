@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * A process of {@link ClusterTest}: joins the group from the environment and prints what each
  * exchange gave, one "key=value" line each, for the test to compare across ranks. The mode "die"
- * makes rank 1 exit in the middle; "fail" makes rank 1 throw inside a gather.
+ * makes rank 1 exit in the middle, "hang" makes it sleep; "fail" makes rank 1 throw inside a gather.
  */
 public final class ClusterProbe {
     public static void main(String[] args) {
