@@ -93,6 +93,14 @@ class DistributedFaultTest {
         assertTrue(out.contains("rank 1 has sent no heartbeat"), "the message names the stopped rank:\n" + out);
         assertFalse(rank1.isAlive(), "the launcher killed the stopped rank");
         assertFalse(Files.exists(dir.resolve("iter-1/done/metrics")));
+
+        // two processes resume what two began, and finish as one process does from the start
+        Process resumed = ranks.start(tmp.resolve("resume.log"), java.util.Map.of(), List.of(), "train", "--nproc", "2", "--resume", dir.toString(),
+                "--progress", "OFF", "--dist-timeout", "" + TIMEOUT_S);
+        assertEquals(0, ranks.await(resumed, 300), ranks.logs());
+        Path fresh = tmp.resolve("fresh");
+        DnoRun.start(DistributedRunTest.tiny(), fresh, null, Progress.Mode.OFF, new PrintWriter(new StringWriter())).run();
+        DistributedRunTest.samePairs(fresh, dir, 2);
     }
 
     @Test
