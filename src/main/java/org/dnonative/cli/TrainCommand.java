@@ -83,8 +83,9 @@ public final class TrainCommand implements Callable<Integer> {
             cluster.close();
             return 0;
         } catch (Exception e) {
-            cluster.reportFailure(Main.message(e));
-            return PolicyOptions.handle(e, spec.commandLine().getErr());
+            Exception named = e instanceof RuntimeException r ? cluster.nameSilentRanks(r) : e;
+            cluster.reportFailure(Main.message(named));
+            return PolicyOptions.handle(named, spec.commandLine().getErr());
         }
     }
 

@@ -53,7 +53,7 @@ class DistributedFaultTest {
         double took = (System.nanoTime() - died) / 1e9;
         assertTrue(took < TIMEOUT_S + 10, "rank 0 ended " + took + " s after rank 1 died (timeout " + TIMEOUT_S + " s)\n" + ranks.logs());
         String log0 = Files.readString(tmp.resolve("rank-0.log"));
-        assertTrue(log0.contains("error: ") && log0.contains("rank"), log0);
+        assertTrue(log0.contains("error: ") && log0.contains("rank 1 sent no heartbeat in the last 2 s: it died or hung"), "names the dead rank:\n" + log0);
         assertFalse(Files.exists(dir.resolve("iter-1/done/train")), "no marker for the interrupted stage");
         assertFalse(Files.exists(dir.resolve("iter-1/checkpoint")), "no checkpoint of the interrupted training");
         assertTrue(Files.exists(dir.resolve("iter-1/done/reference")), "the stages before it are kept");
