@@ -14,7 +14,7 @@ mkdir -p "$out"
 # one thread per process everywhere (libtorch, OpenMP, OpenBLAS): without OMP_NUM_THREADS=1 a lone
 # process's OpenMP team spin-waits on a shared machine (the warm start measured 10x slower)
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ)"
+echo "machine: $(nproc --all) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ)"
 
 # (1) DNO iterations: the embedded defaults, 3 iterations; a stage's seconds are in iter-t/done/STAGE
 for r in $(seq 1 "$repeats"); do

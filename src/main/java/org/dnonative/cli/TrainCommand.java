@@ -83,8 +83,9 @@ public final class TrainCommand implements Callable<Integer> {
             cluster.close();
             return 0;
         } catch (Exception e) {
-            cluster.reportFailure(Main.message(e));
-            return PolicyOptions.handle(e, spec.commandLine().getErr());
+            Exception named = e instanceof RuntimeException r ? cluster.nameSilentRanks(r) : e;
+            cluster.reportFailure(Main.message(named));
+            return PolicyOptions.handle(named, spec.commandLine().getErr());
         }
     }
 
@@ -109,31 +110,29 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private void train(Cluster cluster) {
-        {
-            PrintWriter console = spec.commandLine().getOut();
-            ParseResult parsed = spec.commandLine().getParseResult();
-            List<TrainFlags.Flag> flags = TrainFlags.given(parsed);
-            DnoRun run;
-            if (resume != null) {
-                List<String> refused = flags.stream().filter(f -> !f.environment()).map(TrainFlags.Flag::name).toList();
-                if (config != null) refused = prepend("--config", refused);
-                if (out != null) refused = prepend("--out", refused);
-                if (!refused.isEmpty())
-                    throw new IllegalArgumentException("--resume continues a run with its saved configuration; it does not take "
-                            + String.join(", ", refused) + " (it takes --iterations, to go on for more, and "
-                            + String.join(", ", TrainFlags.FLAGS.stream().filter(TrainFlags.Flag::environment).map(TrainFlags.Flag::name).toList())
-                            + " and --progress, which change where the run goes on, not what it computes)");
-                run = DnoRun.resume(resume, TrainFlags.overrides(parsed, flags), iterations == null ? 0 : iterations,
-                        StageHook.fromSystemProperty(), progress, console, cluster);
-            } else {
-                DnoConfig c = config(TrainFlags.overrides(parsed, flags));
-                if (out == null && cluster.distributed())
-                    throw new IllegalArgumentException("a distributed run needs --out DIR (every rank must name the same run directory)");
-                Path dir = out != null ? out : defaultOut();
-                run = DnoRun.start(c, dir, StageHook.fromSystemProperty(), progress, console, cluster);
-            }
-            run.run();
+        PrintWriter console = spec.commandLine().getOut();
+        ParseResult parsed = spec.commandLine().getParseResult();
+        List<TrainFlags.Flag> flags = TrainFlags.given(parsed);
+        DnoRun run;
+        if (resume != null) {
+            List<String> refused = flags.stream().filter(f -> !f.environment()).map(TrainFlags.Flag::name).toList();
+            if (config != null) refused = prepend("--config", refused);
+            if (out != null) refused = prepend("--out", refused);
+            if (!refused.isEmpty())
+                throw new IllegalArgumentException("--resume continues a run with its saved configuration; it does not take "
+                        + String.join(", ", refused) + " (it takes --iterations, to go on for more, and "
+                        + String.join(", ", TrainFlags.FLAGS.stream().filter(TrainFlags.Flag::environment).map(TrainFlags.Flag::name).toList())
+                        + " and --progress, which change where the run goes on, not what it computes)");
+            run = DnoRun.resume(resume, TrainFlags.overrides(parsed, flags), iterations == null ? 0 : iterations,
+                    StageHook.fromSystemProperty(), progress, console, cluster);
+        } else {
+            DnoConfig c = config(TrainFlags.overrides(parsed, flags));
+            if (out == null && cluster.distributed())
+                throw new IllegalArgumentException("a distributed run needs --out DIR (every rank must name the same run directory)");
+            Path dir = out != null ? out : defaultOut();
+            run = DnoRun.start(c, dir, StageHook.fromSystemProperty(), progress, console, cluster);
         }
+        run.run();
     }
 
     private static Path defaultOut() {

@@ -170,6 +170,21 @@ public final class Cluster implements AutoCloseable {
         }, WAIT_FOR_MAIN);
     }
 
+    /**
+     * {@code e} with the ranks named that stopped sending heartbeats during a short look (a
+     * collective that failed because a peer died says only "connection closed"); {@code e} itself
+     * when it is no distributed failure or no rank is silent.
+     */
+    public RuntimeException nameSilentRanks(RuntimeException e) {
+        // only a failed collective (Group's message), not a failure another rank reported itself
+        if (watchdog == null || !(e instanceof DistributedException) || e.getMessage() == null
+                || !e.getMessage().contains("(another rank died")) return e;
+        List<Integer> silent = watchdog.silentRanks(Duration.ofSeconds(2));
+        if (silent.isEmpty()) return e;
+        return new DistributedException(e.getMessage() + "; rank" + (silent.size() > 1 ? "s " : " ") + silent.toString().replaceAll("[\\[\\]]", "")
+                + " sent no heartbeat in the last 2 s: " + (silent.size() > 1 ? "they" : "it") + " died or hung", e);
+    }
+
     /** Tells the other ranks that this one fails (their watchdogs end them); a no-op alone. */
     public void reportFailure(String message) {
         if (watchdog != null) watchdog.reportFailure(message);

@@ -16,8 +16,10 @@ import java.util.Map;
  * one all-reduce, copied back. Sum, not mean: each rank's micro-batches already carry their share of
  * the global batch as their weight, so the sum is the gradient one process computes on the whole
  * batch. A parameter without a gradient on this rank (no micro-batch in this step, or unused)
- * contributes zeros, so every rank issues the same collectives. All ranks get bitwise the same sum,
- * hence, after the same clipping and AdamW step, bitwise the same parameters.
+ * contributes zeros, so every rank issues the same collectives; one without a gradient on any rank
+ * (first a small all-reduce of which ranks have one) is left without, as in one process, where
+ * AdamW skips it. All ranks get bitwise the same sum, hence, after the same clipping and AdamW
+ * step, bitwise the same parameters.
  */
 public final class GradientAllReduce implements GradientSync {
     static final long BUCKET_BYTES = 25L << 20;
@@ -30,7 +32,16 @@ public final class GradientAllReduce implements GradientSync {
 
     @Override
     public void reduce(Map<String, Tensor> parameters) {
-        List<Tensor> params = new ArrayList<>(parameters.values());
+        List<Tensor> all = new ArrayList<>(parameters.values());
+        float[] has = new float[all.size()];
+        for (int i = 0; i < has.length; i++) has[i] = all.get(i).grad().defined() ? 1f : 0f;
+        List<Tensor> params = new ArrayList<>();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor flags = group.onDevice(org.dnonative.model.Tensors.fromFloats(has, has.length));
+            group.allReduceSum(flags, "the all-reduce of which gradients exist");
+            float[] anyRank = org.dnonative.model.Tensors.toFloats(flags);
+            for (int i = 0; i < has.length; i++) if (anyRank[i] > 0) params.add(all.get(i));
+        }
         int from = 0;
         while (from < params.size()) {
             long bytes = 0;

@@ -27,7 +27,7 @@ import java.util.List;
 
 /**
  * A c10d process group (Gloo, or NCCL on CUDA) joined through a TCPStore that rank 0 hosts, with the
- * traps of the presets (../docs: "Distributed runs") encapsulated:
+ * traps of the presets (each seen to abort or hang the JVM when ignored) encapsulated:
  * <ul>
  *   <li>the raw store is handed to native code once (to the {@link ProcessGroup} wrapper) and never
  *       freed from Java; everything else uses {@code getStore()};</li>
@@ -197,7 +197,8 @@ public final class Group {
 
     /**
      * torch's DDP check that every rank holds parameters of the same number and shapes (it throws
-     * naming the first mismatch); the values are compared by {@link Cluster#checkSameParameters}.
+     * naming the first mismatch); the values are compared after training by the checksum of
+     * {@code org.dnonative.dno.stage.ParamChecksum}.
      */
     public void verifyParams(List<Tensor> params) {
         try {

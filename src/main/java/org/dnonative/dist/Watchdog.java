@@ -65,6 +65,28 @@ final class Watchdog implements Runnable {
         }
     }
 
+    /**
+     * The other ranks whose heartbeat does not advance during {@code window} (they died or hang);
+     * [0] when the store itself is gone (rank 0 hosts it). For naming the rank after a collective
+     * failed, which Gloo reports only as a closed connection.
+     */
+    java.util.List<Integer> silentRanks(Duration window) {
+        int n = world.size();
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        try {
+            String[] before = new String[n];
+            for (int r = 0; r < n; r++) if (r != world.rank()) before[r] = store.get_to_str(heartbeat(r));
+            Thread.sleep(window.toMillis());
+            for (int r = 0; r < n; r++)
+                if (r != world.rank() && !store.check(new StringVector(finished(r))) && store.get_to_str(heartbeat(r)).equals(before[r])) out.add(r);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            if (world.rank() != 0) out.add(0);
+        }
+        return out;
+    }
+
     /** This rank is done: the others stop watching it. Stops the thread. */
     void finish() {
         stopped = true;

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * A process of {@link ClusterTest}: joins the group from the environment and prints what each
  * exchange gave, one "key=value" line each, for the test to compare across ranks. The mode "die"
- * makes rank 1 exit in the middle; "fail" makes rank 1 throw inside a gather.
+ * makes rank 1 exit in the middle, "hang" makes it sleep; "fail" makes rank 1 throw inside a gather.
  */
 public final class ClusterProbe {
     public static void main(String[] args) {
@@ -38,9 +38,13 @@ public final class ClusterProbe {
             p.mutable_grad().put(Tensors.fromFloats(new float[] {c.rank() + 0.25f, 1f, 2f}, 3));
             Map<String, Tensor> params = new LinkedHashMap<>();
             params.put("p", p);
+            Tensor half = torch.zeros(new long[] {2}, Tensors.options(Tensors.FLOAT)).requires_grad_(true);
+            if (c.rank() == 1) half.mutable_grad().put(Tensors.fromFloats(new float[] {5f, 6f}, 2));
+            params.put("half", half);
             params.put("unused", torch.zeros(new long[] {2}, Tensors.options(Tensors.FLOAT)).requires_grad_(true));
             new GradientAllReduce(c.group()).reduce(params);
-            System.out.println("grad=" + java.util.Arrays.toString(Tensors.toFloats(p.grad())) + " unused=" + java.util.Arrays.toString(Tensors.toFloats(params.get("unused").grad())));
+            System.out.println("grad=" + java.util.Arrays.toString(Tensors.toFloats(p.grad())) + " half=" + java.util.Arrays.toString(Tensors.toFloats(half.grad()))
+                    + " unused=" + (params.get("unused").grad().defined() ? "defined" : "undefined"));
             c.group().verifyParams(List.of(p));
             System.out.println("verified");
         } catch (RuntimeException e) {

@@ -53,7 +53,7 @@ class DistributedFaultTest {
         double took = (System.nanoTime() - died) / 1e9;
         assertTrue(took < TIMEOUT_S + 10, "rank 0 ended " + took + " s after rank 1 died (timeout " + TIMEOUT_S + " s)\n" + ranks.logs());
         String log0 = Files.readString(tmp.resolve("rank-0.log"));
-        assertTrue(log0.contains("error: ") && log0.contains("rank"), log0);
+        assertTrue(log0.contains("error: ") && log0.contains("rank 1 sent no heartbeat in the last 2 s: it died or hung"), "names the dead rank:\n" + log0);
         assertFalse(Files.exists(dir.resolve("iter-1/done/train")), "no marker for the interrupted stage");
         assertFalse(Files.exists(dir.resolve("iter-1/checkpoint")), "no checkpoint of the interrupted training");
         assertTrue(Files.exists(dir.resolve("iter-1/done/reference")), "the stages before it are kept");
@@ -93,6 +93,14 @@ class DistributedFaultTest {
         assertTrue(out.contains("rank 1 has sent no heartbeat"), "the message names the stopped rank:\n" + out);
         assertFalse(rank1.isAlive(), "the launcher killed the stopped rank");
         assertFalse(Files.exists(dir.resolve("iter-1/done/metrics")));
+
+        // two processes resume what two began, and finish as one process does from the start
+        Process resumed = ranks.start(tmp.resolve("resume.log"), java.util.Map.of(), List.of(), "train", "--nproc", "2", "--resume", dir.toString(),
+                "--progress", "OFF", "--dist-timeout", "" + TIMEOUT_S);
+        assertEquals(0, ranks.await(resumed, 300), ranks.logs());
+        Path fresh = tmp.resolve("fresh");
+        DnoRun.start(DistributedRunTest.tiny(), fresh, null, Progress.Mode.OFF, new PrintWriter(new StringWriter())).run();
+        DistributedRunTest.samePairs(fresh, dir, 2);
     }
 
     @Test

@@ -139,6 +139,31 @@ class DistributedRunTest {
                     Files.readAllBytes(one.resolve("iter-" + t + "/checkpoint/model.safetensors")), "iteration " + t);
     }
 
+    /**
+     * torchrun itself (where it is installed) starts the ranks unchanged: {@code torchrun --standalone
+     * --no-python java ...}, whose agent hosts the store (TORCHELASTIC_USE_AGENT_STORE), gives the
+     * pairs one process gives.
+     */
+    @Test
+    void torchrunStartsTheRanksUnchanged() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(onPath("torchrun"), "torchrun is not installed");
+        Path dir = tmp.resolve("torchrun");
+        List<String> cmd = new java.util.ArrayList<>(List.of("torchrun", "--standalone", "--nproc-per-node", "2", "--no-python",
+                Ranks.java(), "-Xmx1g", "-cp", System.getProperty("java.class.path"), "org.dnonative.cli.Main",
+                "train", "--config", cfg.toString(), "--out", dir.toString(), "--progress", "OFF", "--dist-timeout", "60"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("torchrun.log").toFile()).start();
+        ranks.procs.add(p);
+        ranks.logs.add(tmp.resolve("torchrun.log"));
+        assertEquals(0, ranks.await(p, LIMIT_S), ranks.logs());
+        samePairs(single, dir, 2);
+    }
+
+    static boolean onPath(String program) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, program))) return true;
+        return false;
+    }
+
     static void samePairs(Path single, Path dual, int iterations) throws Exception {
         for (int t = 1; t <= iterations; t++)
             for (String f : List.of("prompts.jsonl", "samples.jsonl", "judgments.jsonl", "pairs.jsonl", "train_pairs.jsonl"))
