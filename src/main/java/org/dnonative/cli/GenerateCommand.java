@@ -41,6 +41,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try {
+            common.applyThreads();
             SamplingParams params = new SamplingParams(samples, temperature, topP, topK, maxNewTokens, stop, seed, batchSize);
             List<JsonlIO.Line> lines = JsonlIO.read(common.in);
             String name = common.in == null ? "<stdin>" : common.in.toString();

@@ -1,7 +1,6 @@
 package org.dnonative.dno;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.bytedeco.pytorch.global.torch;
 import org.dnonative.dno.config.ConfigLoader;
 import org.dnonative.dno.config.DnoConfig;
 import org.dnonative.dno.stage.EvaluationStage;
@@ -109,7 +108,7 @@ public final class DnoRun {
 
     public Result run() {
         long started = System.nanoTime();
-        if (config.threads() > 0) torch.set_num_threads(config.threads());
+        org.dnonative.model.Threads.configure(config.threads());
         try (RunContext ctx = new RunContext(config, store, Policy.device(config.device()), progress, console, hook,
                 () -> OracleFactory.open(config.oracle(), config.seed(), store.directory().oracleCache()))) {
             for (Stage s : START) runStage(ctx, s, 0);

@@ -65,8 +65,17 @@ public final class Sampler {
             int end = Math.min(rows, start + p.maxBatch());
             int[] chunk = new int[end - start];
             for (int i = start; i < end; i++) chunk[i - start] = order[i];
-            Completion[] c = generateRows(prompts, chunk, p);
-            for (int i = 0; i < chunk.length; i++) results[chunk[i]] = c[i];
+            // the chunk's rows split over the compute threads: each part decodes on its own with its
+            // own KV cache (rows never interact, and each row's random stream is its own)
+            List<java.util.concurrent.Callable<Completion[]>> parts = new ArrayList<>();
+            List<int[]> ranges = Threads.ranges(chunk.length, Threads.count());
+            for (int[] r : ranges) {
+                int[] rowIds = Arrays.copyOfRange(chunk, r[0], r[1]);
+                parts.add(() -> generateRows(prompts, rowIds, p));
+            }
+            List<Completion[]> done = Threads.run(parts);
+            for (int k = 0; k < ranges.size(); k++)
+                for (int i = ranges.get(k)[0]; i < ranges.get(k)[1]; i++) results[chunk[i]] = done.get(k)[i - ranges.get(k)[0]];
         }
         for (int r = 0; r < rows; r++) out.get(r / p.samples()).add(results[r]);
         return out;
@@ -102,6 +111,7 @@ public final class Sampler {
         int vocab = model.config().vocabSize();
         Set<Integer> eos = policy.eosIds();
         boolean[] untokenized = maskUntokenized ? untokenizedIds(vocab) : null;
+        double[] scratch = new double[vocab];   // one probability buffer for every draw: no per-token garbage
         try (NoGradGuard noGrad = new NoGradGuard();
              KvCache cache = new KvCache(model.config(), b, maxLen + p.maxNewTokens(), device, torch.ScalarType.Float)) {
             float[] logits;
@@ -110,7 +120,7 @@ public final class Sampler {
                 Tensor pos = Tensors.fromLongs(positions, b, maxLen).to(device, torch.ScalarType.Long);
                 Tensor km = Tensors.fromLongs(mask, b, maxLen).to(device, torch.ScalarType.Bool);
                 Tensor h = model.hidden(in, pos, km, cache);
-                logits = Tensors.toFloats(model.logits(h.select(1, maxLen - 1)));
+                logits = Tensors.toFloats(model.logits(h.select(1, maxLen - 1)), null);
             }
             int active = b;
             int[] live = new int[b];            // batch slot -> row; finished rows are dropped from the batch
@@ -120,7 +130,7 @@ public final class Sampler {
                     int i = live[j];
                     if (finish[i] != null) continue;
                     if (untokenized != null) mask(logits, j * vocab, untokenized);
-                    int tok = choose(logits, j * vocab, vocab, p, rng[i]);
+                    int tok = choose(logits, j * vocab, vocab, p, rng[i], scratch);
                     generated[i][count[i]++] = tok;
                     if (eos.contains(tok)) finish[i] = "eos";
                     else if (!p.stopStrings().isEmpty() && endsWithStop(generated[i], count[i], p.stopStrings())) finish[i] = "stop";
@@ -140,7 +150,7 @@ public final class Sampler {
                     Tensor in = Tensors.fromLongs(step, n, 1).to(device, torch.ScalarType.Long);
                     Tensor pos = Tensors.fromLongs(pp, n, 1).to(device, torch.ScalarType.Long);
                     Tensor h = model.hidden(in, pos, null, cache);
-                    logits = Tensors.toFloats(model.logits(h.select(1, 0)));
+                    logits = Tensors.toFloats(model.logits(h.select(1, 0)), logits);   // reuses the array: no per-step garbage
                 }
             }
         }
@@ -214,6 +224,11 @@ public final class Sampler {
      * then top-p (the smallest set of most likely tokens whose probability reaches p), then a draw.
      */
     static int choose(float[] logits, int off, int vocab, SamplingParams p, SplittableRandom rng) {
+        return choose(logits, off, vocab, p, rng, new double[vocab]);
+    }
+
+    /** {@link #choose} with a caller's buffer of at least {@code vocab} doubles for the probabilities. */
+    static int choose(float[] logits, int off, int vocab, SamplingParams p, SplittableRandom rng, double[] prob) {
         if (p.temperature() == 0) {
             int best = 0;
             float bv = logits[off];
@@ -223,12 +238,11 @@ public final class Sampler {
         double invT = 1.0 / p.temperature();
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < vocab; j++) max = Math.max(max, logits[off + j]);
-        double[] prob = new double[vocab];
         double sum = 0;
         for (int j = 0; j < vocab; j++) { prob[j] = Math.exp((logits[off + j] - max) * invT); sum += prob[j]; }
         for (int j = 0; j < vocab; j++) prob[j] /= sum;
         if (p.topK() > 0 && p.topK() < vocab) {
-            double[] sorted = prob.clone();
+            double[] sorted = Arrays.copyOf(prob, vocab);
             Arrays.sort(sorted);
             double kth = sorted[vocab - p.topK()];
             double kept = 0;

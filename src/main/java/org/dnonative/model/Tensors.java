@@ -77,6 +77,22 @@ public final class Tensors {
         return out;
     }
 
+    /**
+     * {@link #toFloats(Tensor)} into {@code reuse} when it has exactly the tensor's number of
+     * elements (else into a new array); a float32 CPU tensor is read in place, without a copy.
+     */
+    public static float[] toFloats(Tensor t, float[] reuse) {
+        Tensor c = t.is_cpu() && t.scalar_type() == FLOAT && t.is_contiguous() ? t : t.detach().to(CPU, FLOAT).contiguous();
+        int n = (int) c.numel();
+        float[] out = reuse != null && reuse.length == n ? reuse : new float[n];
+        try (FloatPointer p = new FloatPointer(c.data_ptr())) {
+            p.get(out, 0, n);
+        }
+        return out;
+    }
+
+    private static final Device CPU = new Device(torch.DeviceType.CPU);
+
     public static long[] toLongs(Tensor t) {
         Tensor c = t.detach().to(new Device(torch.DeviceType.CPU), LONG).contiguous();
         long[] out = new long[(int) c.numel()];
