@@ -44,6 +44,7 @@ public final class PolicyBenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "a HuggingFace model directory to bench instead of the random mid-size Llama (its load time is measured too)") Path model;
     @Option(names = "--parts", split = ",", defaultValue = "load,sampling,scoring,train,decode",
             description = "what to measure: load (--model only), sampling, scoring, train, decode (per-token cost vs context)") List<String> parts;
+    @Option(names = "--sampling-dtype", defaultValue = "float32", description = "float32 or bfloat16 (the weights while sampling)") String samplingDtype;
     @Option(names = "--threads", defaultValue = "0", description = "compute threads (0 = every processor); see Threads") int threads;
 
     @Override
@@ -98,7 +99,8 @@ public final class PolicyBenchCommand implements Callable<Integer> {
         for (int i = 0; i < 2; i++) prompts.add(randomIds(rng, 32, vocab));
         Policy policy = Policy.of(model, byteTokenizer(vocab), null);
         SamplingParams sp = new SamplingParams(4, 1.0, 1.0, 0, 64, List.of(), 1, 8);
-        Sampler sampler = new Sampler(policy);
+        torch.ScalarType dtype = GenerateCommand.samplingDtype(samplingDtype);
+        Sampler sampler = new Sampler(policy).withDtype(dtype);
         sampler.generate(prompts, new SamplingParams(4, 1.0, 1.0, 0, 4, List.of(), 1, 8)); // warm-up
         double[] tps = new double[repeats], tpsCpu = new double[repeats];
         for (int r = 0; r < repeats; r++) {
@@ -111,6 +113,26 @@ public final class PolicyBenchCommand implements Callable<Integer> {
         }
         row(name, "sampling, batch 8 (2 prompts x K=4), 32-token prompt, 64 new tokens: tokens/s by wall / process CPU time", median(tps), median(tpsCpu));
         result("sampling_tok_s", median(tps));
+        if (dtype != torch.ScalarType.Float) {
+            // how far the cast weights move the log-probs: the sampled tokens scored in float32 and in the sampling dtype
+            List<List<Completion>> out = sampler.generate(prompts, sp);
+            List<int[]> ps = new ArrayList<>(), rs = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) for (Completion c : out.get(i)) { ps.add(prompts.get(i)); rs.add(c.ids()); }
+            try (CausalLM cast = model.inferenceCopy(dtype)) {
+                List<org.dnonative.model.SequenceScore> f32 = new Scorer(model, 0, 8 * 256).score(ps, rs);
+                List<org.dnonative.model.SequenceScore> low = new Scorer(cast, 0, 8 * 256).score(ps, rs);
+                double err = 0, maxErr = 0;
+                long tokens = 0;
+                for (int i = 0; i < f32.size(); i++) {
+                    double d = Math.abs(low.get(i).logprob() - f32.get(i).logprob());
+                    err += d;
+                    maxErr = Math.max(maxErr, d / Math.max(1, f32.get(i).tokens()));
+                    tokens += f32.get(i).tokens();
+                }
+                row(name, "sampled sequences' log-prob, " + samplingDtype + " weights vs float32: mean / max |difference| per token (nats)", err / tokens, maxErr);
+                result("sampling_logprob_err_per_token", err / tokens);
+            }
+        }
     }
 
     private void scoring(String name, CausalLM model, int pad, SplittableRandom rng, int vocab) {
@@ -209,7 +231,7 @@ public final class PolicyBenchCommand implements Callable<Integer> {
 
     /** A machine-readable line for benchmarks/bench.py. */
     private static void result(String key, double value) {
-        System.out.printf(java.util.Locale.ROOT, "RESULT %s %.3f%n", key, value);
+        System.out.printf(java.util.Locale.ROOT, "RESULT %s %.6g%n", key, value);
         System.out.flush();
     }
 

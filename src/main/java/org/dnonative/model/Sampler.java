@@ -29,9 +29,41 @@ import java.util.SplittableRandom;
 public final class Sampler {
     private final Policy policy;
     private final boolean maskUntokenized;
+    private final torch.ScalarType dtype;
 
     public Sampler(Policy policy) {
         this(policy, false);
+    }
+
+    private Sampler(Policy policy, boolean maskUntokenized, torch.ScalarType dtype) {
+        this.policy = policy;
+        this.maskUntokenized = maskUntokenized;
+        this.dtype = dtype;
+    }
+
+    /**
+     * A sampler like this one that decodes with the weights cast to {@code dtype} (Float or
+     * BFloat16): each {@link #generate} call casts them once (a few tens of ms for 40M parameters)
+     * and frees the copy at its end, so that it always samples the current policy. The tokens'
+     * log-probs that enter the DNO loss are computed in float32 by the scorer either way.
+     */
+    public Sampler withDtype(torch.ScalarType dtype) {
+        if (dtype != torch.ScalarType.Float && dtype != torch.ScalarType.BFloat16)
+            throw new IllegalArgumentException("sampling dtype must be float32 or bfloat16, not " + dtype);
+        return new Sampler(policy, maskUntokenized, dtype);
+    }
+
+    /**
+     * True when this CPU computes bfloat16 matrix products natively (AVX-512 BF16 or AMX, from
+     * /proc/cpuinfo): elsewhere bf16 is emulated and slower than float32.
+     */
+    public static boolean cpuHasBf16() {
+        try {
+            String info = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo"));
+            return info.contains(" avx512_bf16") || info.contains(" amx_bf16");
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -39,13 +71,12 @@ public final class Sampler {
      *                        probability zero, so that every sampled token decodes to text
      */
     public Sampler(Policy policy, boolean maskUntokenized) {
-        this.policy = policy;
-        this.maskUntokenized = maskUntokenized;
+        this(policy, maskUntokenized, torch.ScalarType.Float);
     }
 
     /** A sampler like this one that never samples ids the tokenizer lacks. */
     public Sampler maskingUntokenizedIds() {
-        return new Sampler(policy, true);
+        return new Sampler(policy, true, dtype);
     }
 
     /** K completions for each prompt (token ids), in prompt order. */
@@ -61,6 +92,9 @@ public final class Sampler {
         for (int r = 0; r < rows; r++) order[r] = r;
         Arrays.sort(order, (a, b) -> Integer.compare(prompts.get(a / p.samples()).length, prompts.get(b / p.samples()).length));
         Completion[] results = new Completion[rows];
+        CausalLM cast = dtype == policy.model().dtype() ? null : policy.model().inferenceCopy(dtype);
+        CausalLM model = cast == null ? policy.model() : cast;
+        try {
         for (int start = 0; start < rows; start += p.maxBatch()) {
             int end = Math.min(rows, start + p.maxBatch());
             int[] chunk = new int[end - start];
@@ -71,18 +105,20 @@ public final class Sampler {
             List<int[]> ranges = Threads.ranges(chunk.length, Threads.count());
             for (int[] r : ranges) {
                 int[] rowIds = Arrays.copyOfRange(chunk, r[0], r[1]);
-                parts.add(() -> generateRows(prompts, rowIds, p));
+                parts.add(() -> generateRows(model, prompts, rowIds, p));
             }
             List<Completion[]> done = Threads.run(parts);
             for (int k = 0; k < ranges.size(); k++)
                 for (int i = ranges.get(k)[0]; i < ranges.get(k)[1]; i++) results[chunk[i]] = done.get(k)[i - ranges.get(k)[0]];
         }
+        } finally {
+            if (cast != null) cast.close();
+        }
         for (int r = 0; r < rows; r++) out.get(r / p.samples()).add(results[r]);
         return out;
     }
 
-    private Completion[] generateRows(List<int[]> prompts, int[] rowIds, SamplingParams p) {
-        CausalLM model = policy.model();
+    private Completion[] generateRows(CausalLM model, List<int[]> prompts, int[] rowIds, SamplingParams p) {
         Device device = model.device();
         int b = rowIds.length;
         int maxLen = 0;
@@ -113,7 +149,7 @@ public final class Sampler {
         boolean[] untokenized = maskUntokenized ? untokenizedIds(vocab) : null;
         double[] scratch = new double[vocab];   // one probability buffer for every draw: no per-token garbage
         try (NoGradGuard noGrad = new NoGradGuard();
-             KvCache cache = new KvCache(model.config(), b, maxLen + p.maxNewTokens(), device, torch.ScalarType.Float)) {
+             KvCache cache = new KvCache(model.config(), b, maxLen + p.maxNewTokens(), device, model.dtype())) {
             float[] logits;
             try (PointerScope scope = new PointerScope()) {
                 Tensor in = Tensors.fromLongs(ids, b, maxLen).to(device, torch.ScalarType.Long);

@@ -67,6 +67,18 @@ public final class Tensors {
         return f;
     }
 
+    /**
+     * A float32 CPU tensor over {@code mapped}'s memory (no copy), or null when the bytes are not
+     * 4-byte aligned (a valid file may place a tensor anywhere). The tensor does not own the
+     * memory: the caller keeps {@code mapped} reachable for as long as the tensor or any view of it lives.
+     */
+    public static Tensor overMapped(ByteBuffer mapped, long[] shape) {
+        if (!mapped.isDirect() || mapped.capacity() == 0) return null;
+        org.bytedeco.javacpp.Pointer p = new org.bytedeco.javacpp.Pointer(mapped);
+        if ((p.address() & 3) != 0) return null;
+        return torch.from_blob(p, shape, options(FLOAT));
+    }
+
     /** The tensor's values as a float array (copied to the CPU and converted to float32 when needed). */
     public static float[] toFloats(Tensor t) {
         Tensor c = t.detach().to(new Device(torch.DeviceType.CPU), FLOAT).contiguous();

@@ -27,6 +27,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * load 5-8 (benchmarks/RESULTS.md). Independent single-threaded workers never wait on each other
  * inside a step, so they add throughput while cores are free and only time-share when they are not.
  *
+ * <p>Training runs on the calling thread alone (plus the native loss kernel's threads): giving it
+ * the pools back for its large matrix products was measured slower still under contention (a
+ * training step at 2 threads 7-21 s against 1.75 s at 1, load 5-8), and splitting it over workers
+ * would change the order in which gradients add up.
+ *
  * <p>The OpenMP thread count is an attribute of the calling thread, so every thread that runs
  * libtorch ops must set it: the workers here do when they start, and {@link #configure} does it
  * for the caller (the thread that runs training and everything not split over workers).
@@ -50,7 +55,7 @@ public final class Threads {
         try {
             Loader.load(openblas_full.class);
             // one BLAS thread: parallelism comes from the workers; OpenBLAS's own pool would spin against them
-            openblas_full.openblas_set_num_threads(1);
+            setBlasThreads(1);
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             // another BLAS build (no openblas symbols): its threads are then the user's to set (OPENBLAS_NUM_THREADS)
         }
@@ -61,6 +66,14 @@ public final class Threads {
     public static int count() {
         if (count == 0) configure(0);
         return count;
+    }
+
+    private static void setBlasThreads(int n) {
+        try {
+            openblas_full.openblas_set_num_threads(n);
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            // not OpenBLAS: nothing to set
+        }
     }
 
     /** libtorch's OpenMP thread count of the calling thread set to one. */
