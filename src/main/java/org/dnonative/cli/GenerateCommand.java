@@ -62,10 +62,12 @@ public final class GenerateCommand implements Callable<Integer> {
                     longest = Math.max(longest, ids.length);
                     prompts.add(ids);
                 }
-                long rowsAtOnce = Math.min((long) Math.min(lines.size(), Math.max(1, batchSize / samples)) * samples, batchSize);
+                // one batch of up to --batch-size rows per compute thread at once
+                int threads = org.dnonative.model.Threads.count();
+                long rowsAtOnce = Math.min((long) Math.min(lines.size(), Math.max(1, batchSize / samples)) * samples, batchSize) * threads;
                 if (!lines.isEmpty()) policy.checkMemory(Math.max(1, rowsAtOnce), longest, (long) longest + maxNewTokens, name);
                 Sampler sampler = new Sampler(policy).withDtype(samplingDtype(dtype));
-                int chunk = Math.max(1, batchSize / samples);
+                int chunk = Math.max(1, batchSize / samples) * threads;
                 for (int start = 0; start < lines.size(); start += chunk) {
                     int end = Math.min(lines.size(), start + chunk);
                     List<List<Completion>> result = sampler.generate(prompts.subList(start, end), params);

@@ -17,7 +17,9 @@ import java.util.SplittableRandom;
  * Batched sampling with a KV cache. Prompts are left-padded, prefilled in one forward pass, and
  * then every row decodes one token per step until it ends (eos, stop string or max new tokens).
  *
- * <p>Token choice happens in Java on the logits of each row with a random stream of its own,
+ * <p>Batches (of {@code maxBatch} rows) decode concurrently, one per compute thread ({@link Threads}),
+ * each with its own KV cache. Token choice happens in Java on the logits of each row
+ * (one [rows, V] copy per step into a reused array) with a random stream of its own,
  * derived from (seed, prompt index, sample index): samples are reproducible for a seed and do not
  * depend on how prompts are grouped into batches (up to float rounding of the batched forward).
  *
@@ -95,22 +97,21 @@ public final class Sampler {
         CausalLM cast = dtype == policy.model().dtype() ? null : policy.model().inferenceCopy(dtype);
         CausalLM model = cast == null ? policy.model() : cast;
         try {
-        for (int start = 0; start < rows; start += p.maxBatch()) {
-            int end = Math.min(rows, start + p.maxBatch());
-            int[] chunk = new int[end - start];
-            for (int i = start; i < end; i++) chunk[i - start] = order[i];
-            // the chunk's rows split over the compute threads: each part decodes on its own with its
-            // own KV cache (rows never interact, and each row's random stream is its own)
-            List<java.util.concurrent.Callable<Completion[]>> parts = new ArrayList<>();
-            List<int[]> ranges = Threads.ranges(chunk.length, Threads.count());
-            for (int[] r : ranges) {
-                int[] rowIds = Arrays.copyOfRange(chunk, r[0], r[1]);
-                parts.add(() -> generateRows(model, prompts, rowIds, p));
+            // Whole batches run concurrently, one per compute thread; a batch is never split: a decode
+            // step is bound by reading the weights, and every part of a split batch reads all of them
+            // (measured: 8 rows as 2 x 4 on 2 threads, 24-36 tok/s against 96 as one batch, load 6-8).
+            List<java.util.concurrent.Callable<Completion[]>> batches = new ArrayList<>();
+            List<int[]> chunks = new ArrayList<>();
+            for (int start = 0; start < rows; start += p.maxBatch()) {
+                int end = Math.min(rows, start + p.maxBatch());
+                int[] chunk = new int[end - start];
+                for (int i = start; i < end; i++) chunk[i - start] = order[i];
+                chunks.add(chunk);
+                batches.add(() -> generateRows(model, prompts, chunk, p));
             }
-            List<Completion[]> done = Threads.run(parts);
-            for (int k = 0; k < ranges.size(); k++)
-                for (int i = ranges.get(k)[0]; i < ranges.get(k)[1]; i++) results[chunk[i]] = done.get(k)[i - ranges.get(k)[0]];
-        }
+            List<Completion[]> done = Threads.run(batches);
+            for (int k = 0; k < chunks.size(); k++)
+                for (int i = 0; i < chunks.get(k).length; i++) results[chunks.get(k)[i]] = done.get(k)[i];
         } finally {
             if (cast != null) cast.close();
         }

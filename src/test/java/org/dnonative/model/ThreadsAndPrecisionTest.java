@@ -70,7 +70,7 @@ class ThreadsAndPrecisionTest {
     void samplesAndScoresDoNotDependOnTheThreadCount() throws Exception {
         try (Policy p = tinyPolicy(5)) {
             List<int[]> prompts = List.of(new int[]{2, 4, 5}, new int[]{2, 6}, new int[]{2, 7, 7, 4});
-            SamplingParams sp = new SamplingParams(3, 1.0, 0.9, 0, 12, List.of(), 4, 16);
+            SamplingParams sp = new SamplingParams(3, 1.0, 0.9, 0, 12, List.of(), 4, 4);   // 3 batches of <= 4 rows
             Threads.configure(1);
             List<List<Completion>> one = new Sampler(p).generate(prompts, sp);
             List<int[]> rs = new ArrayList<>(), ps = new ArrayList<>();
