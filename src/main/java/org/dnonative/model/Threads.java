@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * How this process uses CPU threads for the policy: {@code --threads N} means N Java threads that
- * each compute independent work (rows of a sampling batch, scoring batches) with single-threaded
+ * each compute independent work (whole sampling batches, scoring batches) with single-threaded
  * libtorch ops and a single-threaded BLAS.
  *
  * <p>Why not libtorch's intra-op pool: the presets' libtorch runs its element-wise ops on GNU
@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * with a pthreads pool of its own (whose idle workers spin too, yielding) that defaults to every
  * core. With both pools at 2 threads on 2 cores a decode step hands work back and forth between
  * 3-4 spinning threads: measured 2026-12-01 on the 2-core build machine, sampling the 39M-parameter
- * bench model fell from 139 tok/s (1 + 1 threads) to 7-34 tok/s with either pool at 2 threads, at
- * load 5-8 (benchmarks/RESULTS.md). Independent single-threaded workers never wait on each other
+ * bench model fell from 114-139 tok/s (1 + 1 threads) to 7-34 tok/s with either pool at 2 threads,
+ * at load 5-8 (benchmarks/RESULTS.md). Independent single-threaded workers never wait on each other
  * inside a step, so they add throughput while cores are free and only time-share when they are not.
  *
  * <p>Training runs on the calling thread alone (plus the native loss kernel's threads): giving it
