@@ -38,6 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Threads {
     private static volatile int count = 0;          // 0 = not configured yet
+    private static final ThreadLocal<Boolean> WORKER = ThreadLocal.withInitial(() -> false);
     private static ExecutorService pool;
     private static int poolSize;
 
@@ -89,7 +90,8 @@ public final class Threads {
     public static <T> List<T> run(List<Callable<T>> tasks) {
         List<T> out = new ArrayList<>(tasks.size());
         int n = count();
-        if (tasks.size() <= 1 || n == 1) {
+        // a worker that runs tasks itself does so inline: waiting on the pool it occupies could deadlock it
+        if (tasks.size() <= 1 || n == 1 || WORKER.get()) {
             singleThreadedHere();
             for (Callable<T> t : tasks) out.add(call(t));
             return out;
@@ -133,6 +135,7 @@ public final class Threads {
             pool = Executors.newFixedThreadPool(n, r -> {
                 Thread t = new Thread(() -> {
                     singleThreadedHere();
+                    WORKER.set(true);
                     r.run();
                 }, "dno-compute-" + id.incrementAndGet());
                 t.setDaemon(true);   // idle workers never keep the JVM alive

@@ -60,6 +60,9 @@ class ThreadsAndPrecisionTest {
         // every worker computes with one libtorch thread (OpenMP settings are per thread)
         List<Callable<Integer>> threads = List.of(torch::get_num_threads, torch::get_num_threads);
         assertEquals(List.of(1, 1), Threads.run(threads));
+        // tasks that run tasks themselves (a scorer inside a worker) finish instead of waiting on a full pool
+        List<Callable<List<Integer>>> nested = List.of(() -> Threads.run(List.of(() -> 1, () -> 2)), () -> Threads.run(List.of(() -> 3, () -> 4)));
+        assertEquals(List.of(List.of(1, 2), List.of(3, 4)), Threads.run(nested));
         List<Callable<Integer>> failing = List.of(() -> 1, () -> { throw new IllegalStateException("boom"); });
         assertEquals("boom", assertThrows(IllegalStateException.class, () -> Threads.run(failing)).getMessage());
         assertThrows(IllegalArgumentException.class, () -> Threads.configure(-1));
