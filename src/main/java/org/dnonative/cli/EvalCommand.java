@@ -1,6 +1,5 @@
 package org.dnonative.cli;
 
-import org.bytedeco.pytorch.global.torch;
 import org.dnonative.dno.OracleFactory;
 import org.dnonative.dno.Preflight;
 import org.dnonative.dno.Progress;
@@ -104,7 +103,7 @@ public final class EvalCommand implements Callable<Integer> {
             // A wrong judge URL, model name or key fails here, before anything is sampled.
             Preflight.machine(c);
             if (judgeUrl != null) Preflight.endpoints(c, System::getenv);
-            if (c.threads() > 0) torch.set_num_threads(c.threads());
+            org.dnonative.model.Threads.configure(c.threads());
             List<String> promptTexts = prompts != null
                     ? PromptFile.read(prompts).stream().map(PromptRecord::prompt).toList()
                     : EmbeddedModel.tasks(c.embedded()).prompts(builtinPrompts, seed);

@@ -1,5 +1,7 @@
 package org.dnonative.cli;
 
+import org.bytedeco.pytorch.global.torch;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -36,6 +38,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--max-new-tokens", defaultValue = "128") int maxNewTokens;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--stop", description = "stop string (repeatable)") List<String> stop = new ArrayList<>();
+    @Option(names = "--dtype", defaultValue = "float32", paramLabel = "DTYPE",
+            description = "weights while sampling: float32 or bfloat16 (faster on CPUs with AVX-512 BF16/AMX; see docs/POLICY.md)") String dtype;
     @Option(names = "--batch-size", defaultValue = "32", description = "sequences decoded at once") int batchSize;
     @Option(names = "--mask-untokenized-ids", description = "never sample ids the tokenizer has no token for (a padded vocabulary's tail; "
             + "without it they can be sampled and decode to \"\", as in transformers)") boolean maskUntokenized;
@@ -43,6 +47,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try {
+            common.applyThreads();
             SamplingParams params = new SamplingParams(samples, temperature, topP, topK, maxNewTokens, stop, seed, batchSize);
             List<JsonlIO.Line> lines = JsonlIO.read(common.in);
             String name = common.in == null ? "<stdin>" : common.in.toString();
@@ -59,10 +64,12 @@ public final class GenerateCommand implements Callable<Integer> {
                     longest = Math.max(longest, ids.length);
                     prompts.add(ids);
                 }
-                long rowsAtOnce = Math.min((long) Math.min(lines.size(), Math.max(1, batchSize / samples)) * samples, batchSize);
+                // one batch of up to --batch-size rows per compute thread at once
+                int threads = org.dnonative.model.Threads.count();
+                long rowsAtOnce = Math.min((long) Math.min(lines.size(), Math.max(1, batchSize / samples)) * samples, batchSize) * threads;
                 if (!lines.isEmpty()) policy.checkMemory(Math.max(1, rowsAtOnce), longest, (long) longest + maxNewTokens, name);
-                Sampler sampler = new Sampler(policy, maskUntokenized);
-                int chunk = Math.max(1, batchSize / samples);
+                Sampler sampler = new Sampler(policy, maskUntokenized).withDtype(samplingDtype(dtype));
+                int chunk = Math.max(1, batchSize / samples) * threads;
                 for (int start = 0; start < lines.size(); start += chunk) {
                     int end = Math.min(lines.size(), start + chunk);
                     List<List<Completion>> result = sampler.generate(prompts.subList(start, end), params);
@@ -85,6 +92,15 @@ public final class GenerateCommand implements Callable<Integer> {
         } catch (Exception e) {
             return PolicyOptions.handle(e, spec.commandLine().getErr());
         }
+    }
+
+    /** The libtorch dtype for a --dtype value. */
+    static torch.ScalarType samplingDtype(String name) {
+        return switch (name) {
+            case "float32" -> torch.ScalarType.Float;
+            case "bfloat16" -> torch.ScalarType.BFloat16;
+            default -> throw new IllegalArgumentException("--dtype must be float32 or bfloat16, not '" + name + "'");
+        };
     }
 
     /** The prompt's token ids from prompt_ids, messages or prompt text. */

@@ -32,6 +32,7 @@ public final class LogprobsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try {
             if (tokenBudget < 1) throw new IllegalArgumentException("--token-budget must be positive");
+            common.applyThreads();
             List<JsonlIO.Line> lines = JsonlIO.read(common.in);
             String name = common.in == null ? "<stdin>" : common.in.toString();
             try (Policy policy = Policy.load(common.model, Policy.device(common.device));

@@ -41,13 +41,17 @@ public final class PolicyBenchCommand implements Callable<Integer> {
     @Option(names = "--contexts", split = ",", defaultValue = "64,128,256,512,1024") int[] contexts;
     @Option(names = "--repeats", defaultValue = "5") int repeats;
     @Option(names = "--skip-mid", description = "skip the hidden-512 model") boolean skipMid;
-    @Option(names = "--threads", defaultValue = "0", description = "libtorch intra-op threads (0 = libtorch's default)") int threads;
+    @Option(names = "--model", description = "a HuggingFace model directory to bench instead of the random mid-size Llama (its load time is measured too)") Path model;
+    @Option(names = "--parts", split = ",", defaultValue = "load,sampling,scoring,train,decode",
+            description = "what to measure: load (--model only), sampling, scoring, train, decode (per-token cost vs context)") List<String> parts;
+    @Option(names = "--sampling-dtype", defaultValue = "float32", description = "float32 or bfloat16 (the weights while sampling)") String samplingDtype;
+    @Option(names = "--threads", defaultValue = "0", description = "compute threads (0 = every processor); see Threads") int threads;
 
     @Override
     public Integer call() throws Exception {
         Device dev = Policy.device(device);
-        if (threads > 0) torch.set_num_threads(threads);
-        System.out.println("libtorch threads: " + torch.get_num_threads() + ", cores: " + Runtime.getRuntime().availableProcessors());
+        org.dnonative.model.Threads.configure(threads);
+        System.out.println("compute threads: " + org.dnonative.model.Threads.count() + ", cores: " + Runtime.getRuntime().availableProcessors());
         System.out.println("| model | measure | value |");
         System.out.println("|---|---|---|");
         if (fixture != null) {
@@ -55,7 +59,23 @@ public final class PolicyBenchCommand implements Callable<Integer> {
                 bench("hf-tiny (64h, 2L, V512)", p.model(), p.padId(), p.eosIds().isEmpty() ? -1 : p.eosIds().iterator().next());
             }
         }
-        if (!skipMid) {
+        if (model != null) {
+            if (parts.contains("load")) {
+                // the first load pays class loading and JIT; the median of the next ones is the steady cost
+                double[] ms = new double[Math.max(1, repeats)];
+                for (int r = -1; r < ms.length; r++) {
+                    long t0 = System.nanoTime();
+                    try (Policy p = Policy.load(model, dev)) {
+                        if (r >= 0) ms[r] = (System.nanoTime() - t0) / 1e6;
+                        else result("load_first_ms", (System.nanoTime() - t0) / 1e6);
+                    }
+                }
+                result("load_ms", median(ms));
+            }
+            try (Policy p = Policy.load(model, dev)) {
+                bench(model.getFileName().toString(), p.model(), p.padId(), -1);
+            }
+        } else if (!skipMid) {
             ModelConfig mid = ModelConfig.of(ModelConfig.Architecture.LLAMA, 32000, 512, 1376, 8, 8, 4, 4096, true, null, 2, 0);
             try (CausalLM m = CausalLM.random(mid, 1, dev)) {
                 bench("random Llama (512h, 8L, 8/4 heads, V32000, " + m.parameterCount() / 1_000_000 + "M params)", m, 0, 2);
@@ -67,12 +87,20 @@ public final class PolicyBenchCommand implements Callable<Integer> {
     private void bench(String name, CausalLM model, int pad, int eos) {
         int vocab = model.config().vocabSize();
         SplittableRandom rng = new SplittableRandom(7);
+        if (parts.contains("sampling")) sampling(name, model, rng, vocab);
+        if (parts.contains("scoring")) scoring(name, model, pad, rng, vocab);
+        if (parts.contains("train")) training(name, model, pad, rng, vocab);
+        if (parts.contains("decode")) decode(name, model, rng, vocab);
+    }
+
+    private void sampling(String name, CausalLM model, SplittableRandom rng, int vocab) {
         // sampling: 8 rows (2 prompts x K=4) of 64 new tokens after a 32-token prompt; eos disabled by a tokenizer-free policy
         List<int[]> prompts = new ArrayList<>();
         for (int i = 0; i < 2; i++) prompts.add(randomIds(rng, 32, vocab));
         Policy policy = Policy.of(model, byteTokenizer(vocab), null);
         SamplingParams sp = new SamplingParams(4, 1.0, 1.0, 0, 64, List.of(), 1, 8);
-        Sampler sampler = new Sampler(policy);
+        torch.ScalarType dtype = GenerateCommand.samplingDtype(samplingDtype);
+        Sampler sampler = new Sampler(policy).withDtype(dtype);
         sampler.generate(prompts, new SamplingParams(4, 1.0, 1.0, 0, 4, List.of(), 1, 8)); // warm-up
         double[] tps = new double[repeats], tpsCpu = new double[repeats];
         for (int r = 0; r < repeats; r++) {
@@ -81,9 +109,33 @@ public final class PolicyBenchCommand implements Callable<Integer> {
             long[] t1 = now();
             long tokens = out.stream().flatMap(List::stream).mapToLong(c -> c.ids().length).sum();
             tps[r] = tokens / ((t1[0] - t0[0]) / 1e9);
-            tpsCpu[r] = tokens / ((t1[1] - t0[1]) / 1e9);
+            tpsCpu[r] = tokens / ((t1[2] - t0[2]) / 1e9);
         }
-        row(name, "sampling, batch 8 (2 prompts x K=4), 32-token prompt, 64 new tokens: tokens/s by wall / CPU time", median(tps), median(tpsCpu));
+        row(name, "sampling, batch 8 (2 prompts x K=4), 32-token prompt, 64 new tokens: tokens/s by wall / process CPU time", median(tps), median(tpsCpu));
+        result("sampling_tok_s", median(tps));
+        if (dtype != torch.ScalarType.Float) {
+            // how far the cast weights move the log-probs: the sampled tokens scored in float32 and in the sampling dtype
+            List<List<Completion>> out = sampler.generate(prompts, sp);
+            List<int[]> ps = new ArrayList<>(), rs = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) for (Completion c : out.get(i)) { ps.add(prompts.get(i)); rs.add(c.ids()); }
+            try (CausalLM cast = model.inferenceCopy(dtype)) {
+                List<org.dnonative.model.SequenceScore> f32 = new Scorer(model, 0, 8 * 256).score(ps, rs);
+                List<org.dnonative.model.SequenceScore> low = new Scorer(cast, 0, 8 * 256).score(ps, rs);
+                double err = 0, maxErr = 0;
+                long tokens = 0;
+                for (int i = 0; i < f32.size(); i++) {
+                    double d = Math.abs(low.get(i).logprob() - f32.get(i).logprob());
+                    err += d;
+                    maxErr = Math.max(maxErr, d / Math.max(1, f32.get(i).tokens()));
+                    tokens += f32.get(i).tokens();
+                }
+                row(name, "sampled sequences' log-prob, " + samplingDtype + " weights vs float32: mean / max |difference| per token (nats)", err / tokens, maxErr);
+                result("sampling_logprob_err_per_token", err / tokens);
+            }
+        }
+    }
+
+    private void scoring(String name, CausalLM model, int pad, SplittableRandom rng, int vocab) {
         // scoring: 16 sequences of 128 prompt + 128 response tokens
         List<int[]> sp2 = new ArrayList<>(), rs = new ArrayList<>();
         for (int i = 0; i < 16; i++) { sp2.add(randomIds(rng, 128, vocab)); rs.add(randomIds(rng, 128, vocab)); }
@@ -95,9 +147,41 @@ public final class PolicyBenchCommand implements Callable<Integer> {
             scorer.score(sp2, rs);
             long[] t1 = now();
             sc[r] = 16 * 256 / ((t1[0] - t0[0]) / 1e9);
-            scCpu[r] = 16 * 256 / ((t1[1] - t0[1]) / 1e9);
+            scCpu[r] = 16 * 256 / ((t1[2] - t0[2]) / 1e9);
         }
-        row(name, "scoring, 16 x (128 prompt + 128 response), batches of 8: tokens/s by wall / CPU time", median(sc), median(scCpu));
+        row(name, "scoring, 16 x (128 prompt + 128 response), batches of 8: tokens/s by wall / process CPU time", median(sc), median(scCpu));
+        result("scoring_tok_s", median(sc));
+    }
+
+    /**
+     * One optimizer step on 2 DNO pairs (4 sequences of 32 prompt + 32 response tokens): forward,
+     * the default (native) pair loss, backward, AdamW. On a copy: the benched model is not changed.
+     */
+    private void training(String name, CausalLM source, int pad, SplittableRandom rng, int vocab) {
+        List<int[]> ps = new ArrayList<>(), rs = new ArrayList<>();
+        for (int i = 0; i < 2; i++) ps.add(randomIds(rng, 32, vocab));
+        for (int i = 0; i < 4; i++) rs.add(randomIds(rng, 32, vocab));
+        List<int[]> prompts = List.of(ps.get(0), ps.get(1), ps.get(0), ps.get(1));
+        float[] ref = {-350f, -352f, -351f, -353f};
+        double[] ms = new double[repeats];
+        try (CausalLM model = source.copy(source.device());
+             org.dnonative.train.PolicyTrainer trainer = new org.dnonative.train.PolicyTrainer(model,
+                     org.dnonative.train.TrainOptions.adamW(1e-5, 0, 1000, 0.0, 1.0));
+             org.dnonative.train.PairLoss loss = org.dnonative.train.PairLoss.create(org.dnonative.train.PairLoss.Kind.NATIVE,
+                     org.dnonative.model.Threads.count());
+             org.dnonative.model.SequenceBatch batch = new org.dnonative.model.SequenceBatch(prompts, rs, pad, model.device())) {
+            for (int r = -1; r < repeats; r++) {
+                long t0 = System.nanoTime();
+                trainer.accumulate(loss, batch, ref, null, 0.1, 1.0);
+                trainer.step();
+                if (r >= 0) ms[r] = (System.nanoTime() - t0) / 1e6;   // r = -1 is the warm-up
+            }
+        }
+        row(name, "training step, 2 pairs (4 x (32 prompt + 32 response)), native loss, AdamW: ms by wall", median(ms));
+        result("train_step_ms", median(ms));
+    }
+
+    private void decode(String name, CausalLM model, SplittableRandom rng, int vocab) {
         // per-token decode time vs context length: contexts are interleaved round by round so that
         // interference from other processes spreads over all of them; the minimum is the robust figure
         List<Integer> ctxs = new ArrayList<>();
@@ -145,6 +229,12 @@ public final class PolicyBenchCommand implements Callable<Integer> {
         }
     }
 
+    /** A machine-readable line for benchmarks/bench.py. */
+    private static void result(String key, double value) {
+        System.out.printf(java.util.Locale.ROOT, "RESULT %s %.6g%n", key, value);
+        System.out.flush();
+    }
+
     private static Tensor ids(long[] ids, CausalLM model) {
         return Tensors.fromLongs(ids, 1, ids.length).to(model.device(), torch.ScalarType.Long);
     }
@@ -162,7 +252,9 @@ public final class PolicyBenchCommand implements Callable<Integer> {
 
     /** Wall time and this thread's CPU time in ns (with --threads 1 libtorch computes on this thread, so CPU time excludes waits for other processes). */
     private static long[] now() {
-        return new long[]{System.nanoTime(), MX.getCurrentThreadCpuTime()};
+        long process = java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
+        return new long[]{System.nanoTime(), MX.getCurrentThreadCpuTime(), process};
     }
 
     private static Tokenizer byteTokenizer(int vocab) {

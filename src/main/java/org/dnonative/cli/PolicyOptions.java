@@ -22,6 +22,16 @@ final class PolicyOptions {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+            description = "CPU compute threads (0 = every processor): the batch is split over N single-threaded workers, as in train")
+    int threads;
+
+    /** Applies {@code --threads} (before the model computes anything). */
+    void applyThreads() {
+        if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
+        org.dnonative.model.Threads.configure(threads);
+    }
+
     @Option(names = "--raw", description = "use prompt text as is instead of putting it through the chat template")
     boolean raw;
 

@@ -57,7 +57,7 @@ final class TrainFlags {
             flag("--soft-targets", "pairs.soft_targets", Boolean.class, "BOOL",
                     "Algorithm 1: soft targets sigma(r_t(y_w) - r_t(y_l)), with the pairwise rule (which pairs.rule auto then picks)"),
             new Flag(List.of("--device"), "device", String.class, "DEV", "cpu, cuda or cuda:N", true, Map.of()),
-            new Flag(List.of("--threads"), "threads", Integer.class, "N", "libtorch CPU threads (0 = libtorch's default)", true, Map.of()),
+            new Flag(List.of("--threads"), "threads", Integer.class, "N", "CPU compute threads (0 = every processor; sampling and scoring split their batches over them)", true, Map.of()),
             flag("--seed", "seed", Long.class, "SEED", "seed of every random choice"));
 
     /** Adds the table's options to the {@code train} command. */

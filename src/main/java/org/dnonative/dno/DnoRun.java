@@ -1,7 +1,6 @@
 package org.dnonative.dno;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.bytedeco.pytorch.global.torch;
 import org.dnonative.dist.Cluster;
 import org.dnonative.dno.config.ConfigLoader;
 import org.dnonative.dno.config.DnoConfig;
@@ -151,7 +150,7 @@ public final class DnoRun {
 
     public Result run() {
         long started = System.nanoTime();
-        if (config.threads() > 0) torch.set_num_threads(config.threads());
+        org.dnonative.model.Threads.configure(config.threads());
         // ranks other than 0 append their judgments to files of their own in the one cache directory
         String cacheWriter = cluster.isMain() ? null : "rank-" + cluster.rank();
         try (RunContext ctx = new RunContext(config, store, Policy.device(cluster.world().deviceFor(config.device())), progress, console, hook,

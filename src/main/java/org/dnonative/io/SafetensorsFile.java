@@ -331,6 +331,25 @@ public final class SafetensorsFile implements AutoCloseable {
         return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * The tensor's bytes mapped copy-on-write (FileChannel.MapMode.PRIVATE): writable, and writes
+     * stay in this process, never reach the file. Backs float32 parameters without a copy; the
+     * file's pages are read when first touched. Stays mapped while the buffer is reachable. Null when
+     * the file cannot be opened for writing (read-only file or file system), which such a mapping needs.
+     */
+    public ByteBuffer dataCopyOnWrite(String name) throws IOException {
+        TensorInfo t = info(name);
+        if (t.byteLength() > Integer.MAX_VALUE)
+            throw new SafetensorsException(path + ": tensor " + quote(name) + " is larger than 2 GiB and cannot be mapped as one buffer");
+        if (t.byteLength() == 0) return ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
+        // Java maps PRIVATE only through a channel open for writing too; nothing is ever written through it
+        try (FileChannel rw = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return rw.map(FileChannel.MapMode.PRIVATE, dataStart + t.begin(), t.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (java.nio.file.FileSystemException | UnsupportedOperationException e) {
+            return null;   // a read-only file or file system: the caller copies instead
+        }
+    }
+
     /** The tensor's values as floats, converted from F32, F16, BF16 or F64. */
     public float[] readFloats(String name) throws IOException {
         TensorInfo t = info(name);

@@ -48,6 +48,9 @@ public final class CausalLM implements AutoCloseable {
     private final Layer[] layers;
     private final Tensor embed, finalNorm, lmHead;
     private final boolean gemma;
+    private final torch.ScalarType dtype;
+    /** The file mappings that back float32 CPU parameters (CheckpointIO): reachable while the parameters live. */
+    private List<java.nio.ByteBuffer> mappings = List.of();
 
     /**
      * One decoder layer's weights (biases and the Qwen3/Gemma norms null where the architecture has
@@ -67,6 +70,7 @@ public final class CausalLM implements AutoCloseable {
         embed = params.get("model.embed_tokens.weight");
         finalNorm = params.get("model.norm.weight");
         lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
+        dtype = embed.scalar_type().intern();   // JavaCPP returns a fresh enum object: intern() gives the constant
         layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
@@ -134,8 +138,11 @@ public final class CausalLM implements AutoCloseable {
     /** Loads config.json and the safetensors weights of a HuggingFace model directory. */
     public static CausalLM load(Path dir, Device device) {
         ModelConfig config = ModelConfig.load(dir);
-        Map<String, Tensor> params = CheckpointIO.readWeights(dir, config, device);
-        return new CausalLM(config, params, device);
+        List<java.nio.ByteBuffer> mappings = new ArrayList<>();
+        Map<String, Tensor> params = CheckpointIO.readWeights(dir, config, device, mappings);
+        CausalLM m = new CausalLM(config, params, device);
+        m.mappings = mappings;
+        return m;
     }
 
     /**
@@ -170,6 +177,24 @@ public final class CausalLM implements AutoCloseable {
         t.set_requires_grad(true);
         return t;
     }
+
+    /**
+     * A no-grad inference copy with the parameters cast to {@code dtype} (bfloat16 for sampling on
+     * CPUs with AVX-512 BF16 / AMX): half the bytes per decoding step, which is what a step on the
+     * CPU waits for. Not for training or scoring: those keep float32 (the master weights, and log-probs
+     * that enter the loss). The caller closes it.
+     */
+    public CausalLM inferenceCopy(torch.ScalarType dtype) {
+        Map<String, Tensor> cast = new LinkedHashMap<>();
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Map.Entry<String, Tensor> e : params.entrySet())
+                cast.put(e.getKey(), e.getValue().detach().to(device, dtype).clone());
+        }
+        return new CausalLM(config, cast, device);
+    }
+
+    /** The parameters' dtype (float32 except for an {@link #inferenceCopy}). */
+    public torch.ScalarType dtype() { return dtype; }
 
     /** An independent copy (same config, cloned parameters) on {@code target}: e.g. a frozen reference. */
     public CausalLM copy(Device target) {
@@ -272,6 +297,10 @@ public final class CausalLM implements AutoCloseable {
                 Tensor emb = cat(new TensorVector(freqs, freqs), -1);
                 cos[r] = emb.cos().unsqueeze(1);                                                  // [B,1,T,D]
                 sin[r] = emb.sin().unsqueeze(1);
+                if (dtype != FLOAT_TYPE()) {   // in the weights' dtype, as transformers casts them: q and k stay bf16
+                    cos[r] = cos[r].to(dtype);
+                    sin[r] = sin[r].to(dtype);
+                }
             }
 
             Tensor x = embedding(embed, inputIds);
@@ -441,5 +470,7 @@ public final class CausalLM implements AutoCloseable {
     public void close() {
         for (Tensor p : params.values()) p.close();
         for (Tensor f : invFreq) f.close();
+        // the mappings go with the GC once the parameters are freed (Java unmaps a buffer only then)
+        mappings = List.of();
     }
 }

@@ -47,6 +47,15 @@ public final class CheckpointIO {
     private CheckpointIO() {}
 
     static Map<String, Tensor> readWeights(Path dir, ModelConfig config, Device device) {
+        return readWeights(dir, config, device, null);
+    }
+
+    /**
+     * @param mappings where float32 weights loaded onto the CPU are backed by the file's pages
+     *                 (mapped copy-on-write, as transformers maps safetensors), their buffers are
+     *                 added here for the caller to keep reachable; null = always copy
+     */
+    static Map<String, Tensor> readWeights(Path dir, ModelConfig config, Device device, List<ByteBuffer> mappings) {
         Map<String, Path> fileOf = weightFiles(dir);
         Map<Path, SafetensorsFile> open = new LinkedHashMap<>();
         Map<String, Tensor> params = new LinkedHashMap<>();
@@ -67,7 +76,13 @@ public final class CheckpointIO {
                             + " but config.json implies " + Arrays.toString(e.getValue()));
                 if (!info.dtype().isFloatingPoint())
                     throw new ModelException(file + ": tensor '" + name + "' has dtype " + info.dtype() + ", expected F32, BF16 or F16");
-                params.put(name, CausalLM.prepare(Tensors.fromBytes(f.data(name), info.dtype(), info.shape()), device));
+                Tensor mapped = null;
+                if (mappings != null && device.is_cpu() && info.dtype() == DType.F32) {
+                    ByteBuffer b = f.dataCopyOnWrite(name);
+                    mapped = b == null ? null : Tensors.overMapped(b, info.shape());
+                    if (mapped != null) mappings.add(b);
+                }
+                params.put(name, CausalLM.prepare(mapped != null ? mapped : Tensors.fromBytes(f.data(name), info.dtype(), info.shape()), device));
             }
             for (String name : fileOf.keySet()) {
                 if (expected.containsKey(name) || name.contains("rotary_emb.inv_freq")) continue;

@@ -17,7 +17,9 @@ import java.util.SplittableRandom;
  * Batched sampling with a KV cache. Prompts are left-padded, prefilled in one forward pass, and
  * then every row decodes one token per step until it ends (eos, stop string or max new tokens).
  *
- * <p>Token choice happens in Java on the logits of each row with a random stream of its own,
+ * <p>Batches (of {@code maxBatch} rows) decode concurrently, one per compute thread ({@link Threads}),
+ * each with its own KV cache. Token choice happens in Java on the logits of each row
+ * (one [rows, V] copy per step into a reused array) with a random stream of its own,
  * derived from (seed, prompt index, sample index): samples are reproducible for a seed and do not
  * depend on how prompts are grouped into batches (up to float rounding of the batched forward).
  *
@@ -29,9 +31,41 @@ import java.util.SplittableRandom;
 public final class Sampler {
     private final Policy policy;
     private final boolean maskUntokenized;
+    private final torch.ScalarType dtype;
 
     public Sampler(Policy policy) {
         this(policy, false);
+    }
+
+    private Sampler(Policy policy, boolean maskUntokenized, torch.ScalarType dtype) {
+        this.policy = policy;
+        this.maskUntokenized = maskUntokenized;
+        this.dtype = dtype;
+    }
+
+    /**
+     * A sampler like this one that decodes with the weights cast to {@code dtype} (Float or
+     * BFloat16): each {@link #generate} call casts them once (a few tens of ms for 40M parameters)
+     * and frees the copy at its end, so that it always samples the current policy. The tokens'
+     * log-probs that enter the DNO loss are computed in float32 by the scorer either way.
+     */
+    public Sampler withDtype(torch.ScalarType dtype) {
+        if (dtype != torch.ScalarType.Float && dtype != torch.ScalarType.BFloat16)
+            throw new IllegalArgumentException("sampling dtype must be float32 or bfloat16, not " + dtype);
+        return new Sampler(policy, maskUntokenized, dtype);
+    }
+
+    /**
+     * True when this CPU computes bfloat16 matrix products natively (AVX-512 BF16 or AMX, from
+     * /proc/cpuinfo): elsewhere bf16 is emulated and slower than float32.
+     */
+    public static boolean cpuHasBf16() {
+        try {
+            String info = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo"));
+            return info.contains(" avx512_bf16") || info.contains(" amx_bf16");
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -39,13 +73,12 @@ public final class Sampler {
      *                        probability zero, so that every sampled token decodes to text
      */
     public Sampler(Policy policy, boolean maskUntokenized) {
-        this.policy = policy;
-        this.maskUntokenized = maskUntokenized;
+        this(policy, maskUntokenized, torch.ScalarType.Float);
     }
 
     /** A sampler like this one that never samples ids the tokenizer lacks. */
     public Sampler maskingUntokenizedIds() {
-        return new Sampler(policy, true);
+        return new Sampler(policy, true, dtype);
     }
 
     /** K completions for each prompt (token ids), in prompt order. */
@@ -61,19 +94,32 @@ public final class Sampler {
         for (int r = 0; r < rows; r++) order[r] = r;
         Arrays.sort(order, (a, b) -> Integer.compare(prompts.get(a / p.samples()).length, prompts.get(b / p.samples()).length));
         Completion[] results = new Completion[rows];
-        for (int start = 0; start < rows; start += p.maxBatch()) {
-            int end = Math.min(rows, start + p.maxBatch());
-            int[] chunk = new int[end - start];
-            for (int i = start; i < end; i++) chunk[i - start] = order[i];
-            Completion[] c = generateRows(prompts, chunk, p);
-            for (int i = 0; i < chunk.length; i++) results[chunk[i]] = c[i];
+        CausalLM cast = dtype == policy.model().dtype() ? null : policy.model().inferenceCopy(dtype);
+        CausalLM model = cast == null ? policy.model() : cast;
+        try {
+            // Whole batches run concurrently, one per compute thread; a batch is never split: a decode
+            // step is bound by reading the weights, and every part of a split batch reads all of them
+            // (measured: 8 rows as 2 x 4 on 2 threads, 24-36 tok/s against 96 as one batch, load 6-8).
+            List<java.util.concurrent.Callable<Completion[]>> batches = new ArrayList<>();
+            List<int[]> chunks = new ArrayList<>();
+            for (int start = 0; start < rows; start += p.maxBatch()) {
+                int end = Math.min(rows, start + p.maxBatch());
+                int[] chunk = new int[end - start];
+                for (int i = start; i < end; i++) chunk[i - start] = order[i];
+                chunks.add(chunk);
+                batches.add(() -> generateRows(model, prompts, chunk, p));
+            }
+            List<Completion[]> done = Threads.run(batches);
+            for (int k = 0; k < chunks.size(); k++)
+                for (int i = 0; i < chunks.get(k).length; i++) results[chunks.get(k)[i]] = done.get(k)[i];
+        } finally {
+            if (cast != null) cast.close();
         }
         for (int r = 0; r < rows; r++) out.get(r / p.samples()).add(results[r]);
         return out;
     }
 
-    private Completion[] generateRows(List<int[]> prompts, int[] rowIds, SamplingParams p) {
-        CausalLM model = policy.model();
+    private Completion[] generateRows(CausalLM model, List<int[]> prompts, int[] rowIds, SamplingParams p) {
         Device device = model.device();
         int b = rowIds.length;
         int maxLen = 0;
@@ -102,15 +148,16 @@ public final class Sampler {
         int vocab = model.config().vocabSize();
         Set<Integer> eos = policy.eosIds();
         boolean[] untokenized = maskUntokenized ? untokenizedIds(vocab) : null;
+        double[] scratch = new double[vocab];   // one probability buffer for every draw: no per-token garbage
         try (NoGradGuard noGrad = new NoGradGuard();
-             KvCache cache = new KvCache(model.config(), b, maxLen + p.maxNewTokens(), device, torch.ScalarType.Float)) {
+             KvCache cache = new KvCache(model.config(), b, maxLen + p.maxNewTokens(), device, model.dtype())) {
             float[] logits;
             try (PointerScope scope = new PointerScope()) {
                 Tensor in = Tensors.fromLongs(ids, b, maxLen).to(device, torch.ScalarType.Long);
                 Tensor pos = Tensors.fromLongs(positions, b, maxLen).to(device, torch.ScalarType.Long);
                 Tensor km = Tensors.fromLongs(mask, b, maxLen).to(device, torch.ScalarType.Bool);
                 Tensor h = model.hidden(in, pos, km, cache);
-                logits = Tensors.toFloats(model.logits(h.select(1, maxLen - 1)));
+                logits = Tensors.toFloats(model.logits(h.select(1, maxLen - 1)), null);
             }
             int active = b;
             int[] live = new int[b];            // batch slot -> row; finished rows are dropped from the batch
@@ -120,7 +167,7 @@ public final class Sampler {
                     int i = live[j];
                     if (finish[i] != null) continue;
                     if (untokenized != null) mask(logits, j * vocab, untokenized);
-                    int tok = choose(logits, j * vocab, vocab, p, rng[i]);
+                    int tok = choose(logits, j * vocab, vocab, p, rng[i], scratch);
                     generated[i][count[i]++] = tok;
                     if (eos.contains(tok)) finish[i] = "eos";
                     else if (!p.stopStrings().isEmpty() && endsWithStop(generated[i], count[i], p.stopStrings())) finish[i] = "stop";
@@ -140,7 +187,7 @@ public final class Sampler {
                     Tensor in = Tensors.fromLongs(step, n, 1).to(device, torch.ScalarType.Long);
                     Tensor pos = Tensors.fromLongs(pp, n, 1).to(device, torch.ScalarType.Long);
                     Tensor h = model.hidden(in, pos, null, cache);
-                    logits = Tensors.toFloats(model.logits(h.select(1, 0)));
+                    logits = Tensors.toFloats(model.logits(h.select(1, 0)), logits);   // reuses the array: no per-step garbage
                 }
             }
         }
@@ -214,6 +261,11 @@ public final class Sampler {
      * then top-p (the smallest set of most likely tokens whose probability reaches p), then a draw.
      */
     static int choose(float[] logits, int off, int vocab, SamplingParams p, SplittableRandom rng) {
+        return choose(logits, off, vocab, p, rng, new double[vocab]);
+    }
+
+    /** {@link #choose} with a caller's buffer of at least {@code vocab} doubles for the probabilities. */
+    static int choose(float[] logits, int off, int vocab, SamplingParams p, SplittableRandom rng, double[] prob) {
         if (p.temperature() == 0) {
             int best = 0;
             float bv = logits[off];
@@ -223,12 +275,11 @@ public final class Sampler {
         double invT = 1.0 / p.temperature();
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < vocab; j++) max = Math.max(max, logits[off + j]);
-        double[] prob = new double[vocab];
         double sum = 0;
         for (int j = 0; j < vocab; j++) { prob[j] = Math.exp((logits[off + j] - max) * invT); sum += prob[j]; }
         for (int j = 0; j < vocab; j++) prob[j] /= sum;
         if (p.topK() > 0 && p.topK() < vocab) {
-            double[] sorted = prob.clone();
+            double[] sorted = Arrays.copyOf(prob, vocab);
             Arrays.sort(sorted);
             double kth = sorted[vocab - p.topK()];
             double kept = 0;

@@ -56,21 +56,35 @@ public final class Scorer {
         Arrays.sort(order, (a, b) -> Integer.compare(prompts.get(a).length + responses.get(a).length,
                 prompts.get(b).length + responses.get(b).length));
         SequenceScore[] out = new SequenceScore[n];
+        // With several compute threads the batches are made small enough that each thread gets one
+        // (batches are independent forward passes, scored concurrently on single-threaded libtorch).
+        int threads = Threads.count();
+        long total = 0;
+        for (int k = 0; k < n; k++) total += prompts.get(k).length + responses.get(k).length;
+        long budget = threads == 1 ? tokenBudget : Math.min(tokenBudget, Math.max(1, (total + threads - 1) / threads));
+        List<int[]> spans = new ArrayList<>();
         int i = 0;
         while (i < n) {
             int j = i, maxLen = 0;
             while (j < n) {
                 int len = prompts.get(order[j]).length + responses.get(order[j]).length;
-                if (j > i && (long) Math.max(maxLen, len) * (j - i + 1) > tokenBudget) break;
+                if (j > i && (long) Math.max(maxLen, len) * (j - i + 1) > budget) break;
                 maxLen = Math.max(maxLen, len);
                 j++;
             }
-            List<int[]> ps = new ArrayList<>(), rs = new ArrayList<>();
-            for (int k = i; k < j; k++) { ps.add(prompts.get(order[k])); rs.add(responses.get(order[k])); }
-            double[] sums = scoreBatch(ps, rs);
-            for (int k = i; k < j; k++) out[order[k]] = new SequenceScore(sums[k - i], responses.get(order[k]).length);
+            spans.add(new int[]{i, j});
             i = j;
         }
+        List<java.util.concurrent.Callable<double[]>> tasks = new ArrayList<>();
+        for (int[] span : spans) {
+            List<int[]> ps = new ArrayList<>(), rs = new ArrayList<>();
+            for (int k = span[0]; k < span[1]; k++) { ps.add(prompts.get(order[k])); rs.add(responses.get(order[k])); }
+            tasks.add(() -> scoreBatch(ps, rs));
+        }
+        List<double[]> sums = Threads.run(tasks);
+        for (int s = 0; s < spans.size(); s++)
+            for (int k = spans.get(s)[0]; k < spans.get(s)[1]; k++)
+                out[order[k]] = new SequenceScore(sums.get(s)[k - spans.get(s)[0]], responses.get(order[k]).length);
         return Arrays.asList(out);
     }
 

@@ -67,6 +67,18 @@ public final class Tensors {
         return f;
     }
 
+    /**
+     * A float32 CPU tensor over {@code mapped}'s memory (no copy), or null when the bytes are not
+     * 4-byte aligned (a valid file may place a tensor anywhere). The tensor does not own the
+     * memory: the caller keeps {@code mapped} reachable for as long as the tensor or any view of it lives.
+     */
+    public static Tensor overMapped(ByteBuffer mapped, long[] shape) {
+        if (!mapped.isDirect() || mapped.capacity() == 0) return null;
+        org.bytedeco.javacpp.Pointer p = new org.bytedeco.javacpp.Pointer(mapped);
+        if ((p.address() & 3) != 0) return null;
+        return torch.from_blob(p, shape, options(FLOAT));
+    }
+
     /** The tensor's values as a float array (copied to the CPU and converted to float32 when needed). */
     public static float[] toFloats(Tensor t) {
         Tensor c = t.detach().to(new Device(torch.DeviceType.CPU), FLOAT).contiguous();
@@ -76,6 +88,22 @@ public final class Tensors {
         }
         return out;
     }
+
+    /**
+     * {@link #toFloats(Tensor)} into {@code reuse} when it has exactly the tensor's number of
+     * elements (else into a new array); a float32 CPU tensor is read in place, without a copy.
+     */
+    public static float[] toFloats(Tensor t, float[] reuse) {
+        Tensor c = t.is_cpu() && t.scalar_type() == FLOAT && t.is_contiguous() ? t : t.detach().to(CPU, FLOAT).contiguous();
+        int n = (int) c.numel();
+        float[] out = reuse != null && reuse.length == n ? reuse : new float[n];
+        try (FloatPointer p = new FloatPointer(c.data_ptr())) {
+            p.get(out, 0, n);
+        }
+        return out;
+    }
+
+    private static final Device CPU = new Device(torch.DeviceType.CPU);
 
     public static long[] toLongs(Tensor t) {
         Tensor c = t.detach().to(new Device(torch.DeviceType.CPU), LONG).contiguous();

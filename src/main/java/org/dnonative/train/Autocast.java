@@ -44,5 +44,10 @@ public final class Autocast implements AutoCloseable {
     public void close() {
         torch.set_autocast_enabled(type, wasEnabled);
         torch.set_autocast_dtype(type, previousType);
+        // libtorch caches the bf16 cast of each leaf weight while autocast is on, keyed by the tensor,
+        // not its version: without clearing, the forward after an optimizer step would multiply by the
+        // old weights (Python's autocast clears at exit too). Measured: ones(4,4) doubled in place still
+        // gave the old product under a second region.
+        if (!wasEnabled) torch.clear_cache();
     }
 }

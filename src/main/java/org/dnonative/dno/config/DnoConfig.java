@@ -15,7 +15,7 @@ import java.util.Map;
  *
  * @param seed       seed of every random choice; each stage derives its own from (seed, iteration, stage)
  * @param device     cpu, cuda or cuda:N
- * @param threads    libtorch intra-op threads; 0 = libtorch's default. A fixed number keeps CPU runs reproducible
+ * @param threads    CPU compute threads (model.Threads); 0 = every processor. A fixed number keeps CPU runs reproducible
  * @param model      the starting policy pi_1 (a HuggingFace model directory); null: the embedded model
  * @param saveDtype  weights dtype of saved checkpoints
  */
