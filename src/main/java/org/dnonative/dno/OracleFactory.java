@@ -23,7 +23,8 @@ public final class OracleFactory {
      */
     public static PreferenceOracle open(OracleConfig c, long shuffleSeed, Path cacheDir) {
         return switch (c.kind()) {
-            case BUILTIN -> new CyclicStyleOracle(c.cycleStrength());
+            case BUILTIN -> c.builtin() == OracleConfig.Builtin.CORRECTNESS ? CyclicStyleOracle.correctnessOnly()
+                    : new CyclicStyleOracle(c.cycleStrength());
             case JUDGE -> {
                 Set<OracleKind> kinds = switch (c.mode()) {
                     case LISTWISE -> EnumSet.of(OracleKind.LISTWISE);
