@@ -22,9 +22,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * The embedded default run, as {@code train} runs it (seed 1), and the same run at reduced size: the
  * direction of every curve. Win-rate against the start rises at every iteration, each iterate beats
  * the one before, exploitability falls at every iteration (pooled over prompts strictly; per prompt,
- * a noisier estimate, up to 0.01, and by at least a fifth over the run), correctness rises at every
- * iteration, the DNO loss is below ln 2 with a positive reward margin; the default run ends with a
- * win-rate against the start of at least 0.65 and a pooled exploitability at most half the start's. And a run repeated on the same machine with
+ * a noisier estimate, up to 0.01), correctness rises at every iteration, the DNO loss is below ln 2
+ * with a positive reward margin; the default run ends with a win-rate against the start of at least
+ * 0.65, a pooled exploitability at most half the start's (per prompt: 30% below it) and correctness
+ * 0.3 above the start's. And a run repeated on the same machine with
  * the same thread count prints the same table.
  *
  * <p>Deterministic for its seed on one machine (one libtorch thread); a failure prints the seed and
@@ -57,8 +58,6 @@ class EmbeddedRunTest {
             assertTrue(now.get("loss").asDouble() < Math.log(2), "the DNO loss is below ln 2 at iteration " + t + "\n" + table);
             assertTrue(now.get("reward_margin").asDouble() > 0, "positive reward margin at iteration " + t + "\n" + table);
         }
-        assertTrue(m.get(last).get("exploitability").asDouble() < 0.8 * m.get(0).get("exploitability").asDouble(),
-                "exploitability at the end at least a fifth below the start's\n" + table);
         double wr = m.get(last).get("winrate_vs_start").asDouble(), ci = m.get(last).get("winrate_vs_start_ci95").asDouble();
         assertTrue(wr - ci > 0.5, "the last iterate beats the start beyond its interval: " + wr + "±" + ci + "\n" + table);
         assertTrue(Files.size(dir.resolve("run/plot.png")) > 10_000, "a plot with content");
@@ -74,6 +73,10 @@ class EmbeddedRunTest {
         assertTrue(end.get("winrate_vs_start").asDouble() >= 0.65, "final win-rate against the start at least 0.65\n" + table);
         assertTrue(end.get("pooled_exploitability").asDouble() <= start.get("pooled_exploitability").asDouble() / 2,
                 "pooled exploitability at most half the start's\n" + table);
+        // Per prompt it falls by 40% on this seed, not by half (docs/TRAIN.md: each prompt's style mix stays peaked).
+        assertTrue(end.get("exploitability").asDouble() <= 0.7 * start.get("exploitability").asDouble(),
+                "exploitability per prompt at least 30% below the start's\n" + table);
+        assertTrue(end.get("correct").asDouble() >= start.get("correct").asDouble() + 0.3, "correctness up by 0.3 at least\n" + table);
     }
 
     /** The default design with 3 iterations (the same first three: prompts.per_iteration is fixed) and 16 evaluation samples. */
@@ -110,6 +113,19 @@ class EmbeddedRunTest {
         assertTrue(some.refusalRate() > 0 && Math.abs(refusals - expected) < 100, "about " + expected + " of 2000 (seed 11): " + refusals);
         for (int i = 0; i < a.size(); i++) {
             assertEquals(a.get(i).prompt(), b.get(i).prompt(), "the same tasks, seed 11");
+        }
+    }
+
+    /** --task correctness (oracle.builtin) gives the transitive oracle; the default is the cyclic one. */
+    @Test
+    void theTransitiveTaskIsAConfigurationAway() throws Exception {
+        try (var cyclic = OracleFactory.open(DnoConfig.embeddedDefaults().oracle(), 0, null);
+             var plain = OracleFactory.open(DnoConfig.embeddedDefaults().with("oracle.builtin", "correctness").oracle(), 0, null)) {
+            assertEquals("arithmetic-cyclic-styles", cyclic.name());
+            assertEquals("arithmetic-correctness", plain.name());
+            Map<String, List<String>> allBare = Map.of("3+4=", List.of("7", "7"));
+            assertEquals(0.25, cyclic.diagnostics(allBare).get("exploitability"), 1e-12);
+            assertEquals(0.0, plain.diagnostics(allBare).get("exploitability"), 1e-12);
         }
     }
 
