@@ -38,6 +38,8 @@ final class TrainFlags {
             flag("--judge-model", "oracle.judge.model", String.class, "NAME", "the judge model's name"),
             new Flag(List.of("--judge-api-key-env"), "oracle.judge.api_key_env", String.class, "VAR",
                     "environment variable with the judge's API key", true, Map.of()),
+            flag("--task", "oracle.builtin", String.class, "TASK",
+                    "the built-in oracle's preference: cyclic (a style cycle among correct answers, the default) or correctness (transitive)"),
             flag("--judge-mode", "oracle.mode", String.class, "MODE", "listwise, pairwise or both"),
             new Flag(List.of("--teacher-url"), "teacher.endpoint.base_url", String.class, "URL",
                     "a teacher model behind an OpenAI-compatible endpoint writes the gold responses the prompts lack", false,

@@ -28,7 +28,8 @@ public final class OracleFactory {
     /** @param cacheWriter the judge's own file in the cache directory (null: the main file; see JudgmentCache) */
     public static PreferenceOracle open(OracleConfig c, long shuffleSeed, Path cacheDir, String cacheWriter) {
         return switch (c.kind()) {
-            case BUILTIN -> new CyclicStyleOracle(c.cycleStrength());
+            case BUILTIN -> c.builtin() == OracleConfig.Builtin.CORRECTNESS ? CyclicStyleOracle.correctnessOnly()
+                    : new CyclicStyleOracle(c.cycleStrength());
             case JUDGE -> {
                 Set<OracleKind> kinds = switch (c.mode()) {
                     case LISTWISE -> EnumSet.of(OracleKind.LISTWISE);

@@ -19,13 +19,14 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The embedded default run, as {@code train} runs it (seed 1): the direction of every curve. Win-rate
- * against the start rises at every iteration and ends above 1/2 beyond its 95% interval, each iterate
- * beats the one before, exploitability falls at every iteration, correctness stays within a point of
- * the start's, the DNO loss is below ln 2 with a positive reward margin, and the teacher's gold
- * responses take part in the pairs. The sizes of these effects are small in this run (docs/TRAIN.md);
- * the test pins their direction. And a run repeated on the same machine with the same thread count
- * prints the same table.
+ * The embedded default run, as {@code train} runs it (seed 1), and the same run at reduced size: the
+ * direction of every curve. Win-rate against the start rises at every iteration, each iterate beats
+ * the one before, exploitability falls at every iteration (pooled over prompts strictly; per prompt,
+ * a noisier estimate, up to 0.01), correctness rises at every iteration, the DNO loss is below ln 2
+ * with a positive reward margin; the default run ends with a win-rate against the start of at least
+ * 0.65, a pooled exploitability at most half the start's (per prompt: 30% below it) and correctness
+ * 0.3 above the start's. And a run repeated on the same machine with
+ * the same thread count prints the same table.
  *
  * <p>Deterministic for its seed on one machine (one libtorch thread); a failure prints the seed and
  * the table.
@@ -37,33 +38,55 @@ class EmbeddedRunTest {
         return new PrintWriter(new StringWriter());
     }
 
-    @Test
-    void everyCurveGoesTheWayDnoSays(@TempDir Path dir) throws Exception {
-        DnoConfig c = DnoConfig.embeddedDefaults().with("seed", SEED);
+    /** Runs {@code c} and checks the direction of every curve; returns the metrics. */
+    static List<ObjectNode> runAndCheckCurves(DnoConfig c, Path dir) throws Exception {
         DnoRun.Result r = DnoRun.start(c, dir.resolve("run"), null, Progress.Mode.OFF, quiet()).run();
         List<ObjectNode> m = r.metrics();
-        String table = "seed " + SEED + "\n" + Files.readString(dir.resolve("run/summary.txt"));
+        String table = "seed " + c.seed() + "\n" + Files.readString(dir.resolve("run/summary.txt"));
         int last = m.size() - 1;
         assertEquals(c.iterations(), last, table);
-        ObjectNode start = m.get(0), end = m.get(last);
-        int goldPairs = 0;
         for (int t = 1; t <= last; t++) {
             ObjectNode prev = m.get(t - 1), now = m.get(t);
-            assertTrue(now.get("winrate_vs_start").asDouble() > prev.get("winrate_vs_start").asDouble(),
-                    "win-rate vs start rises at iteration " + t + "\n" + table);
-            assertTrue(now.get("exploitability").asDouble() < prev.get("exploitability").asDouble(),
-                    "exploitability falls at iteration " + t + "\n" + table);
-            assertTrue(now.get("correct").asDouble() >= start.get("correct").asDouble() - 0.01,
-                    "correctness at iteration " + t + " within a point of the start's\n" + table);
+            for (String rising : List.of("winrate_vs_start", "correct"))
+                assertTrue(now.get(rising).asDouble() > prev.get(rising).asDouble(), rising + " rises at iteration " + t + "\n" + table);
+            assertTrue(now.get("pooled_exploitability").asDouble() < prev.get("pooled_exploitability").asDouble(),
+                    "pooled exploitability falls at iteration " + t + "\n" + table);
+            // Per prompt (32 or 16 samples of each of 40 prompts) it is noisier: it falls, up to 0.01.
+            assertTrue(now.get("exploitability").asDouble() < prev.get("exploitability").asDouble() + 0.01,
+                    "exploitability falls (up to 0.01) at iteration " + t + "\n" + table);
             assertTrue(now.get("winrate_vs_prev").asDouble() > 0.5, "pi_" + (t + 1) + " beats pi_" + t + "\n" + table);
             assertTrue(now.get("loss").asDouble() < Math.log(2), "the DNO loss is below ln 2 at iteration " + t + "\n" + table);
             assertTrue(now.get("reward_margin").asDouble() > 0, "positive reward margin at iteration " + t + "\n" + table);
-            goldPairs += now.path("pairs_gold_sample").asInt() + now.path("pairs_sample_gold").asInt();
         }
-        double wr = end.get("winrate_vs_start").asDouble(), ci = end.get("winrate_vs_start_ci95").asDouble();
+        double wr = m.get(last).get("winrate_vs_start").asDouble(), ci = m.get(last).get("winrate_vs_start_ci95").asDouble();
         assertTrue(wr - ci > 0.5, "the last iterate beats the start beyond its interval: " + wr + "±" + ci + "\n" + table);
-        assertTrue(goldPairs > 0, "the teacher's gold responses take part in the pairs\n" + table);
         assertTrue(Files.size(dir.resolve("run/plot.png")) > 10_000, "a plot with content");
+        return m;
+    }
+
+    @Test
+    void theDefaultRunImprovesALot(@TempDir Path dir) throws Exception {
+        DnoConfig c = DnoConfig.embeddedDefaults().with("seed", SEED);
+        List<ObjectNode> m = runAndCheckCurves(c, dir);
+        String table = Files.readString(dir.resolve("run/summary.txt"));
+        ObjectNode start = m.get(0), end = m.get(m.size() - 1);
+        assertTrue(end.get("winrate_vs_start").asDouble() >= 0.65, "final win-rate against the start at least 0.65\n" + table);
+        assertTrue(end.get("pooled_exploitability").asDouble() <= start.get("pooled_exploitability").asDouble() / 2,
+                "pooled exploitability at most half the start's\n" + table);
+        // Per prompt it falls by 40% on this seed, not by half (docs/TRAIN.md: each prompt's style mix stays peaked).
+        assertTrue(end.get("exploitability").asDouble() <= 0.7 * start.get("exploitability").asDouble(),
+                "exploitability per prompt at least 30% below the start's\n" + table);
+        assertTrue(end.get("correct").asDouble() >= start.get("correct").asDouble() + 0.3, "correctness up by 0.3 at least\n" + table);
+    }
+
+    /** The default design with 3 iterations (the same first three: prompts.per_iteration is fixed) and 16 evaluation samples. */
+    @Test
+    void aReducedRunGoesTheSameWay(@TempDir Path dir) throws Exception {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("seed", SEED);
+        o.put("iterations", 3);
+        o.put("evaluation.samples", 16);
+        runAndCheckCurves(DnoConfig.embeddedDefaults().with(o), dir);
     }
 
     @Test
@@ -78,17 +101,31 @@ class EmbeddedRunTest {
                 Files.readString(dir.resolve("b/metrics.jsonl")).replaceAll("\"seconds\":\\{[^}]*}", ""), "seed " + SEED);
     }
 
-    /** refusal_rate adds answer-less demonstrations; at 0 (the default) the demonstrations are as before. */
+    /** refusal_rate adds answer-less demonstrations (the default run's bad habit); at 0 there are none, and the tasks are the same. */
     @Test
     void refusalsInTheDemonstrations() {
-        EmbeddedConfig none = DnoConfig.embeddedDefaults().embedded();
-        EmbeddedConfig some = DnoConfig.embeddedDefaults().with("embedded.refusal_rate", 0.4).embedded();
+        EmbeddedConfig none = DnoConfig.embeddedDefaults().with("embedded.refusal_rate", 0.0).embedded();
+        EmbeddedConfig some = DnoConfig.embeddedDefaults().embedded();
         List<EmbeddedModel.Demo> a = EmbeddedModel.demonstrations(none, 2000, 11), b = EmbeddedModel.demonstrations(some, 2000, 11);
         assertEquals(0, a.stream().filter(d -> d.response().equals(ArithmeticTasks.REFUSAL)).count());
         long refusals = b.stream().filter(d -> d.response().equals(ArithmeticTasks.REFUSAL)).count();
-        assertTrue(refusals > 700 && refusals < 900, "about 40% of 2000 (seed 11): " + refusals);
+        double expected = 2000 * some.refusalRate();
+        assertTrue(some.refusalRate() > 0 && Math.abs(refusals - expected) < 100, "about " + expected + " of 2000 (seed 11): " + refusals);
         for (int i = 0; i < a.size(); i++) {
             assertEquals(a.get(i).prompt(), b.get(i).prompt(), "the same tasks, seed 11");
+        }
+    }
+
+    /** --task correctness (oracle.builtin) gives the transitive oracle; the default is the cyclic one. */
+    @Test
+    void theTransitiveTaskIsAConfigurationAway() throws Exception {
+        try (var cyclic = OracleFactory.open(DnoConfig.embeddedDefaults().oracle(), 0, null);
+             var plain = OracleFactory.open(DnoConfig.embeddedDefaults().with("oracle.builtin", "correctness").oracle(), 0, null)) {
+            assertEquals("arithmetic-cyclic-styles", cyclic.name());
+            assertEquals("arithmetic-correctness", plain.name());
+            Map<String, List<String>> allBare = Map.of("3+4=", List.of("7", "7"));
+            assertEquals(0.25, cyclic.diagnostics(allBare).get("exploitability"), 1e-12);
+            assertEquals(0.0, plain.diagnostics(allBare).get("exploitability"), 1e-12);
         }
     }
 

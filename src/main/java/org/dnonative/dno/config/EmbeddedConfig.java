@@ -32,7 +32,13 @@ public record EmbeddedConfig(int maxOperand, String operators, int hiddenSize, i
                 .throwIfAny();
     }
 
+    static final double REFUSAL_RATE = 0.4;
+
     public static EmbeddedConfig defaults() {
-        return new EmbeddedConfig(9, "+-", 64, 128, 2, 4, 2, 7, 1000, 32, 3e-3, 0.03, 0.0, List.of(0.8, 0.2, 0.0));
+        // A policy with the skill and a bad habit: 1500 steps on demonstrations of which REFUSAL_RATE
+        // give no answer ("?"), the rest correct in a nearly even mix of the three styles (docs/TRAIN.md,
+        // "The embedded default run"). It answers most prompts it answers right, but refuses more than
+        // half of the time at temperature 0.7: room for DNO, by a habit the oracle grades as wrong.
+        return new EmbeddedConfig(9, "+-", 64, 128, 2, 4, 2, 7, 1500, 32, 3e-3, 0.0, REFUSAL_RATE, List.of(0.35, 0.35, 0.3));
     }
 }

@@ -24,11 +24,12 @@ import java.util.function.IntConsumer;
 /**
  * The embedded default run's starting policy: a small Llama-architecture model with the
  * character-level tokenizer of {@link CharTokenizer}, randomly initialised and then warm-started by
- * supervised fine-tuning on imperfect demonstrations of the built-in arithmetic tasks: mostly
- * correct answers in a skewed mix of styles (by default 80% bare, 20% sentence,
- * no equations) and a share of near misses. The result is a policy that is often right, biased
- * towards one style, and therefore far from the cyclic oracle's mixed equilibrium: something for DNO
- * to improve.
+ * supervised fine-tuning on imperfect demonstrations of the built-in arithmetic tasks. By default
+ * (EmbeddedConfig.defaults()) 40% of them refuse ({@code ?}, graded as wrong) and the rest are correct
+ * in a nearly even mix of styles: a policy that has the skill but a bad habit (at temperature 0.7 it
+ * refuses more than half of the time), far from the cyclic oracle's equilibrium ("always correct,
+ * each style 1/3") in correctness and close to it in style: something for DNO to improve. Near
+ * misses ({@code nearMissRate}) and other style weights are there for experiments.
  */
 public final class EmbeddedModel {
     private EmbeddedModel() {}

@@ -29,18 +29,28 @@ import org.dnonative.oracle.PreferenceOracle;
  * The game's Nash equilibrium is therefore mixed: always correct, each style with probability 1/3.
  * Any pure style is beaten by its counter, exploitability = cycleStrength.
  *
- * <p>List-wise rule (scale 0..6, made for the paper's pair rule: positive at least 5, negatives at
- * least 2 points lower, 1 when the positive is the policy's own sample). Let w be a candidate's mean
- * P(candidate ≻ other) over the other candidates of the list (1/2 for a list of one): with the
- * policy's samples in the list it estimates DNO's r_t. Then
+ * <p>List-wise rule (whole points 0..6, as the paper's judge scores on its additive 6-point rubric;
+ * made for the paper's pair rule: positive at least 5, negatives at least 2 points lower, 1 when the
+ * positive is the policy's own sample). Let w be a candidate's mean P(candidate ≻ other) over the
+ * other candidates of the list (1/2 for a list of one): with the policy's samples in the list it
+ * estimates DNO's r_t. Then
  * <pre>
  *   wrong answer:   0
- *   correct answer: max(2, 6 − 6·(w_best − w)),  w_best = the highest w among correct answers
+ *   correct answer: max(2, round(6 − 6·(w_best − w))),  w_best = the highest w among correct answers
  * </pre>
  * So whenever a list has a correct answer its best one scores 6 and every wrong one is a negative;
- * a correct answer becomes a negative when its win-rate in the list is at least 1/3 below the best
- * (1/6 when the best is a policy sample); all-wrong lists give no positive. The floor keeps every
- * correct answer at least 2 points above every wrong one.
+ * a correct answer becomes a negative when its win-rate in the list is at least 1/4 below the best
+ * (1/12 when the best is a policy sample and the own-sample margin is 1); all-wrong lists give no
+ * positive. The floor keeps every correct answer at least 2 points above every wrong one. Whole
+ * points matter for the dynamics: correct answers whose win-rates in the list differ by less than
+ * 1/12 tie at the top, and the pair rule then takes the earliest policy sample among them, whose
+ * style is a draw from the policy's own mix; only a list whose style mix is off balance by more than
+ * that makes the counter style the one positive. (With continuous scores the counter of the list's
+ * majority style is always the positive, and the policy's style mix swings from style to style.)
+ *
+ * <p>{@link #correctnessOnly()} is the same task with a plain, transitive preference (correct ≻ wrong,
+ * every style alike): a reward in disguise, whose equilibria are all the always-correct policies, so
+ * that DNO can be seen against a transitive oracle too ({@code train --task correctness}).
  *
  * <p>Prompts outside the task family give UNUSABLE judgments; the exact-game methods throw for them.
  */
@@ -58,6 +68,25 @@ public final class CyclicStyleOracle implements PreferenceOracle {
         }
         this.cycleStrength = cycleStrength;
         this.game = new PreferenceGame(matrix(cycleStrength));
+    }
+
+    private CyclicStyleOracle() {
+        this.cycleStrength = 0;
+        this.game = new PreferenceGame(matrix(0));
+    }
+
+    /**
+     * The transitive variant: a correct answer beats a wrong one, any two correct answers tie
+     * whatever their styles (cycle strength 0). Exploitability is then half the share of wrong
+     * answers, and every always-correct policy is an equilibrium.
+     */
+    public static CyclicStyleOracle correctnessOnly() {
+        return new CyclicStyleOracle();
+    }
+
+    /** True when the styles form a cycle (false for {@link #correctnessOnly()}). */
+    public boolean cyclic() {
+        return cycleStrength > 0;
     }
 
     /** The style that {@code style} beats in the cycle. */
@@ -109,7 +138,7 @@ public final class CyclicStyleOracle implements PreferenceOracle {
 
     @Override
     public String name() {
-        return "arithmetic-cyclic-styles";
+        return cyclic() ? "arithmetic-cyclic-styles" : "arithmetic-correctness";
     }
 
     @Override
@@ -183,7 +212,7 @@ public final class CyclicStyleOracle implements PreferenceOracle {
         }
         List<Double> scores = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            scores.add(outcomes[i] == Outcome.WRONG ? 0.0 : Math.max(2.0, 6.0 - 6.0 * (bestCorrect - winRate[i])));
+            scores.add(outcomes[i] == Outcome.WRONG ? 0.0 : Math.max(2.0, (double) Math.round(6.0 - 6.0 * (bestCorrect - winRate[i]))));
         }
         return ListwiseJudgment.ok(scores, List.of());
     }

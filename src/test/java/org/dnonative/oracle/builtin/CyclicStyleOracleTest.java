@@ -117,10 +117,15 @@ class CyclicStyleOracleTest {
                 Candidate.sample("18"), Candidate.gold(EQUATION)));
         assertTrue(j.isUsable());
         assertEquals(List.of(6.0, 6.0, 0.0, 6.0), j.scores());
-        // SENTENCE beats BARE: w = .8 vs .2, so BARE scores 6 - 6 * .6 = 2.4.
+        // SENTENCE beats BARE: w = .8 vs .2, so BARE scores 6 - 6 * .6 = 2.4, in whole points 2.
         ListwiseJudgment pair = oracle.score(PROMPT, List.of(Candidate.sample(SENTENCE), Candidate.sample(BARE)));
         assertEquals(6.0, pair.score(0), 1e-12);
-        assertEquals(2.4, pair.score(1), 1e-12);
+        assertEquals(2.0, pair.score(1), 1e-12);
+        // A nearly balanced list: w = .5 (BARE), .55 (SENTENCE), .45 (EQUATION): 6 - .3 rounds to 6, so
+        // BARE ties SENTENCE at the top; 6 - .6 rounds to 5.
+        ListwiseJudgment near = oracle.score(PROMPT, List.of(Candidate.sample(BARE), Candidate.sample(BARE), Candidate.sample(BARE),
+                Candidate.sample(SENTENCE), Candidate.sample(SENTENCE), Candidate.sample(EQUATION), Candidate.sample(EQUATION)));
+        assertEquals(List.of(6.0, 6.0, 6.0, 6.0, 6.0, 5.0, 5.0), near.scores());
         assertEquals(6.0, oracle.score(PROMPT, List.of(Candidate.sample(BARE))).score(0), 1e-12);
         // At full strength BARE would fall to 0; the floor keeps correct answers above wrong ones.
         ListwiseJudgment strong = new CyclicStyleOracle(0.5).score(PROMPT,
@@ -136,7 +141,8 @@ class CyclicStyleOracleTest {
         list.add(Candidate.gold(SENTENCE));
         ListwiseJudgment j = oracle.score(PROMPT, list);
         assertEquals(6.0, j.score(5), 1e-12);
-        double bare = 6 - 6 * (0.8 - 0.44);
+        double bare = Math.round(6 - 6 * (0.8 - 0.44));
+        assertEquals(4.0, bare, 1e-12);
         for (int i = 0; i < 5; i++) {
             assertEquals(bare, j.score(i), 1e-12);
         }
@@ -183,5 +189,27 @@ class CyclicStyleOracleTest {
         assertTrue(e.getMessage().contains("cycleStrength"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> oracle.exploitability(PROMPT, List.of()));
         assertTrue(e.getMessage().contains("samples"), e.getMessage());
+    }
+
+    /** The transitive task: styles tie, correct beats wrong, exploitability is half the wrong share. */
+    @Test
+    void correctnessOnlyIsTransitive() {
+        CyclicStyleOracle plain = CyclicStyleOracle.correctnessOnly();
+        assertFalse(plain.cyclic());
+        assertTrue(oracle.cyclic());
+        assertEquals("arithmetic-correctness", plain.name());
+        for (String a : List.of(BARE, SENTENCE, EQUATION)) {
+            for (String b : List.of(BARE, SENTENCE, EQUATION)) {
+                assertEquals(0.5, plain.preference(PROMPT, a, b), 1e-12, a + " vs " + b);
+            }
+            assertEquals(1.0, plain.preference(PROMPT, a, "18"), 1e-12);
+        }
+        // A pure style is an equilibrium here; a quarter wrong answers are exploitable by 1/8.
+        assertEquals(0.0, plain.exploitability(PROMPT, Collections.nCopies(4, BARE)), 1e-12);
+        assertEquals(0.125, plain.exploitability(PROMPT, List.of(BARE, SENTENCE, EQUATION, "18")), 1e-12);
+        assertEquals(STRENGTH, oracle.exploitability(PROMPT, Collections.nCopies(4, BARE)), 1e-12);
+        // Every correct answer scores 6, every wrong one 0: the pairs are correct over wrong only.
+        assertEquals(List.of(6.0, 6.0, 0.0, 6.0), plain.score(PROMPT, List.of(Candidate.sample(BARE), Candidate.sample(SENTENCE),
+                Candidate.sample("18"), Candidate.gold(EQUATION))).scores());
     }
 }
