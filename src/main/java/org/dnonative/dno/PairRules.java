@@ -28,10 +28,14 @@ public final class PairRules {
     public record Choice(int winner, int loser, Double target) {}
 
     public record ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram,
-                               double repetitionThreshold, int maxPairs) {
+                               double repetitionThreshold, int maxPairs, boolean allTopPositives) {
+        public ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram, double repetitionThreshold, int maxPairs) {
+            this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, false);
+        }
+
         public static ListwiseRule of(org.dnonative.dno.config.PairsConfig c) {
             return new ListwiseRule(c.positiveMinScore(), c.negativeMargin(), c.negativeMarginSelf(), c.repetitionNgram(),
-                    c.repetitionThreshold(), c.maxPerPrompt());
+                    c.repetitionThreshold(), c.maxPerPrompt(), c.allTopPositives());
         }
     }
 
@@ -54,16 +58,32 @@ public final class PairRules {
         List<Choice> out = new ArrayList<>();
         if (pos < 0 || scores.get(pos) < rule.positiveMin()) return out;
         double margin = candidates.get(pos).gold() ? rule.margin() : rule.marginSelf();
+        // The positives: the first best candidate, or with allTopPositives every distinct candidate
+        // tied with it of the same kind (the policy's own samples, or gold responses when no own
+        // sample is at the top).
+        List<Integer> positives = new ArrayList<>();
+        positives.add(pos);
+        if (rule.allTopPositives()) {
+            Set<String> seen = new HashSet<>();
+            seen.add(candidates.get(pos).text());
+            for (int i = 0; i < n; i++) {
+                if (i == pos || repetitive[i] || candidates.get(i).gold() != candidates.get(pos).gold()) continue;
+                if (scores.get(i).equals(scores.get(pos)) && seen.add(candidates.get(i).text())) positives.add(i);
+            }
+        }
+        Set<String> positiveTexts = new HashSet<>();
+        for (int p : positives) positiveTexts.add(candidates.get(p).text());
         Set<String> negatives = new HashSet<>();
-        String positive = candidates.get(pos).text();
         for (int i = 0; i < n; i++) {
-            if (i == pos) continue;
+            if (positives.contains(i)) continue;
             String text = candidates.get(i).text();
-            if (text.equals(positive) || negatives.contains(text)) continue;
+            if (positiveTexts.contains(text) || negatives.contains(text)) continue;
             if (repetitive[i] || scores.get(i) <= scores.get(pos) - margin) {
                 negatives.add(text);
-                out.add(new Choice(pos, i, null));
-                if (rule.maxPairs() > 0 && out.size() == rule.maxPairs()) break;
+                for (int p : positives) {
+                    out.add(new Choice(p, i, null));
+                    if (rule.maxPairs() > 0 && out.size() == rule.maxPairs()) return out;
+                }
             }
         }
         return out;

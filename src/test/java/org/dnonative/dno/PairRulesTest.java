@@ -75,6 +75,23 @@ class PairRulesTest {
     }
 
     @Test
+    void allTopPositivesPairsEveryDistinctTiedBestSampleWithEachNegative() {
+        // "7" and "3+4=7" tie at 6 (the first "7" again is a duplicate); "?" and "8" are negatives;
+        // the gold response ties too but is not a positive while the policy's own samples are.
+        var c = withGold(samples("7", "?", "3+4=7", "7", "8", "the answer is 7"), "g");
+        List<Double> scores = List.of(6.0, 0.0, 6.0, 6.0, 0.0, 5.0, 6.0);
+        var rule = new PairRules.ListwiseRule(5, 2, 2, 4, 0.5, 0, true);
+        assertEquals(List.of(List.of(0, 1), List.of(2, 1), List.of(0, 4), List.of(2, 4)),
+                pairs(PairRules.listwise(c, scores, rule)).stream().map(p -> List.of(p[0], p[1])).toList());
+        // without it, the first best sample is the one positive
+        var paper = new PairRules.ListwiseRule(5, 2, 2, 4, 0.5, 0);
+        assertEquals(List.of(List.of(0, 1), List.of(0, 4)),
+                pairs(PairRules.listwise(c, scores, paper)).stream().map(p -> List.of(p[0], p[1])).toList());
+        // the cap on pairs per prompt still holds
+        assertEquals(3, PairRules.listwise(c, scores, new PairRules.ListwiseRule(5, 2, 2, 4, 0.5, 3, true)).size());
+    }
+
+    @Test
     void pairwiseRuleUsesExpectedWinRatesAgainstThePolicysSamples() {
         // three samples and a gold response; P[i][j] = P(i beats j)
         var c = withGold(samples("a", "b", "c"), "g");

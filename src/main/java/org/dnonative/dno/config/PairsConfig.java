@@ -14,10 +14,13 @@ package org.dnonative.dno.config;
  * @param softTargets         Algorithm 1: soft targets sigma(r_t(y_w) - r_t(y_l)) (needs the pairwise rule)
  * @param replayFraction      share of pairs replayed from iteration t-1, relative to the new pairs
  * @param replayDecay         each older iteration gets this times the previous share
+ * @param allTopPositives     list-wise rule: every distinct candidate tied at the top score is a positive
+ *                            against each negative (not only the first), so that one prompt's pairs
+ *                            do not all favour one of several equally good responses
  */
 public record PairsConfig(Rule rule, double positiveMinScore, double negativeMargin, double negativeMarginSelf, int maxPerPrompt,
                           int repetitionNgram, double repetitionThreshold, double pairwiseMargin, boolean softTargets,
-                          double replayFraction, double replayDecay) {
+                          double replayFraction, double replayDecay, boolean allTopPositives) {
     public enum Rule { AUTO, LISTWISE, PAIRWISE }
 
     public PairsConfig {
@@ -32,6 +35,6 @@ public record PairsConfig(Rule rule, double positiveMinScore, double negativeMar
     }
 
     public static PairsConfig defaults() {
-        return new PairsConfig(Rule.AUTO, 5, 2, 1, 0, 4, 0.5, 0.1, false, 0.3, 0.5);
+        return new PairsConfig(Rule.AUTO, 5, 2, 1, 0, 4, 0.5, 0.1, false, 0.3, 0.5, false);
     }
 }
