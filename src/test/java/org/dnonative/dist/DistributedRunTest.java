@@ -38,26 +38,10 @@ class DistributedRunTest {
     static DnoConfig tiny() {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("seed", SEED);
-        o.put("iterations", 2);
-        o.put("prompts.eval_count", 6);
-        o.put("prompts.per_iteration", 10);
-        o.put("sampling.samples", 3);
-        o.put("sampling.batch", 6);          // 2 prompts per sampling chunk: 5 chunks per iteration
-        o.put("sampling.max_new_tokens", 6);
-        o.put("evaluation.samples", 2);       // 3 prompts per evaluation chunk
-        o.put("training.batch_size", 8);
-        o.put("training.micro_batch", 2);     // 4 micro-batches per step, 2 per rank
-        o.put("pairs.replay_fraction", 0.5);
-        o.put("embedded.max_operand", 4);
-        o.put("embedded.hidden_size", 16);
-        o.put("embedded.intermediate_size", 32);
-        o.put("embedded.layers", 1);
-        o.put("embedded.heads", 2);
-        o.put("embedded.kv_heads", 1);
-        o.put("embedded.sft_steps", 15);
-        o.put("embedded.sft_batch", 8);
-        o.put("embedded.sft_learning_rate", 1e-2);
-        return DnoConfig.embeddedDefaults().with(o);
+        o.put("sampling.batch", 6);          // 2 prompts per sampling chunk (K=3): 5 chunks per iteration
+        o.put("training.micro_batch", 2);     // 4 micro-batches per step (batch 8), 2 per rank
+        // evaluation: 2 samples per prompt, so 3 prompts per evaluation chunk
+        return org.dnonative.dno.DnoRunTest.tiny().with(o);
     }
 
     /** The same on the small HuggingFace fixture model (Llama, real tokenizer and chat template) with arithmetic prompts. */

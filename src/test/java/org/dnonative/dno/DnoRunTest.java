@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * every stage is bitwise reproducible, so a resumed run must give byte-identical checkpoints and
  * metrics.
  */
-class DnoRunTest {
+public class DnoRunTest {
     static final Device CPU = new Device(torch.DeviceType.CPU);
 
     static Map<String, Object> tinyOverrides() {
@@ -67,7 +67,8 @@ class DnoRunTest {
         return o;
     }
 
-    static DnoConfig tiny() {
+    /** A tiny embedded run: every stage in seconds (also the base of the distributed tests' runs). */
+    public static DnoConfig tiny() {
         return DnoConfig.embeddedDefaults().with(tinyOverrides());
     }
 
