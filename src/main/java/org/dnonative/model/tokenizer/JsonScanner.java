@@ -21,6 +21,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class JsonScanner {
     private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
+    /** Deepest nesting read (Jackson's default limit, which the reader before this one applied): deeper is an error, not a stack overflow. */
+    static final int MAX_DEPTH = 1000;
     private final byte[] b;
     private final String source;
     private int i;
@@ -212,7 +214,12 @@ final class JsonScanner {
 
     /** Any JSON value as a Jackson tree. */
     JsonNode value() {
+        return value(0);
+    }
+
+    private JsonNode value(int depth) {
         int c = peek();
+        if ((c == '{' || c == '[') && depth >= MAX_DEPTH) throw error("nesting deeper than " + MAX_DEPTH);
         switch (c) {
             case '{': {
                 ObjectNode o = NODES.objectNode();
@@ -220,14 +227,14 @@ final class JsonScanner {
                 do {
                     String k = string();
                     expect(':', "':'");
-                    o.set(k, value());
+                    o.set(k, value(depth + 1));
                 } while (more('}'));
                 return o;
             }
             case '[': {
                 ArrayNode a = NODES.arrayNode();
                 if (open('[', ']', "'['")) return a;
-                do a.add(value()); while (more(']'));
+                do a.add(value(depth + 1)); while (more(']'));
                 return a;
             }
             case '"': return NODES.textNode(string());

@@ -80,6 +80,7 @@ class JsonScannerTest {
                 {"{\"model\": {\"vocab\": {}, \"merges\": [\"a\\u0020b c\"]}}", "is not two tokens"},
                 {"[1]", "not a JSON object"},
                 {"", "not a JSON object"},
+                {"{\"a\": " + "[".repeat(100_000) + "]".repeat(100_000) + "}", "nesting deeper than 1000"},
         };
         for (String[] c : cases) {
             TokenizerException e = assertThrows(TokenizerException.class,
