@@ -125,6 +125,18 @@ DNO_API int dno_cuda_read_status(const int32_t* status, void* stream, int32_t* s
  * restarts it from what is in use now. Synchronise first for a figure that covers finished work. */
 DNO_API int dno_cuda_async_pool_peak(int64_t* bytes, int reset);
 
+/* y = x W^T (+ bias) in float32 for a few rows of x: the per-token step of sampling.
+ *   x [rows, in_features] (row stride x_row_stride >= in_features), weight [out_features,
+ *   in_features] contiguous row-major (a torch.nn.Linear weight), bias [out_features] or NULL,
+ *   y [rows, out_features] contiguous, not overlapping x, weight or bias.
+ * Streams the weight once for all rows (no packing), so it is for rows up to about 16; a GEMM
+ * library is faster beyond. num_threads (0 = all cores) split the output columns; the result
+ * is bitwise the same for every thread count and run, for the build dno_cpu_kernels names.
+ * Float32 rounding over in_features terms in a fixed order (not the order of a BLAS). */
+DNO_API int dno_small_linear_cpu(int64_t rows, int64_t in_features, int64_t out_features,
+                                 const float* x, int64_t x_row_stride, const float* weight,
+                                 const float* bias, float* y, int num_threads);
+
 /* ---------------------------------------------------------------------------------------------
  * Fused-linear form: the same loss straight from the final hidden states, without the logits.
  *

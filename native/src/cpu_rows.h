@@ -22,9 +22,14 @@ struct RowStats {
 using StatsFn = RowStats (*)(const void* row, int64_t vocab);
 using GradFn = void (*)(const void* row, void* grad_row, int64_t vocab, float lse, float coef, int64_t label);
 
+// Columns [c0, c1) of y [rows, n] = x [rows, k] (row stride ldx) times w [n, k]^T (+ bias [n]).
+using SmallLinearFn = void (*)(const float* x, int64_t rows, int64_t k, int64_t ldx, const float* w, int64_t n,
+                               const float* bias, float* y, int64_t c0, int64_t c1);
+
 struct RowKernels {
     StatsFn stats[3];  // indexed by dno_dtype DNO_F32, DNO_BF16, DNO_F16
     GradFn grad[3];
+    SmallLinearFn small_linear = nullptr;
     const char* isa = "";  // "baseline", "avx2" or "avx512"
 };
 

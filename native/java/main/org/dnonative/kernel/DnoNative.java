@@ -58,6 +58,11 @@ final class DnoNative {
             @Cast("void*") long grad, @Cast("int32_t*") long status, @Cast("void*") long workspace,
             @Cast("void*") long stream);
 
+    public static native int dno_small_linear_cpu(
+            @Cast("int64_t") long rows, @Cast("int64_t") long inFeatures, @Cast("int64_t") long outFeatures,
+            @Cast("const float*") long x, @Cast("int64_t") long xRowStride, @Cast("const float*") long weight,
+            @Cast("const float*") long bias, @Cast("float*") long y, int numThreads);
+
     public static native int dno_fused_linear_cpu(
             @Cast("int64_t") long pairs, @Cast("int64_t") long seqLen, @Cast("int64_t") long hiddenSize,
             @Cast("int64_t") long vocab, int dtype, @Cast("const void*") long hidden, @Cast("const void*") long weight,

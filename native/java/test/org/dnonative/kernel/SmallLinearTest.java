@@ -1,0 +1,127 @@
+package org.dnonative.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link SmallLinear} against a float64 reference on odd shapes: row counts around the kernel's
+ * row blocks (1-4 per block by ISA), input sizes that are not multiples of any vector width, and
+ * output sizes around the column blocks (2-4) and the 64-column thread split. Random normal inputs
+ * from a seed per case that a failure prints. The CI runs this class under every CPU kernel
+ * build (DNO_CPU_KERNELS=baseline, avx2 and the default).
+ */
+class SmallLinearTest {
+    record Case(int rows, int in, int out, int stride, boolean bias, long seed) {
+        @Override
+        public String toString() {
+            return "rows=" + rows + " in=" + in + " out=" + out + " stride=" + stride + " bias=" + bias + " seed=" + seed;
+        }
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> all = new ArrayList<>();
+        int[][] shapes = {{1, 1, 1}, {1, 512, 33}, {3, 77, 5}, {4, 16, 4}, {5, 17, 65}, {8, 512, 1376},
+                {8, 1376, 127}, {13, 31, 130}, {16, 64, 64}, {17, 100, 9}, {33, 48, 70}, {2, 1000, 3}};
+        for (int[] s : shapes)
+            for (boolean bias : new boolean[] {false, true})
+                for (int pad : new int[] {0, 3}) {
+                    Object[] key = {s[0], s[1], s[2], bias, pad};
+                    all.add(Arguments.of(new Case(s[0], s[1], s[2], s[1] + pad, bias, CaseSeed.of("SmallLinearTest", key))));
+                }
+        return all.stream();
+    }
+
+    static float[] normal(SplittableRandom r, int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            // Box-Muller from the seeded stream: never zeros, both signs, a few large values
+            double u = 1 - r.nextDouble(), v = r.nextDouble();
+            a[i] = (float) (scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+        }
+        return a;
+    }
+
+    static float[] run(Case c, float[] x, float[] w, float[] b, int threads) {
+        try (FloatPointer px = new FloatPointer(x); FloatPointer pw = new FloatPointer(w);
+             FloatPointer pb = b == null ? null : new FloatPointer(b);
+             FloatPointer py = new FloatPointer((long) c.rows * c.out)) {
+            SmallLinear.apply(c.rows, c.in, c.out, px.address(), c.stride, pw.address(), pb == null ? 0 : pb.address(),
+                    py.address(), threads);
+            float[] y = new float[c.rows * c.out];
+            py.get(y);
+            return y;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesAFloat64Reference(Case c) {
+        SplittableRandom r = new SplittableRandom(c.seed);
+        float[] x = normal(r, (c.rows - 1) * c.stride + c.in, 1.0);
+        float[] w = normal(r, c.out * c.in, 1.0 / Math.sqrt(c.in));
+        float[] b = c.bias ? normal(r, c.out, 1.0) : null;
+        float[] y = run(c, x, w, b, 1);
+        for (int i = 0; i < c.rows; i++)
+            for (int o = 0; o < c.out; o++) {
+                double want = c.bias ? b[o] : 0, mag = Math.abs(want);
+                for (int k = 0; k < c.in; k++) {
+                    double p = (double) x[i * c.stride + k] * w[o * c.in + k];
+                    want += p;
+                    mag += Math.abs(p);
+                }
+                // float32 sums of `in` terms: a few ulps of the sum of magnitudes, times sqrt(in)
+                double tol = 4 * Math.ulp(1f) * mag * Math.sqrt(c.in) + 1e-30;
+                double got = y[i * c.out + o];
+                assertTrue(Math.abs(got - want) <= tol,
+                        c + ": y[" + i + "][" + o + "] = " + got + ", float64 reference " + want + " (tolerance " + tol + ")");
+            }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void theResultIsBitwiseTheSameForEveryThreadCount(Case c) {
+        SplittableRandom r = new SplittableRandom(c.seed ^ 1);
+        float[] x = normal(r, (c.rows - 1) * c.stride + c.in, 1.0);
+        float[] w = normal(r, c.out * c.in, 1.0);
+        float[] b = c.bias ? normal(r, c.out, 1.0) : null;
+        float[] one = run(c, x, w, b, 1);
+        for (int threads : new int[] {2, 3, 0})
+            assertArrayEquals(one, run(c, x, w, b, threads), c + " with " + threads + " threads");
+    }
+
+    @Test
+    void badArgumentsAreExceptionsNamingTheArgument() {
+        try (FloatPointer p = new FloatPointer(64)) {
+            long a = p.address();
+            assertEquals("rows must be at least 1, got 0",
+                    assertThrows(IllegalArgumentException.class, () -> SmallLinear.apply(0, 4, 4, a, 4, a, 0, a, 1)).getMessage());
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> SmallLinear.apply(1, -1, 4, a, 4, a, 0, a, 1))
+                    .getMessage().startsWith("inFeatures"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> SmallLinear.apply(1, 4, 0, a, 4, a, 0, a, 1))
+                    .getMessage().startsWith("outFeatures"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> SmallLinear.apply(2, 4, 4, a, 3, a, 0, a, 1))
+                    .getMessage().startsWith("xRowStride (3)"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> SmallLinear.apply(1, 4, 4, 0, 4, a, 0, a, 1))
+                    .getMessage().startsWith("x address"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> SmallLinear.apply(1, 4, 4, a, 4, 0, 0, a, 1))
+                    .getMessage().startsWith("weight address"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> SmallLinear.apply(1, 4, 4, a, 4, a, 0, 0, 1))
+                    .getMessage().startsWith("y address"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> SmallLinear.apply(1, 4, 4, a, 4, a, 0, a, -2))
+                    .getMessage().startsWith("numThreads"));
+        }
+    }
+}

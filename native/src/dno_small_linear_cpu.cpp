@@ -1,0 +1,48 @@
+// dno_small_linear_cpu: y = x W^T (+ b) for a few rows (the decode step of sampling); the
+// kernel is in cpu_small_linear.inc, compiled per instruction set.
+#include <algorithm>
+#include <new>
+#include <string>
+#include <thread>
+
+#include "cpu_rows.h"
+#include "dno_internal.h"
+
+extern "C" int dno_small_linear_cpu(int64_t rows, int64_t in_features, int64_t out_features, const float* x,
+                                    int64_t x_row_stride, const float* weight, const float* bias, float* y,
+                                    int num_threads) {
+    using namespace dno;
+    clear_error();
+    try {
+        if (rows < 1) return fail(DNO_E_INVALID_ARGUMENT, "rows must be at least 1, got " + std::to_string(rows));
+        if (in_features < 1)
+            return fail(DNO_E_INVALID_ARGUMENT, "in_features must be at least 1, got " + std::to_string(in_features));
+        if (out_features < 1)
+            return fail(DNO_E_INVALID_ARGUMENT, "out_features must be at least 1, got " + std::to_string(out_features));
+        if (x_row_stride < in_features)
+            return fail(DNO_E_INVALID_ARGUMENT, "x_row_stride (" + std::to_string(x_row_stride) +
+                                                    ") is less than in_features (" + std::to_string(in_features) + ")");
+        if (!x) return fail(DNO_E_INVALID_ARGUMENT, "x is NULL");
+        if (!weight) return fail(DNO_E_INVALID_ARGUMENT, "weight is NULL");
+        if (!y) return fail(DNO_E_INVALID_ARGUMENT, "y is NULL");
+        if (num_threads < 0)
+            return fail(DNO_E_INVALID_ARGUMENT, "num_threads must be >= 0, got " + std::to_string(num_threads));
+        const RowKernels* k = nullptr;
+        int rc = active_row_kernels(&k);
+        if (rc != DNO_OK) return rc;
+        const int threads = num_threads > 0 ? num_threads : (int)std::max(1u, std::thread::hardware_concurrency());
+        // Threads split the output columns in blocks of 64, so each reads its own part of the weight
+        // and the result does not depend on the thread count.
+        constexpr int64_t kBlock = 64;
+        const int64_t blocks = (out_features + kBlock - 1) / kBlock;
+        parallel_for(blocks, threads, [&](int64_t b, int64_t e) {
+            k->small_linear(x, rows, in_features, x_row_stride, weight, out_features, bias, y, b * kBlock,
+                            std::min(out_features, e * kBlock));
+        });
+        return DNO_OK;
+    } catch (const std::bad_alloc&) {
+        return fail(DNO_E_OUT_OF_MEMORY, "out of host memory in dno_small_linear_cpu");
+    } catch (const std::exception& e) {
+        return fail(DNO_E_INTERNAL, std::string("dno_small_linear_cpu: ") + e.what());
+    }
+}
