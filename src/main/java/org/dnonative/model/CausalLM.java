@@ -349,7 +349,8 @@ public final class CausalLM implements AutoCloseable {
 
     /** Logits [.., V] = hidden · lm_headᵀ, soft-capped (cap · tanh(logits / cap)) where the config says so. */
     public Tensor logits(Tensor hidden) {
-        Tensor y = linear(hidden, lmHead);
+        Tensor y = DecodeLinear.tryApply(hidden, lmHead, null);
+        if (y == null) y = linear(hidden, lmHead);
         Double cap = config.finalLogitSoftcap();
         if (cap == null) return y;
         return y.div(new Scalar(cap)).tanh().mul(new Scalar(cap));
@@ -446,6 +447,8 @@ public final class CausalLM implements AutoCloseable {
     }
 
     private static Tensor lin(Tensor x, Tensor w, Tensor bias) {
+        Tensor fast = DecodeLinear.tryApply(x, w, bias);
+        if (fast != null) return fast;
         Tensor y = linear(x, w);
         return bias == null ? y : y.add(bias);
     }

@@ -100,6 +100,10 @@ public final class Sampler {
             // Whole batches run concurrently, one per compute thread; a batch is never split: a decode
             // step is bound by reading the weights, and every part of a split batch reads all of them
             // (measured: 8 rows as 2 x 4 on 2 threads, 24-36 tok/s against 96 as one batch, load 6-8).
+            // Fewer batches than threads: each batch's decode products are split by columns over
+            // the threads it has to itself (DecodeLinear), which reads each weight part once.
+            int batchCount = (rows + p.maxBatch() - 1) / p.maxBatch();
+            int kernelThreads = Math.max(1, Threads.count() / Math.max(1, batchCount));
             List<java.util.concurrent.Callable<Completion[]>> batches = new ArrayList<>();
             List<int[]> chunks = new ArrayList<>();
             for (int start = 0; start < rows; start += p.maxBatch()) {
@@ -107,7 +111,7 @@ public final class Sampler {
                 int[] chunk = new int[end - start];
                 for (int i = start; i < end; i++) chunk[i - start] = order[i];
                 chunks.add(chunk);
-                batches.add(() -> generateRows(model, prompts, chunk, p));
+                batches.add(() -> DecodeLinear.withThreads(kernelThreads, () -> generateRows(model, prompts, chunk, p)));
             }
             List<Completion[]> done = Threads.run(batches);
             for (int k = 0; k < chunks.size(); k++)

@@ -21,6 +21,11 @@ public final class Tensors {
     public static final torch.ScalarType LONG = torch.ScalarType.Long;
     public static final torch.ScalarType BOOL = torch.ScalarType.Bool;
 
+    /** Whether t holds float32 (JavaCPP returns a fresh enum object, so compare interned). */
+    public static boolean isFloat32(Tensor t) {
+        return t.scalar_type().intern() == FLOAT;
+    }
+
     public static TensorOptions options(torch.ScalarType type) {
         return new TensorOptions(type);
     }
@@ -94,7 +99,7 @@ public final class Tensors {
      * elements (else into a new array); a float32 CPU tensor is read in place, without a copy.
      */
     public static float[] toFloats(Tensor t, float[] reuse) {
-        Tensor c = t.is_cpu() && t.scalar_type() == FLOAT && t.is_contiguous() ? t : t.detach().to(CPU, FLOAT).contiguous();
+        Tensor c = t.is_cpu() && isFloat32(t) && t.is_contiguous() ? t : t.detach().to(CPU, FLOAT).contiguous();
         int n = (int) c.numel();
         float[] out = reuse != null && reuse.length == n ? reuse : new float[n];
         try (FloatPointer p = new FloatPointer(c.data_ptr())) {
