@@ -102,6 +102,23 @@ class SmallLinearTest {
             assertArrayEquals(one, run(c, x, w, b, threads), c + " with " + threads + " threads");
     }
 
+    /** Callers on several Java threads at once, each sharing the helper threads: every result as alone. */
+    @Test
+    void concurrentCallersWithHelpersGetTheirOwnResults() throws Exception {
+        Case c = new Case(8, 96, 700, 96, true, CaseSeed.of("SmallLinearTest.concurrent"));
+        SplittableRandom r = new SplittableRandom(c.seed);
+        float[] x = normal(r, c.rows * c.in, 1.0), w = normal(r, c.out * c.in, 1.0), b = normal(r, c.out, 1.0);
+        float[] want = run(c, x, w, b, 1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<float[]>> got = new ArrayList<>();
+            for (int i = 0; i < 200; i++) got.add(pool.submit(() -> run(c, x, w, b, 3)));
+            for (java.util.concurrent.Future<float[]> f : got) assertArrayEquals(want, f.get(), c.toString());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void badArgumentsAreExceptionsNamingTheArgument() {
         try (FloatPointer p = new FloatPointer(64)) {
