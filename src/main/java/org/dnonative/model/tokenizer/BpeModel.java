@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class BpeModel implements TokenModel {
     private static final int CACHE_MAX_PIECE = 256, CACHE_MAX_ENTRIES = 100_000;
 
-    private final Map<String, Integer> vocab;
+    private final Vocab vocab;
     private final PairMap merges;
     private final int[] charId = new int[65536];   // one-unit tokens without prefix/suffix, -1 = none
     private final int[] byteId = new int[256];     // <0xNN> tokens, -1 = none
@@ -28,7 +28,13 @@ final class BpeModel implements TokenModel {
     private final String prefix, suffix;           // null = none (HF treats "" the same)
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
-    BpeModel(Map<String, Integer> vocab, List<String[]> mergeList, String unkToken, boolean byteFallback,
+    /**
+     * {@code merges}: {@link TokenizerFile#merges}, (left, right, left+right) ids in rank order;
+     * {@code badMerge}: the first merge with a token outside the vocabulary, or null; {@code byId}:
+     * the vocab's tokens by id, to spell the merged token when there is a continuing_subword_prefix;
+     * {@code shortTokens}, {@code shortIds}: {@link TokenizerFile#shortTokens}.
+     */
+    BpeModel(Vocab vocab, String[] byId, List<String> shortTokens, IntList shortIds, int[] merges, int mergeCount, String badMerge, String unkToken, boolean byteFallback,
              boolean ignoreMerges, boolean fuseUnk, String prefix, String suffix, String source) {
         this.vocab = vocab;
         this.byteFallback = byteFallback;
@@ -37,30 +43,32 @@ final class BpeModel implements TokenModel {
         this.prefix = prefix == null || prefix.isEmpty() ? null : prefix;
         this.suffix = suffix == null || suffix.isEmpty() ? null : suffix;
         if (unkToken != null) {
-            Integer u = vocab.get(unkToken);
-            if (u == null) throw new TokenizerException(source + ": BPE unk_token '" + unkToken + "' is not in the vocabulary");
-            unk = u;
+            unk = vocab.get(unkToken);
+            if (unk < 0) throw new TokenizerException(source + ": BPE unk_token '" + unkToken + "' is not in the vocabulary");
         } else unk = -1;
         Arrays.fill(charId, -1);
         Arrays.fill(byteId, -1);
-        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
-            String t = e.getKey();
-            if (t.length() == 1) charId[t.charAt(0)] = e.getValue();
-            else if (t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
+        for (int k = 0; k < shortTokens.size(); k++) {   // in file order: a repeated token ends with its last id, as in the vocab
+            String t = shortTokens.get(k);
+            if (t.length() == 1) charId[t.charAt(0)] = shortIds.array()[k];
+            else if (t.startsWith("<0x") && t.endsWith(">")) {
                 int b = hexByte(t);
-                if (b >= 0) byteId[b] = e.getValue();
+                if (b >= 0) byteId[b] = shortIds.array()[k];
             }
         }
-        merges = new PairMap(mergeList.size());
-        int rank = 0;
-        for (String[] m : mergeList) {
-            Integer a = vocab.get(m[0]), b = vocab.get(m[1]);
-            String right = this.prefix != null && m[1].startsWith(this.prefix) ? m[1].substring(this.prefix.length()) : m[1];
-            Integer merged = vocab.get(m[0].concat(right));   // concat, not +: no invokedynamic bootstrap on a cold load
-            if (a == null || b == null || merged == null)
-                throw new TokenizerException(source + ": merge '" + m[0] + " " + m[1] + "' uses a token outside the vocabulary");
-            merges.put(a, b, rank++, merged);
+        if (badMerge != null) throw new TokenizerException(source + ": merge '" + badMerge + "' uses a token outside the vocabulary");
+        this.merges = new PairMap(mergeCount);
+        for (int rank = 0; rank < mergeCount; rank++) putMerge(rank, merges, byId, source);   // a call each: see TokenizerFile
+    }
+
+    private void putMerge(int rank, int[] merges, String[] byId, String source) {
+        int a = merges[3 * rank], b = merges[3 * rank + 1], merged = merges[3 * rank + 2];
+        if (prefix != null) {   // HF's merged token is left + right less the prefix (rare: BERT-style vocabularies)
+            String right = byId[b].startsWith(prefix) ? byId[b].substring(prefix.length()) : byId[b];
+            merged = vocab.get(byId[a].concat(right));
         }
+        if (merged < 0) throw new TokenizerException(source + ": merge '" + byId[a] + " " + byId[b] + "' uses a token outside the vocabulary");
+        this.merges.put(a, b, rank, merged);
     }
 
     /** The byte of an HF byte-fallback token "<0xNN>" (uppercase hex, as HF writes them), or -1. */
@@ -75,8 +83,8 @@ final class BpeModel implements TokenModel {
     @Override
     public void tokenize(String piece, IntList out) {
         if (ignoreMerges) {
-            Integer whole = vocab.get(piece);
-            if (whole != null) { out.add(whole); return; }
+            int whole = vocab.get(piece);
+            if (whole >= 0) { out.add(whole); return; }
         }
         boolean cacheable = piece.length() < CACHE_MAX_PIECE;
         if (cacheable) {
@@ -103,8 +111,7 @@ final class BpeModel implements TokenModel {
                 s = w.substring(i, i + len);
                 if (prefix != null && !isFirst) s = prefix + s;
                 if (suffix != null && isLast) s = s + suffix;
-                Integer v = vocab.get(s);
-                id = v == null ? -1 : v;
+                id = vocab.get(s);
             }
             i += len;
             if (id >= 0) {

@@ -73,19 +73,21 @@ final class JsonScanner {
         if (peek() != '"') throw error("expected a string");
         int start = ++i;
         boolean ascii = true;
-        while (true) {   // the fast path: no escapes
+        while (true) {   // the fast path, no escapes: kept small so that the JIT compiles and inlines it early
             if (i >= b.length) throw error("unterminated string");
-            int c = b[i] & 0xff;
+            int c = b[i];
             if (c == '"') {
-                String s = ascii ? new String(b, start, i - start, StandardCharsets.ISO_8859_1)
-                        : new String(b, start, i - start, StandardCharsets.UTF_8);
+                String s = new String(b, start, i - start, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
                 i++;
                 return s;
             }
-            if (c == '\\') break;
-            if (c < 0x20) throw error("control character in a string");
-            if (c >= 0x80) { ascii = false; i = checkUtf8(i); } else i++;
+            if (c == '\\' || c >= 0 && c < 0x20) return escaped(start);
+            if (c < 0) { ascii = false; i = checkUtf8(i); } else i++;
         }
+    }
+
+    /** The rest of a string with an escape (or a control character) at i; its content began at {@code start}. */
+    private String escaped(int start) {
         StringBuilder sb = new StringBuilder(new String(b, start, i - start, StandardCharsets.UTF_8));
         while (true) {
             if (i >= b.length) throw error("unterminated string");
@@ -128,34 +130,39 @@ final class JsonScanner {
         }
     }
 
+    /** Where the content of the last {@link #rawString()} began, its first space (-1: none) and how many spaces it has. */
+    int rawStart, firstSpace, spaces;
+
     /**
-     * A string value split at its one space into two strings (a legacy "a b" merge; refused when it
-     * has no space or more than one), without making the whole string first.
+     * The next string value when it holds no escape, without making a String: consumed, its UTF-8
+     * checked, and the index after its content returned (the content: {@link #bytes()}[rawStart, that)).
+     * When it holds an escape (or is malformed): -1, nothing consumed; {@link #string()} reads it.
      */
-    String[] spacePair() {
+    int rawString() {
         if (peek() != '"') throw error("expected a string");
-        int start = i + 1, space = -1;
-        for (int k = start; k < b.length; k++) {
-            int c = b[k] & 0xff;
+        int start = i + 1, space = -1, n = 0;
+        for (int k = start; k < b.length; ) {
+            int c = b[k];
             if (c == '"') {
-                if (space < 0) break;
+                rawStart = start;
+                firstSpace = space;
+                spaces = n;
                 i = k + 1;
-                return new String[]{utf8(start, space), utf8(space + 1, k)};
+                return k;
             }
-            if (c == '\\' || c < 0x20) break;                   // escapes (and errors): the general path
-            if (c >= 0x80) { k = checkUtf8(k) - 1; continue; }
-            if (c == ' ') {
-                if (space >= 0) break;
-                space = k;
-            }
+            if (c == '\\' || c >= 0 && c < 0x20) return -1;
+            if (c < 0) { k = checkUtf8(k); continue; }
+            if (c == ' ' && n++ == 0) space = k;
+            k++;
         }
-        String s = string();
-        int sp = s.indexOf(' ');
-        if (sp < 0 || s.indexOf(' ', sp + 1) >= 0) throw error("merge '" + s + "' is not two tokens");
-        return new String[]{s.substring(0, sp), s.substring(sp + 1)};
+        return -1;
     }
 
-    private String utf8(int from, int to) {
+    /** The bytes read (for {@link #rawString()}'s ranges). */
+    byte[] bytes() { return b; }
+
+    /** The text of bytes()[from, to), UTF-8 checked already. */
+    String text(int from, int to) {
         for (int k = from; k < to; k++)
             if (b[k] < 0) return new String(b, from, to - from, StandardCharsets.UTF_8);
         return new String(b, from, to - from, StandardCharsets.ISO_8859_1);

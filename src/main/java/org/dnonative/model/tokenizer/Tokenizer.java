@@ -27,7 +27,7 @@ import java.util.Set;
 public final class Tokenizer {
     private final String source;
     private final byte[] jsonBytes;
-    private final Map<String, Integer> vocab;
+    private final Vocab vocab;
     private final Map<String, Integer> addedTokens = new HashMap<>();
     private final String[] idToToken;
     private final Set<Integer> specialIds = new HashSet<>();
@@ -91,14 +91,14 @@ public final class Tokenizer {
 
     private TokenModel model(TokenizerFile f) {
         JsonNode m = f.model;
-        String type = m.path("type").asText(f.merges.isEmpty() && !m.has("merges") ? "" : "BPE");
+        String type = m.path("type").asText(f.mergeCount == 0 && !m.has("merges") ? "" : "BPE");
         if (type.isEmpty() && m.has("unk_token") && !m.has("merges")) type = "WordLevel";
         String at = source + ": model " + type;
         switch (type) {
             case "BPE": {
                 if (!m.path("dropout").isNull() && m.has("dropout") && m.get("dropout").asDouble() != 0)
                     throw new TokenizerException(at + ": dropout is not supported (encoding would be random)");
-                return new BpeModel(vocab, f.merges, textOrNull(m, "unk_token"), m.path("byte_fallback").asBoolean(false),
+                return new BpeModel(vocab, f.byId, f.shortTokens, f.shortIds, f.merges, f.mergeCount, f.badMerge, textOrNull(m, "unk_token"), m.path("byte_fallback").asBoolean(false),
                         m.path("ignore_merges").asBoolean(false), m.path("fuse_unk").asBoolean(false),
                         textOrNull(m, "continuing_subword_prefix"), textOrNull(m, "end_of_word_suffix"), at);
             }
@@ -120,7 +120,9 @@ public final class Tokenizer {
     /** The id of a token (added tokens first, then the vocabulary), or null. */
     public Integer tokenId(String token) {
         Integer id = addedTokens.get(token);
-        return id != null ? id : vocab.get(token);
+        if (id != null) return id;
+        int v = vocab.get(token);
+        return v >= 0 ? v : null;
     }
 
     public String token(int id) { return id >= 0 && id < idToToken.length ? idToToken[id] : null; }

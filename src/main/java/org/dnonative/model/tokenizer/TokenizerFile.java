@@ -4,10 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The parts of a tokenizer.json. The model's vocab and merges (hundreds of thousands of entries)
@@ -16,11 +15,24 @@ import java.util.Map;
 final class TokenizerFile {
     final ObjectNode root = JsonNodeFactory.instance.objectNode();      // every section but model.vocab / model.merges
     final ObjectNode model = JsonNodeFactory.instance.objectNode();     // the model's other fields
-    Map<String, Integer> vocab;
+    Vocab vocab;
     /** The vocab's tokens by id (ids the vocab skips are null) and its largest id: built while reading, to spare a cold JVM two passes over the map. */
     String[] byId = new String[0];
     int maxId = -1;
-    final List<String[]> merges = new ArrayList<>();
+    /**
+     * The merges in rank order, resolved to ids while reading: (left, right, left+right) for merge k at
+     * [3k, 3k+3), Vocab.NONE where a token is not in the vocab. Resolving from the file's bytes spares
+     * making the three Strings of each merge (see {@link Vocab}).
+     */
+    int[] merges = new int[0];
+    int mergeCount;
+    /** The first merge whose left or right token is not in the vocab, as "a b"; null when there is none. */
+    String badMerge;
+    /** The vocab's tokens of 1 or 6 UTF-16 units, in file order, and their ids: the candidates for BpeModel's one-character and byte-fallback tables. */
+    final List<String> shortTokens = new ArrayList<>();
+    final IntList shortIds = new IntList();
+    /** Merges read before the vocab (JSON members come in any order), as strings: resolved once the vocab has been read. */
+    private List<String[]> pending;
 
     static TokenizerFile parse(byte[] json, String source) {
         TokenizerFile f = new TokenizerFile();
@@ -47,44 +59,99 @@ final class TokenizerFile {
         do {
             String name = p.string();
             p.expect(':', "':'");
-            if (name.equals("vocab") && p.peek() == '{') {
-                vocab = new HashMap<>(1 << 16);
-                if (!p.open('{', '}', "'{'")) {
-                    do {
-                        String token = p.string();
-                        p.expect(':', "':'");
-                        int c = p.peek();
-                        if (c != '-' && (c < '0' || c > '9')) throw p.error("vocab entry '" + token + "' is not an id");
-                        int id = p.integer();
-                        Integer before = vocab.put(token, id);
-                        // a repeated token keeps its last id, as HF's map does; its earlier id no longer decodes to it
-                        if (before != null && before >= 0 && before != id && token.equals(byId[before])) byId[before] = null;
-                        if (id >= 0) {
-                            if (id >= byId.length) byId = java.util.Arrays.copyOf(byId, Math.max(id + 1, byId.length * 2 + 1024));
-                            byId[id] = token;
-                            maxId = Math.max(maxId, id);
-                        }
-                    } while (p.more('}'));
-                }
-            } else if (name.equals("merges") && p.peek() == '[') {
-                if (!p.open('[', ']', "'['")) {
-                    do {
-                        int c = p.peek();
-                        if (c == '"') {
-                            merges.add(p.spacePair());                  // the legacy "a b" form: HF splits on the one space
-                        } else if (c == '[') {
-                            p.expect('[', "'['");
-                            if (p.peek() != '"') throw new TokenizerException(source + ": a merge is not a pair of strings");
-                            String a = p.string();
-                            if (!p.more(']') || p.peek() != '"') throw new TokenizerException(source + ": a merge is not a pair of strings");
-                            String b = p.string();
-                            if (p.more(']')) throw new TokenizerException(source + ": a merge is not a pair of strings");
-                            merges.add(new String[]{a, b});
-                        } else throw new TokenizerException(source + ": a merge is neither \"a b\" nor [a, b]");
-                    } while (p.more(']'));
-                }
-            } else model.set(name, p.value());
+            if (name.equals("vocab") && p.peek() == '{') readVocab(p);
+            else if (name.equals("merges") && p.peek() == '[') readMerges(p, source);
+            else model.set(name, p.value());
         } while (p.more('}'));
+    }
+
+    // The loops below run tens of thousands of times on the first load in a fresh JVM, before the JIT
+    // would compile a loop in place (tens of thousands of iterations; HotSpot counts back-edges): so each
+    // entry is a call to a small method, which is compiled after a few hundred calls, and the loop that
+    // the interpreter runs is one call per entry.
+
+    private void readVocab(JsonScanner p) {
+        vocab = new Vocab(1 << 15);
+        if (!p.open('{', '}', "'{'")) while (vocabEntry(p)) { }
+        if (pending != null) {
+            List<String[]> earlier = pending;
+            pending = null;
+            for (String[] m : earlier) addMerge(m[0], m[1]);
+        }
+    }
+
+    /** One "token": id member; true if another follows. */
+    private boolean vocabEntry(JsonScanner p) {
+        String token = p.string();
+        p.expect(':', "':'");
+        int c = p.peek();
+        if (c < '0' || c > '9') throw p.error("vocab entry '" + token + "' is not an id");   // HF's ids are u32
+        int id = p.integer();
+        int before = vocab.put(token, id);
+        // a repeated token keeps its last id, as HF's map does; its earlier id no longer decodes to it
+        if (before >= 0 && before != id && token.equals(byId[before])) byId[before] = null;
+        if (id >= byId.length) byId = java.util.Arrays.copyOf(byId, Math.max(id + 1, byId.length * 2 + 1024));
+        byId[id] = token;
+        maxId = Math.max(maxId, id);
+        if (token.length() == 1 || token.length() == 6) { shortTokens.add(token); shortIds.add(id); }
+        return p.more('}');
+    }
+
+    private void readMerges(JsonScanner p, String source) {
+        if (!p.open('[', ']', "'['")) while (mergeEntry(p, source)) { }
+    }
+
+    /** One merge, "a b" or [a, b]; true if another follows. */
+    private boolean mergeEntry(JsonScanner p, String source) {
+        int c = p.peek();
+        if (c == '"') {                                  // the legacy "a b" form: HF splits on the one space
+            int end = p.rawString();
+            if (end >= 0 && p.spaces == 1 && vocab != null) addMerge(p.bytes(), p.rawStart, p.firstSpace, p.firstSpace + 1, end);
+            else {
+                String s = end >= 0 ? p.text(p.rawStart, end) : p.string();
+                int sp = s.indexOf(' ');
+                if (sp < 0 || s.indexOf(' ', sp + 1) >= 0) throw p.error("merge '" + s + "' is not two tokens");
+                addMerge(s.substring(0, sp), s.substring(sp + 1));
+            }
+        } else if (c == '[') {
+            p.expect('[', "'['");
+            if (p.peek() != '"') throw new TokenizerException(source + ": a merge is not a pair of strings");
+            int aEnd = p.rawString(), aStart = p.rawStart;
+            String a = aEnd < 0 ? p.string() : null;
+            if (!p.more(']') || p.peek() != '"') throw new TokenizerException(source + ": a merge is not a pair of strings");
+            int bEnd = p.rawString(), bStart = p.rawStart;
+            String b = bEnd < 0 ? p.string() : null;
+            if (p.more(']')) throw new TokenizerException(source + ": a merge is not a pair of strings");
+            if (a == null && b == null && vocab != null) addMerge(p.bytes(), aStart, aEnd, bStart, bEnd);
+            else addMerge(a != null ? a : p.text(aStart, aEnd), b != null ? b : p.text(bStart, bEnd));
+        } else throw new TokenizerException(source + ": a merge is neither \"a b\" nor [a, b]");
+        return p.more(']');
+    }
+
+    /** A merge whose tokens are the UTF-8 text b[aFrom, aTo) and b[bFrom, bTo) of the file. */
+    private void addMerge(byte[] b, int aFrom, int aTo, int bFrom, int bTo) {
+        int a = vocab.get(b, aFrom, aTo, aTo, aTo), r = vocab.get(b, bFrom, bTo, bTo, bTo);
+        if ((a < 0 || r < 0) && badMerge == null) badMerge = new String(b, aFrom, aTo - aFrom, StandardCharsets.UTF_8) + " " + new String(b, bFrom, bTo - bFrom, StandardCharsets.UTF_8);
+        push(a, r, vocab.get(b, aFrom, aTo, bFrom, bTo));
+    }
+
+    private void addMerge(String left, String right) {
+        if (vocab == null) {
+            if (pending == null) pending = new ArrayList<>();
+            pending.add(new String[]{left, right});
+            return;
+        }
+        int a = vocab.get(left), r = vocab.get(right);
+        if ((a < 0 || r < 0) && badMerge == null) badMerge = left + " " + right;
+        push(a, r, vocab.get(left.concat(right)));
+    }
+
+    private void push(int a, int b, int merged) {
+        if (3 * mergeCount + 3 > merges.length) merges = java.util.Arrays.copyOf(merges, Math.max(3 * 1024, merges.length * 2));
+        merges[3 * mergeCount] = a;
+        merges[3 * mergeCount + 1] = b;
+        merges[3 * mergeCount + 2] = merged;
+        mergeCount++;
     }
 
     JsonNode section(String name) { return root.get(name); }

@@ -48,12 +48,22 @@ class JsonScannerTest {
         assertNull(f.byId[5], "and its earlier id decodes to nothing");
         assertEquals("x", f.byId[6]);
         assertEquals(6, f.maxId);
-        assertEquals(4, f.merges.size());
-        assertArrayEquals(new String[]{"a", "b"}, f.merges.get(0));
-        assertArrayEquals(new String[]{"a", "b"}, f.merges.get(1));
-        assertArrayEquals(new String[]{"é", "\""}, f.merges.get(2), "escapes take the general path");
-        assertArrayEquals(new String[]{"é", "x"}, f.merges.get(3), "non-ASCII the fast one");
+        assertEquals(4, f.mergeCount);
+        // (left, right, left+right) ids; -1: not in the vocab
+        assertArrayEquals(new int[]{0, 1, 2, 0, 1, 2, 3, 4, -1, 3, 6, -1}, java.util.Arrays.copyOf(f.merges, 12),
+                "\"a b\" and [a, b]; escapes take the general path, non-ASCII the fast one");
+        assertNull(f.badMerge);
         assertEquals("BPE", f.model.get("type").asText());
+
+        // merges before the vocab, some in each form, one with a token outside it; "éx" and "日本" resolved from the bytes
+        String later = "{\"model\":{\"merges\":[\"a b\",[\"é\",\"x\"],\"\\u00e9 x\",\"q b\"],\"vocab\":{\"a\":0,\"b\":1,\"ab\":2,\"é\":3,\"x\":4,\"éx\":5,"
+                + "\"日\":6,\"本\":7,\"日本\":8,\"😀\":9,\"😀日\":10},\"merges\":[[\"日\",\"本\"],\"😀 日\"]}}";
+        TokenizerFile g = TokenizerFile.parse(later.getBytes(StandardCharsets.UTF_8), "w.json");
+        assertEquals(6, g.mergeCount);
+        assertArrayEquals(new int[]{0, 1, 2, 3, 4, 5, 3, 4, 5, -1, 1, -1, 6, 7, 8, 9, 6, 10}, java.util.Arrays.copyOf(g.merges, 18));
+        assertEquals("q b", g.badMerge);
+        assertEquals(10, g.vocab.get("😀日"));
+        assertEquals(-1, g.vocab.get("日日"));
     }
 
     @Test
@@ -74,6 +84,7 @@ class JsonScannerTest {
                 {"{\"model\": {\"vocab\": {\"a\": 1.5}}}", "expected an integer"},
                 {"{\"model\": {\"vocab\": {\"a\": 99999999999}}}", "integer out of range"},
                 {"{\"model\": {\"vocab\": {\"a\": \"1\"}}}", "vocab entry 'a' is not an id"},
+                {"{\"model\": {\"vocab\": {\"a\": -1}}}", "vocab entry 'a' is not an id"},
                 {"{\"model\": {\"vocab\": {}, \"merges\": [[\"a\"]]}}", "a merge is not a pair of strings"},
                 {"{\"model\": {\"vocab\": {}, \"merges\": [\"ab\"]}}", "merge 'ab' is not two tokens"},
                 {"{\"model\": {\"vocab\": {}, \"merges\": [\"a b c\"]}}", "merge 'a b c' is not two tokens"},
