@@ -19,7 +19,7 @@ final class Decoders {
     static void of(JsonNode n, String where, List<Decoder> out) {
         if (n == null || n.isNull()) return;
         String type = n.path("type").asText();
-        String at = where + ": decoder " + type;
+        String at = where.concat(": decoder ").concat(type);   // concat, not +: see Normalizers.of
         switch (type) {
             case "Sequence" -> { for (JsonNode c : n.path("decoders")) of(c, where, out); }
             case "ByteLevel" -> out.add(tokens -> {

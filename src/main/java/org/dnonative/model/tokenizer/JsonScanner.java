@@ -130,8 +130,16 @@ final class JsonScanner {
         }
     }
 
-    /** Where the content of the last {@link #rawString()} began, its first space (-1: none) and how many spaces it has. */
-    int rawStart, firstSpace, spaces;
+    /**
+     * Of the last {@link #rawString()}: where its content began, its first space (-1: none), how many
+     * spaces it has; String.hashCode of its text (hashWhole), of the text before and after the first
+     * space (hashBefore, hashAfter) and of the text less its spaces (hashJoined); and 31 to the power
+     * of its length in UTF-16 units (pow31), to extend a hash by this text. Computed while checking
+     * the bytes, so that {@link Vocab} is probed without another pass over them.
+     */
+    int rawStart, firstSpace, spaces, hashWhole, hashBefore, hashAfter, hashJoined, pow31;
+    /** The code point that the last {@link #checkUtf8} read. */
+    private int lastCp;
 
     /**
      * The next string value when it holds no escape, without making a String: consumed, its UTF-8
@@ -140,20 +148,37 @@ final class JsonScanner {
      */
     int rawString() {
         if (peek() != '"') throw error("expected a string");
-        int start = i + 1, space = -1, n = 0;
+        int start = i + 1, space = -1, n = 0, whole = 0, part = 0, before = 0, joined = 0, pow = 1;
         for (int k = start; k < b.length; ) {
             int c = b[k];
             if (c == '"') {
                 rawStart = start;
                 firstSpace = space;
                 spaces = n;
+                hashWhole = whole;
+                hashBefore = space < 0 ? part : before;
+                hashAfter = part;
+                hashJoined = joined;
+                pow31 = pow;
                 i = k + 1;
                 return k;
             }
             if (c == '\\' || c >= 0 && c < 0x20) return -1;
-            if (c < 0) { k = checkUtf8(k); continue; }
-            if (c == ' ' && n++ == 0) space = k;
-            k++;
+            if (c >= 0) k++;
+            else {
+                k = checkUtf8(k);
+                c = lastCp;
+                if (c >= 0x10000) {   // two UTF-16 units: the high surrogate here, the low one below
+                    int high = Character.highSurrogate(c);
+                    whole = 31 * whole + high; part = 31 * part + high; joined = 31 * joined + high; pow *= 31;
+                    c = Character.lowSurrogate(c);
+                }
+            }
+            whole = 31 * whole + c;
+            pow *= 31;
+            if (c == ' ' && n++ == 0) { space = k - 1; before = part; part = 0; continue; }
+            part = 31 * part + c;
+            joined = 31 * joined + c;
         }
         return -1;
     }
@@ -195,6 +220,7 @@ final class JsonScanner {
             cp = (cp << 6) | (cc & 0x3F);
         }
         if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) { i = at; throw error("invalid UTF-8 sequence"); }
+        lastCp = cp;
         return at + n + 1;
     }
 

@@ -19,7 +19,7 @@ final class PostProcessor {
     static PostProcessor of(JsonNode n, String where) {
         if (n == null || n.isNull()) return null;
         String type = n.path("type").asText();
-        String at = where + ": post_processor " + type;
+        String at = where.concat(": post_processor ").concat(type);   // concat, not +: see Normalizers.of
         switch (type) {
             case "Sequence": {
                 PostProcessor found = null;

@@ -19,7 +19,7 @@ final class PreTokenizers {
     static PreTokenizer of(JsonNode n, String where) {
         if (n == null || n.isNull()) return null;
         String type = n.path("type").asText();
-        String at = where + ": pre_tokenizer " + type;
+        String at = where.concat(": pre_tokenizer ").concat(type);   // concat, not +: see Normalizers.of
         switch (type) {
             case "Sequence": {
                 List<PreTokenizer> list = new ArrayList<>();

@@ -93,7 +93,7 @@ public final class Tokenizer {
         JsonNode m = f.model;
         String type = m.path("type").asText(f.mergeCount == 0 && !m.has("merges") ? "" : "BPE");
         if (type.isEmpty() && m.has("unk_token") && !m.has("merges")) type = "WordLevel";
-        String at = source + ": model " + type;
+        String at = source.concat(": model ").concat(type);   // concat, not +: see Normalizers.of
         switch (type) {
             case "BPE": {
                 if (!m.path("dropout").isNull() && m.has("dropout") && m.get("dropout").asDouble() != 0)

@@ -106,7 +106,8 @@ final class TokenizerFile {
         int c = p.peek();
         if (c == '"') {                                  // the legacy "a b" form: HF splits on the one space
             int end = p.rawString();
-            if (end >= 0 && p.spaces == 1 && vocab != null) addMerge(p.bytes(), p.rawStart, p.firstSpace, p.firstSpace + 1, end);
+            if (end >= 0 && p.spaces == 1 && vocab != null)
+                addMerge(p.bytes(), p.rawStart, p.firstSpace, p.firstSpace + 1, end, p.hashBefore, p.hashAfter, p.hashJoined);
             else {
                 String s = end >= 0 ? p.text(p.rawStart, end) : p.string();
                 int sp = s.indexOf(' ');
@@ -116,23 +117,24 @@ final class TokenizerFile {
         } else if (c == '[') {
             p.expect('[', "'['");
             if (p.peek() != '"') throw new TokenizerException(source + ": a merge is not a pair of strings");
-            int aEnd = p.rawString(), aStart = p.rawStart;
+            int aEnd = p.rawString(), aStart = p.rawStart, aHash = p.hashWhole;
             String a = aEnd < 0 ? p.string() : null;
             if (!p.more(']') || p.peek() != '"') throw new TokenizerException(source + ": a merge is not a pair of strings");
-            int bEnd = p.rawString(), bStart = p.rawStart;
+            int bEnd = p.rawString(), bStart = p.rawStart, bHash = p.hashWhole;
             String b = bEnd < 0 ? p.string() : null;
             if (p.more(']')) throw new TokenizerException(source + ": a merge is not a pair of strings");
-            if (a == null && b == null && vocab != null) addMerge(p.bytes(), aStart, aEnd, bStart, bEnd);
+            if (a == null && b == null && vocab != null)
+                addMerge(p.bytes(), aStart, aEnd, bStart, bEnd, aHash, bHash, aHash * p.pow31 + bHash);
             else addMerge(a != null ? a : p.text(aStart, aEnd), b != null ? b : p.text(bStart, bEnd));
         } else throw new TokenizerException(source + ": a merge is neither \"a b\" nor [a, b]");
         return p.more(']');
     }
 
-    /** A merge whose tokens are the UTF-8 text b[aFrom, aTo) and b[bFrom, bTo) of the file. */
-    private void addMerge(byte[] b, int aFrom, int aTo, int bFrom, int bTo) {
-        int a = vocab.get(b, aFrom, aTo, aTo, aTo), r = vocab.get(b, bFrom, bTo, bTo, bTo);
+    /** A merge whose tokens are the UTF-8 text b[aFrom, aTo) and b[bFrom, bTo) of the file, with the String hashes of left, right and left+right. */
+    private void addMerge(byte[] b, int aFrom, int aTo, int bFrom, int bTo, int aHash, int bHash, int joinedHash) {
+        int a = vocab.get(aHash, b, aFrom, aTo, aTo, aTo), r = vocab.get(bHash, b, bFrom, bTo, bTo, bTo);
         if ((a < 0 || r < 0) && badMerge == null) badMerge = new String(b, aFrom, aTo - aFrom, StandardCharsets.UTF_8) + " " + new String(b, bFrom, bTo - bFrom, StandardCharsets.UTF_8);
-        push(a, r, vocab.get(b, aFrom, aTo, bFrom, bTo));
+        push(a, r, vocab.get(joinedHash, b, aFrom, aTo, bFrom, bTo));
     }
 
     private void addMerge(String left, String right) {

@@ -6,7 +6,7 @@ package org.dnonative.model.tokenizer;
  * tokenizer.json, or two adjacent runs of them (a merge's left and right token, whose concatenation
  * is the merged token): so a load resolves tens of thousands of merges to ids without making three
  * Strings for each (for Llama 2, ~12 MB of garbage and a GC pause in a fresh JVM, before this).
- * The hash of bytes is String.hashCode of the UTF-16 text they encode, so both probes meet.
+ * Both probes use String.hashCode of the UTF-16 text.
  */
 final class Vocab {
     static final int NONE = -1;
@@ -50,12 +50,12 @@ final class Vocab {
 
     /**
      * The id of the token whose UTF-8 bytes are {@code b[from, to)} followed by {@code b[from2, to2)}
-     * (an empty second run: just the first), or NONE. The bytes are well-formed UTF-8 (JsonScanner checked them).
+     * (an empty second run: just the first), or NONE; {@code hash}: String.hashCode of that text
+     * (JsonScanner computes it while checking the bytes).
      */
-    int get(byte[] b, int from, int to, int from2, int to2) {
-        int h = hash(b, from2, to2, hash(b, from, to, 0));
-        for (int i = slot(h); keys[i] != null; i = (i + 1) & mask) {
-            if (hashes[i] != h) continue;
+    int get(int hash, byte[] b, int from, int to, int from2, int to2) {
+        for (int i = slot(hash); keys[i] != null; i = (i + 1) & mask) {
+            if (hashes[i] != hash) continue;
             String k = keys[i];
             int at = match(k, 0, b, from, to);
             if (at >= 0) at = match(k, at, b, from2, to2);
@@ -65,25 +65,6 @@ final class Vocab {
     }
 
     private int slot(int h) { return (h ^ (h >>> 16)) * 0x9E3779B9 >>> 8 & mask; }
-
-    /** String.hashCode's polynomial over the UTF-16 units of the UTF-8 text b[from, to), continued from {@code h}. */
-    private static int hash(byte[] b, int from, int to, int h) {
-        for (int k = from; k < to; ) {
-            int c = b[k];
-            if (c >= 0) { h = 31 * h + c; k++; continue; }
-            int cp;
-            if ((c & 0xE0) == 0xC0) { cp = (c & 0x1F) << 6 | b[k + 1] & 0x3F; k += 2; }
-            else if ((c & 0xF0) == 0xE0) { cp = (c & 0x0F) << 12 | (b[k + 1] & 0x3F) << 6 | b[k + 2] & 0x3F; k += 3; }
-            else {
-                cp = (c & 0x07) << 18 | (b[k + 1] & 0x3F) << 12 | (b[k + 2] & 0x3F) << 6 | b[k + 3] & 0x3F;
-                k += 4;
-                h = 31 * h + Character.highSurrogate(cp);
-                cp = Character.lowSurrogate(cp);
-            }
-            h = 31 * h + cp;
-        }
-        return h;
-    }
 
     /** Whether {@code key} continues at {@code at} with the UTF-8 text b[from, to): the index after it, or -1. */
     private static int match(String key, int at, byte[] b, int from, int to) {
