@@ -2,7 +2,6 @@ package org.dnonative.model.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -30,11 +29,10 @@ final class BpeModel implements TokenModel {
 
     /**
      * {@code merges}: {@link TokenizerFile#merges}, (left, right, left+right) ids in rank order;
-     * {@code badMerge}: the first merge with a token outside the vocabulary, or null; {@code byId}:
-     * the vocab's tokens by id, to spell the merged token when there is a continuing_subword_prefix;
-     * {@code shortTokens}, {@code shortIds}: {@link TokenizerFile#shortTokens}.
+     * {@code badMerge}: the first merge with a token outside the vocabulary, or null; {@code charIds},
+     * {@code byteIds}: {@link TokenizerFile#charIds}, {@link TokenizerFile#byteIds}.
      */
-    BpeModel(Vocab vocab, String[] byId, List<String> shortTokens, IntList shortIds, int[] merges, int mergeCount, String badMerge, String unkToken, boolean byteFallback,
+    BpeModel(Vocab vocab, IntList charIds, IntList byteIds, int[] merges, int mergeCount, String badMerge, String unkToken, boolean byteFallback,
              boolean ignoreMerges, boolean fuseUnk, String prefix, String suffix, String source) {
         this.vocab = vocab;
         this.byteFallback = byteFallback;
@@ -48,37 +46,23 @@ final class BpeModel implements TokenModel {
         } else unk = -1;
         Arrays.fill(charId, -1);
         Arrays.fill(byteId, -1);
-        for (int k = 0; k < shortTokens.size(); k++) {   // in file order: a repeated token ends with its last id, as in the vocab
-            String t = shortTokens.get(k);
-            if (t.length() == 1) charId[t.charAt(0)] = shortIds.array()[k];
-            else if (t.startsWith("<0x") && t.endsWith(">")) {
-                int b = hexByte(t);
-                if (b >= 0) byteId[b] = shortIds.array()[k];
-            }
-        }
+        // in file order: a repeated token ends with its last id, as in the vocab
+        for (int k = 0; k < charIds.size(); k += 2) charId[charIds.array()[k]] = charIds.array()[k + 1];
+        for (int k = 0; k < byteIds.size(); k += 2) byteId[byteIds.array()[k]] = byteIds.array()[k + 1];
         if (badMerge != null) throw new TokenizerException(source + ": merge '" + badMerge + "' uses a token outside the vocabulary");
         this.merges = new PairMap(mergeCount);
-        for (int rank = 0; rank < mergeCount; rank++) putMerge(rank, merges, byId, source);   // a call each: see TokenizerFile
+        for (int rank = 0; rank < mergeCount; rank++) putMerge(rank, merges, source);   // a call each: see TokenizerFile
     }
 
-    private void putMerge(int rank, int[] merges, String[] byId, String source) {
+    private void putMerge(int rank, int[] merges, String source) {
         int a = merges[3 * rank], b = merges[3 * rank + 1], merged = merges[3 * rank + 2];
         if (prefix != null) {   // HF's merged token is left + right less the prefix (rare: BERT-style vocabularies)
-            String right = byId[b].startsWith(prefix) ? byId[b].substring(prefix.length()) : byId[b];
-            merged = vocab.get(byId[a].concat(right));
+            String right = vocab.token(b).startsWith(prefix) ? vocab.token(b).substring(prefix.length()) : vocab.token(b);
+            merged = vocab.get(vocab.token(a).concat(right));
         }
-        if (merged < 0) throw new TokenizerException(source + ": merge '" + byId[a] + " " + byId[b] + "' uses a token outside the vocabulary");
+        if (merged < 0) throw new TokenizerException(source + ": merge '" + vocab.token(a) + " " + vocab.token(b) + "' uses a token outside the vocabulary");
         this.merges.put(a, b, rank, merged);
     }
-
-    /** The byte of an HF byte-fallback token "<0xNN>" (uppercase hex, as HF writes them), or -1. */
-    private static int hexByte(String t) {
-        char h = t.charAt(3), l = t.charAt(4);
-        if (!isUpperHex(h) || !isUpperHex(l)) return -1;
-        return Character.digit(h, 16) * 16 + Character.digit(l, 16);
-    }
-
-    private static boolean isUpperHex(char c) { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F'; }
 
     @Override
     public void tokenize(String piece, IntList out) {

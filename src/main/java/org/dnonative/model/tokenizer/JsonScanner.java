@@ -135,9 +135,9 @@ final class JsonScanner {
      * spaces it has; String.hashCode of its text (hashWhole), of the text before and after the first
      * space (hashBefore, hashAfter) and of the text less its spaces (hashJoined); and 31 to the power
      * of its length in UTF-16 units (pow31), to extend a hash by this text. Computed while checking
-     * the bytes, so that {@link Vocab} is probed without another pass over them.
+     * the bytes, so that {@link Vocab} is probed without another pass over them; units: the length in UTF-16 units.
      */
-    int rawStart, firstSpace, spaces, hashWhole, hashBefore, hashAfter, hashJoined, pow31;
+    int rawStart, firstSpace, spaces, units, hashWhole, hashBefore, hashAfter, hashJoined, pow31;
     /** The code point that the last {@link #checkUtf8} read. */
     private int lastCp;
 
@@ -148,7 +148,7 @@ final class JsonScanner {
      */
     int rawString() {
         if (peek() != '"') throw error("expected a string");
-        int start = i + 1, space = -1, n = 0, whole = 0, part = 0, before = 0, joined = 0, pow = 1;
+        int start = i + 1, space = -1, n = 0, whole = 0, part = 0, before = 0, joined = 0, pow = 1, len = 0;
         for (int k = start; k < b.length; ) {
             int c = b[k];
             if (c == '"') {
@@ -160,6 +160,7 @@ final class JsonScanner {
                 hashAfter = part;
                 hashJoined = joined;
                 pow31 = pow;
+                units = len;
                 i = k + 1;
                 return k;
             }
@@ -170,12 +171,13 @@ final class JsonScanner {
                 c = lastCp;
                 if (c >= 0x10000) {   // two UTF-16 units: the high surrogate here, the low one below
                     int high = Character.highSurrogate(c);
-                    whole = 31 * whole + high; part = 31 * part + high; joined = 31 * joined + high; pow *= 31;
+                    whole = 31 * whole + high; part = 31 * part + high; joined = 31 * joined + high; pow *= 31; len++;
                     c = Character.lowSurrogate(c);
                 }
             }
             whole = 31 * whole + c;
             pow *= 31;
+            len++;
             if (c == ' ' && n++ == 0) { space = k - 1; before = part; part = 0; continue; }
             part = 31 * part + c;
             joined = 31 * joined + c;

@@ -29,7 +29,8 @@ public final class Tokenizer {
     private final byte[] jsonBytes;
     private final Vocab vocab;
     private final Map<String, Integer> addedTokens = new HashMap<>();
-    private final String[] idToToken;
+    private final String[] addedById;   // added tokens' contents by id (they decode before the vocab's)
+    private final int vocabSize;
     private final Set<Integer> specialIds = new HashSet<>();
     private final AddedVocabulary added;
     private final Normalizers.Normalizer normalizer;
@@ -65,7 +66,7 @@ public final class Tokenizer {
         this.jsonBytes = json;
         TokenizerFile f = TokenizerFile.parse(json, source);
         vocab = f.vocab;
-        int maxId = f.maxId;
+        int maxAdded = -1;
         List<AddedVocabulary.Token> tokens = new ArrayList<>();
         JsonNode addedNode = f.section("added_tokens");
         if (addedNode != null) for (JsonNode a : addedNode) {
@@ -77,10 +78,11 @@ public final class Tokenizer {
             tokens.add(t);
             addedTokens.put(t.content(), t.id());
             if (t.special()) specialIds.add(t.id());
-            maxId = Math.max(maxId, t.id());
+            maxAdded = Math.max(maxAdded, t.id());
         }
-        idToToken = java.util.Arrays.copyOf(f.byId, maxId + 1);
-        for (AddedVocabulary.Token t : tokens) if (t.id() >= 0) idToToken[t.id()] = t.content();
+        vocabSize = Math.max(vocab.maxId(), maxAdded) + 1;
+        addedById = new String[maxAdded + 1];
+        for (AddedVocabulary.Token t : tokens) if (t.id() >= 0) addedById[t.id()] = t.content();
         normalizer = Normalizers.of(f.section("normalizer"), source);
         added = new AddedVocabulary(tokens, normalizer);
         preTokenizer = PreTokenizers.of(f.section("pre_tokenizer"), source);
@@ -98,7 +100,7 @@ public final class Tokenizer {
             case "BPE": {
                 if (!m.path("dropout").isNull() && m.has("dropout") && m.get("dropout").asDouble() != 0)
                     throw new TokenizerException(at + ": dropout is not supported (encoding would be random)");
-                return new BpeModel(vocab, f.byId, f.shortTokens, f.shortIds, f.merges, f.mergeCount, f.badMerge, textOrNull(m, "unk_token"), m.path("byte_fallback").asBoolean(false),
+                return new BpeModel(vocab, f.charIds, f.byteIds, f.merges, f.mergeCount, f.badMerge, textOrNull(m, "unk_token"), m.path("byte_fallback").asBoolean(false),
                         m.path("ignore_merges").asBoolean(false), m.path("fuse_unk").asBoolean(false),
                         textOrNull(m, "continuing_subword_prefix"), textOrNull(m, "end_of_word_suffix"), at);
             }
@@ -115,7 +117,7 @@ public final class Tokenizer {
     // ---------------------------------------------------------------- public API
 
     /** One more than the largest id of the vocabulary and the added tokens. */
-    public int vocabSize() { return idToToken.length; }
+    public int vocabSize() { return vocabSize; }
 
     /** The id of a token (added tokens first, then the vocabulary), or null. */
     public Integer tokenId(String token) {
@@ -125,7 +127,10 @@ public final class Tokenizer {
         return v >= 0 ? v : null;
     }
 
-    public String token(int id) { return id >= 0 && id < idToToken.length ? idToToken[id] : null; }
+    public String token(int id) {
+        String t = id >= 0 && id < addedById.length ? addedById[id] : null;
+        return t != null ? t : vocab.token(id);
+    }
 
     public boolean isSpecial(int id) { return specialIds.contains(id); }
 

@@ -10,15 +10,12 @@ import java.util.List;
 
 /**
  * The parts of a tokenizer.json. The model's vocab and merges (hundreds of thousands of entries)
- * are read straight into a map and a list; only the small sections become JSON trees.
+ * are read straight into a {@link Vocab} and merge ids; only the small sections become JSON trees.
  */
 final class TokenizerFile {
     final ObjectNode root = JsonNodeFactory.instance.objectNode();      // every section but model.vocab / model.merges
     final ObjectNode model = JsonNodeFactory.instance.objectNode();     // the model's other fields
     Vocab vocab;
-    /** The vocab's tokens by id (ids the vocab skips are null) and its largest id: built while reading, to spare a cold JVM two passes over the map. */
-    String[] byId = new String[0];
-    int maxId = -1;
     /**
      * The merges in rank order, resolved to ids while reading: (left, right, left+right) for merge k at
      * [3k, 3k+3), Vocab.NONE where a token is not in the vocab. Resolving from the file's bytes spares
@@ -28,9 +25,8 @@ final class TokenizerFile {
     int mergeCount;
     /** The first merge whose left or right token is not in the vocab, as "a b"; null when there is none. */
     String badMerge;
-    /** The vocab's tokens of 1 or 6 UTF-16 units, in file order, and their ids: the candidates for BpeModel's one-character and byte-fallback tables. */
-    final List<String> shortTokens = new ArrayList<>();
-    final IntList shortIds = new IntList();
+    /** (char, id) pairs of the vocab's one-unit tokens and (byte, id) pairs of its "<0xNN>" tokens, in file order: BpeModel's tables. */
+    final IntList charIds = new IntList(), byteIds = new IntList();
     /** Merges read before the vocab (JSON members come in any order), as strings: resolved once the vocab has been read. */
     private List<String[]> pending;
 
@@ -71,7 +67,7 @@ final class TokenizerFile {
     // the interpreter runs is one call per entry.
 
     private void readVocab(JsonScanner p) {
-        vocab = new Vocab(1 << 15);
+        vocab = new Vocab(p.bytes(), 1 << 15);
         if (!p.open('{', '}', "'{'")) while (vocabEntry(p)) { }
         if (pending != null) {
             List<String[]> earlier = pending;
@@ -82,20 +78,33 @@ final class TokenizerFile {
 
     /** One "token": id member; true if another follows. */
     private boolean vocabEntry(JsonScanner p) {
-        String token = p.string();
+        int end = p.rawString(), start = p.rawStart, hash = p.hashWhole, units = p.units;
+        String escaped = end < 0 ? p.string() : null;                   // the few tokens written with escapes
         p.expect(':', "':'");
         int c = p.peek();
-        if (c < '0' || c > '9') throw p.error("vocab entry '" + token + "' is not an id");   // HF's ids are u32
+        if (c < '0' || c > '9')                                         // HF's ids are u32
+            throw p.error("vocab entry '" + (escaped != null ? escaped : p.text(start, end)) + "' is not an id");
         int id = p.integer();
-        int before = vocab.put(token, id);
-        // a repeated token keeps its last id, as HF's map does; its earlier id no longer decodes to it
-        if (before >= 0 && before != id && token.equals(byId[before])) byId[before] = null;
-        if (id >= byId.length) byId = java.util.Arrays.copyOf(byId, Math.max(id + 1, byId.length * 2 + 1024));
-        byId[id] = token;
-        maxId = Math.max(maxId, id);
-        if (token.length() == 1 || token.length() == 6) { shortTokens.add(token); shortIds.add(id); }
+        byte[] b = p.bytes();
+        if (escaped == null) {
+            vocab.put(hash, start, end, id);
+            if (units == 1) charIds.add(hash).add(id);                  // the hash of one UTF-16 unit is the unit
+            else if (end - start == 6 && b[start] == '<' && b[start + 1] == '0' && b[start + 2] == 'x' && b[start + 5] == '>')
+                byteToken((char) b[start + 3], (char) b[start + 4], id);
+        } else {
+            vocab.put(escaped, id);
+            if (escaped.length() == 1) charIds.add(escaped.charAt(0)).add(id);
+            else if (escaped.length() == 6 && escaped.startsWith("<0x") && escaped.endsWith(">")) byteToken(escaped.charAt(3), escaped.charAt(4), id);
+        }
         return p.more('}');
     }
+
+    /** A byte-fallback token "<0xNN>": HF writes the hex digits in uppercase, and only those are its byte tokens. */
+    private void byteToken(char h, char l, int id) {
+        if (isUpperHex(h) && isUpperHex(l)) byteIds.add(Character.digit(h, 16) * 16 + Character.digit(l, 16)).add(id);
+    }
+
+    private static boolean isUpperHex(char c) { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F'; }
 
     private void readMerges(JsonScanner p, String source) {
         if (!p.open('[', ']', "'['")) while (mergeEntry(p, source)) { }

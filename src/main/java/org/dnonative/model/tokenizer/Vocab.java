@@ -1,112 +1,179 @@
 package org.dnonative.model.tokenizer;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
 /**
- * The model's vocabulary, token to id: open addressing over the tokens and their String hash codes,
- * without boxing. Besides a String it can be probed with a token's UTF-8 bytes as they stand in
- * tokenizer.json, or two adjacent runs of them (a merge's left and right token, whose concatenation
- * is the merged token): so a load resolves tens of thousands of merges to ids without making three
- * Strings for each (for Llama 2, ~12 MB of garbage and a GC pause in a fresh JVM, before this).
- * Both probes use String.hashCode of the UTF-16 text.
+ * The model's vocabulary, token to id and id to token, kept as the tokens' UTF-8 bytes where they
+ * stand in tokenizer.json (a token written with escapes: its bytes in a side pool). Why: a load
+ * in a fresh JVM runs mostly interpreted or in the JIT's first tier, and there making one String per
+ * token (UTF-8 decoding) and three per merge cost more than all the rest of reading the file; here
+ * a token becomes a String only when {@link #token} is asked for it (decoding), and merges are
+ * resolved by comparing bytes. Open addressing over String.hashCode of each token's text (so a
+ * String and the bytes of a token probe alike, JsonScanner computes it while checking the bytes),
+ * without boxing.
  */
 final class Vocab {
     static final int NONE = -1;
 
-    private String[] keys;
-    private int[] hashes, ids;
+    private final byte[] src;
+    private byte[] side = new byte[64];            // tokens written with escapes, as UTF-8
+    private int sideSize;
+    // per slot: String hash, id, where the bytes are (> 0: src[off, off + len); < 0: side[-off - 1, ...); 0: empty slot)
+    private int[] hashes, ids, offs, lens;
     private int mask, size;
+    // per id: where its token's bytes are (0: no token has the id), and the Strings made so far
+    private int[] offById = new int[0], lenById = new int[0];
+    private String[] strings = new String[0];
+    private int maxId = -1;
 
-    Vocab(int expected) {
+    /** {@code src}: the bytes of tokenizer.json; {@code expected}: about how many tokens. */
+    Vocab(byte[] src, int expected) {
+        this.src = src;
         int cap = Integer.highestOneBit(Math.max(16, expected * 2 - 1)) << 1;
-        keys = new String[cap];
         hashes = new int[cap];
         ids = new int[cap];
+        offs = new int[cap];
+        lens = new int[cap];
         mask = cap - 1;
     }
 
     int size() { return size; }
 
-    /** Sets the token's id (ids are not negative); returns the id it had, or NONE. */
+    /** The largest id, -1 when empty. */
+    int maxId() { return maxId; }
+
+    /** Adds the token src[from, to) (no escapes) with String hash {@code hash}; returns the id it had, or NONE. */
+    int put(int hash, int from, int to, int id) { return add(hash, from, to - from, id); }
+
+    /** Adds a token written with escapes; returns the id it had, or NONE. */
     int put(String token, int id) {
-        if ((size + 1) * 2 > keys.length) grow();
-        int h = token.hashCode(), i = slot(h);
-        while (keys[i] != null) {
-            if (hashes[i] == h && keys[i].equals(token)) { int before = ids[i]; ids[i] = id; return before; }
-            i = (i + 1) & mask;
+        byte[] u = token.getBytes(StandardCharsets.UTF_8);
+        if (sideSize + u.length > side.length) side = Arrays.copyOf(side, Math.max(side.length * 2, sideSize + u.length));
+        System.arraycopy(u, 0, side, sideSize, u.length);
+        sideSize += u.length;
+        return add(token.hashCode(), -(sideSize - u.length) - 1, u.length, id);
+    }
+
+    /** A repeated token keeps its last id, as HF's map does, and its earlier id no longer decodes to it. */
+    private int add(int hash, int off, int len, int id) {
+        if ((size + 1) * 2 > hashes.length) grow();
+        byte[] pool = off > 0 ? src : side;
+        int from = off > 0 ? off : -off - 1, before = NONE, i = slot(hash);
+        for (; offs[i] != 0; i = (i + 1) & mask) {
+            if (hashes[i] == hash && same(i, pool, from, from + len, 0, 0)) {
+                before = ids[i];
+                if (before != id && offById[before] == offs[i]) offById[before] = 0;
+                break;
+            }
         }
-        keys[i] = token;
-        hashes[i] = h;
+        if (before == NONE) {
+            hashes[i] = hash;
+            offs[i] = off;
+            lens[i] = len;
+            size++;
+        }
         ids[i] = id;
-        size++;
-        return NONE;
+        if (id >= offById.length) {
+            int n = Math.max(id + 1, offById.length * 2 + 1024);
+            offById = Arrays.copyOf(offById, n);
+            lenById = Arrays.copyOf(lenById, n);
+        }
+        offById[id] = offs[i];
+        lenById[id] = lens[i];
+        maxId = Math.max(maxId, id);
+        return before;
     }
 
     /** The token's id, or NONE. */
     int get(String token) {
         int h = token.hashCode();
-        for (int i = slot(h); keys[i] != null; i = (i + 1) & mask)
-            if (hashes[i] == h && keys[i].equals(token)) return ids[i];
+        for (int i = slot(h); offs[i] != 0; i = (i + 1) & mask)
+            if (hashes[i] == h && sameAs(i, token)) return ids[i];
         return NONE;
     }
 
     /**
      * The id of the token whose UTF-8 bytes are {@code b[from, to)} followed by {@code b[from2, to2)}
-     * (an empty second run: just the first), or NONE; {@code hash}: String.hashCode of that text
-     * (JsonScanner computes it while checking the bytes).
+     * (an empty second run: just the first), or NONE; {@code hash}: String.hashCode of that text.
      */
     int get(int hash, byte[] b, int from, int to, int from2, int to2) {
-        for (int i = slot(hash); keys[i] != null; i = (i + 1) & mask) {
-            if (hashes[i] != hash) continue;
-            String k = keys[i];
-            int at = match(k, 0, b, from, to);
-            if (at >= 0) at = match(k, at, b, from2, to2);
-            if (at == k.length()) return ids[i];
-        }
+        for (int i = slot(hash); offs[i] != 0; i = (i + 1) & mask)
+            if (hashes[i] == hash && same(i, b, from, to, from2, to2)) return ids[i];
         return NONE;
+    }
+
+    /** The token with this id (made into a String on first use), or null. */
+    String token(int id) {
+        if (id < 0 || id > maxId || offById[id] == 0) return null;
+        String[] s = strings;
+        if (s.length <= maxId) strings = s = Arrays.copyOf(s, maxId + 1);   // racing threads at worst make a String twice
+        String t = s[id];
+        if (t == null) {
+            int off = offById[id];
+            s[id] = t = new String(off > 0 ? src : side, off > 0 ? off : -off - 1, lenById[id], StandardCharsets.UTF_8);
+        }
+        return t;
     }
 
     private int slot(int h) { return (h ^ (h >>> 16)) * 0x9E3779B9 >>> 8 & mask; }
 
-    /** Whether {@code key} continues at {@code at} with the UTF-8 text b[from, to): the index after it, or -1. */
-    private static int match(String key, int at, byte[] b, int from, int to) {
-        int n = key.length();
-        for (int k = from; k < to; ) {
-            int c = b[k];
-            if (c >= 0) {
-                if (at >= n || key.charAt(at) != c) return -1;
-                at++;
-                k++;
+    /** Whether slot i's token is the bytes b[from, to) then b[from2, to2). */
+    private boolean same(int i, byte[] b, int from, int to, int from2, int to2) {
+        int len = lens[i];
+        if (len != (to - from) + (to2 - from2)) return false;
+        byte[] pool = offs[i] > 0 ? src : side;
+        int k = offs[i] > 0 ? offs[i] : -offs[i] - 1;
+        for (int j = from; j < to; j++, k++) if (pool[k] != b[j]) return false;
+        for (int j = from2; j < to2; j++, k++) if (pool[k] != b[j]) return false;
+        return true;
+    }
+
+    /** Whether slot i's token is the text {@code s}: its UTF-8 bytes compared as they are encoded. */
+    private boolean sameAs(int i, String s) {
+        byte[] pool = offs[i] > 0 ? src : side;
+        int k = offs[i] > 0 ? offs[i] : -offs[i] - 1, end = k + lens[i];
+        for (int j = 0; j < s.length(); j++) {
+            int c = s.charAt(j);
+            if (c < 0x80) {
+                if (k >= end || pool[k++] != c) return false;
                 continue;
             }
-            int cp;
-            if ((c & 0xE0) == 0xC0) { cp = (c & 0x1F) << 6 | b[k + 1] & 0x3F; k += 2; }
-            else if ((c & 0xF0) == 0xE0) { cp = (c & 0x0F) << 12 | (b[k + 1] & 0x3F) << 6 | b[k + 2] & 0x3F; k += 3; }
-            else {
-                cp = (c & 0x07) << 18 | (b[k + 1] & 0x3F) << 12 | (b[k + 2] & 0x3F) << 6 | b[k + 3] & 0x3F;
+            if (Character.isHighSurrogate((char) c) && j + 1 < s.length() && Character.isLowSurrogate(s.charAt(j + 1))) {
+                int cp = Character.toCodePoint((char) c, s.charAt(++j));
+                if (k + 4 > end || pool[k] != (byte) (0xF0 | cp >> 18) || pool[k + 1] != (byte) (0x80 | cp >> 12 & 0x3F)
+                        || pool[k + 2] != (byte) (0x80 | cp >> 6 & 0x3F) || pool[k + 3] != (byte) (0x80 | cp & 0x3F)) return false;
                 k += 4;
-                if (at >= n || key.charAt(at) != Character.highSurrogate(cp)) return -1;
-                at++;
-                cp = Character.lowSurrogate(cp);
+            } else if (c < 0x800) {
+                if (k + 2 > end || pool[k] != (byte) (0xC0 | c >> 6) || pool[k + 1] != (byte) (0x80 | c & 0x3F)) return false;
+                k += 2;
+            } else {
+                // a lone surrogate has no UTF-8 form, so no token is one (the vocab's text is valid UTF-8)
+                if (Character.isSurrogate((char) c)) return false;
+                if (k + 3 > end || pool[k] != (byte) (0xE0 | c >> 12) || pool[k + 1] != (byte) (0x80 | c >> 6 & 0x3F)
+                        || pool[k + 2] != (byte) (0x80 | c & 0x3F)) return false;
+                k += 3;
             }
-            if (at >= n || key.charAt(at) != cp) return -1;
-            at++;
         }
-        return at;
+        return k == end;
     }
 
     private void grow() {
-        String[] ok = keys;
-        int[] oh = hashes, oi = ids;
-        keys = new String[ok.length * 2];
-        hashes = new int[ok.length * 2];
-        ids = new int[ok.length * 2];
-        mask = keys.length - 1;
-        for (int j = 0; j < ok.length; j++) {
-            if (ok[j] == null) continue;
+        int[] oh = hashes, oi = ids, oo = offs, ol = lens;
+        int cap = oh.length * 2;
+        hashes = new int[cap];
+        ids = new int[cap];
+        offs = new int[cap];
+        lens = new int[cap];
+        mask = cap - 1;
+        for (int j = 0; j < oh.length; j++) {
+            if (oo[j] == 0) continue;
             int i = slot(oh[j]);
-            while (keys[i] != null) i = (i + 1) & mask;
-            keys[i] = ok[j];
+            while (offs[i] != 0) i = (i + 1) & mask;
             hashes[i] = oh[j];
             ids[i] = oi[j];
+            offs[i] = oo[j];
+            lens[i] = ol[j];
         }
     }
 }

@@ -45,9 +45,11 @@ class JsonScannerTest {
         assertEquals(3, f.vocab.get("é"));
         assertEquals(4, f.vocab.get("\""));
         assertEquals(6, f.vocab.get("x"), "a repeated token keeps its last id, as HF's map does");
-        assertNull(f.byId[5], "and its earlier id decodes to nothing");
-        assertEquals("x", f.byId[6]);
-        assertEquals(6, f.maxId);
+        assertNull(f.vocab.token(5), "and its earlier id decodes to nothing");
+        assertEquals("x", f.vocab.token(6));
+        assertEquals("\"", f.vocab.token(4), "a token written with an escape");
+        assertEquals("é", f.vocab.token(3));
+        assertEquals(6, f.vocab.maxId());
         assertEquals(4, f.mergeCount);
         // (left, right, left+right) ids; -1: not in the vocab
         assertArrayEquals(new int[]{0, 1, 2, 0, 1, 2, 3, 4, -1, 3, 6, -1}, java.util.Arrays.copyOf(f.merges, 12),
