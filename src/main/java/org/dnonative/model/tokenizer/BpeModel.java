@@ -51,7 +51,14 @@ final class BpeModel implements TokenModel {
         for (int k = 0; k < byteIds.size(); k += 2) byteId[byteIds.array()[k]] = byteIds.array()[k + 1];
         if (badMerge != null) throw new TokenizerException(source + ": merge '" + badMerge + "' uses a token outside the vocabulary");
         this.merges = new PairMap(mergeCount);
-        for (int rank = 0; rank < mergeCount; rank++) putMerge(rank, merges, source);   // a call each: see TokenizerFile
+        for (int rank = 0, k = 0; rank < mergeCount; k++)   // warmed up, then in chunks: see TokenizerFile.WARM_UP
+            rank = putMerges(rank, Math.min(mergeCount, rank + (k < TokenizerFile.WARM_UP ? 1 : TokenizerFile.CHUNK)), merges, source);
+    }
+
+    /** The merges of ranks [from, to); returns to. */
+    private int putMerges(int from, int to, int[] merges, String source) {
+        for (int rank = from; rank < to; rank++) putMerge(rank, merges, source);
+        return to;
     }
 
     private void putMerge(int rank, int[] merges, String source) {

@@ -185,6 +185,35 @@ final class JsonScanner {
         return -1;
     }
 
+    /**
+     * {@link #rawString()} for a vocab key: only rawStart, hashWhole and units are set (half the work per
+     * byte, which counts while the first entries of a fresh JVM run in the interpreter).
+     */
+    int rawKey() {
+        if (peek() != '"') throw error("expected a string");
+        int start = i + 1, h = 0, len = 0;
+        for (int k = start; k < b.length; ) {
+            int c = b[k];
+            if (c == '"') {
+                rawStart = start;
+                hashWhole = h;
+                units = len;
+                i = k + 1;
+                return k;
+            }
+            if (c == '\\' || c >= 0 && c < 0x20) return -1;
+            if (c >= 0) k++;
+            else {
+                k = checkUtf8(k);
+                c = lastCp;
+                if (c >= 0x10000) { h = 31 * h + Character.highSurrogate(c); len++; c = Character.lowSurrogate(c); }
+            }
+            h = 31 * h + c;
+            len++;
+        }
+        return -1;
+    }
+
     /** The bytes read (for {@link #rawString()}'s ranges). */
     byte[] bytes() { return b; }
 

@@ -61,14 +61,16 @@ final class TokenizerFile {
         } while (p.more('}'));
     }
 
-    // The loops below run tens of thousands of times on the first load in a fresh JVM, before the JIT
-    // would compile a loop in place (tens of thousands of iterations; HotSpot counts back-edges): so each
-    // entry is a call to a small method, which is compiled after a few hundred calls, and the loop that
-    // the interpreter runs is one call per entry.
+    // The loops below run tens of thousands of times on the first load in a fresh JVM, where HotSpot
+    // compiles a method after a few hundred calls but a loop in place only after tens of thousands of
+    // iterations. So the entries are read by a method that reads up to n of them: called for one entry
+    // at a time WARM_UP times, by when the JIT has compiled it (the interpreter meanwhile runs one call
+    // per entry), then for CHUNK entries a call, which run in compiled code, loop included.
+    static final int WARM_UP = 300, CHUNK = 4096;
 
     private void readVocab(JsonScanner p) {
         vocab = new Vocab(p.bytes(), 1 << 15);
-        if (!p.open('{', '}', "'{'")) while (vocabEntry(p)) { }
+        if (!p.open('{', '}', "'{'")) for (int k = 0; vocabEntries(p, k++ < WARM_UP ? 1 : CHUNK); ) { }
         if (pending != null) {
             List<String[]> earlier = pending;
             pending = null;
@@ -76,9 +78,15 @@ final class TokenizerFile {
         }
     }
 
+    /** Up to n "token": id members; true if more follow. */
+    private boolean vocabEntries(JsonScanner p, int n) {
+        for (int k = 0; k < n; k++) if (!vocabEntry(p)) return false;
+        return true;
+    }
+
     /** One "token": id member; true if another follows. */
     private boolean vocabEntry(JsonScanner p) {
-        int end = p.rawString(), start = p.rawStart, hash = p.hashWhole, units = p.units;
+        int end = p.rawKey(), start = p.rawStart, hash = p.hashWhole, units = p.units;
         String escaped = end < 0 ? p.string() : null;                   // the few tokens written with escapes
         p.expect(':', "':'");
         int c = p.peek();
@@ -107,7 +115,13 @@ final class TokenizerFile {
     private static boolean isUpperHex(char c) { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F'; }
 
     private void readMerges(JsonScanner p, String source) {
-        if (!p.open('[', ']', "'['")) while (mergeEntry(p, source)) { }
+        if (!p.open('[', ']', "'['")) for (int k = 0; mergeEntries(p, source, k++ < WARM_UP ? 1 : CHUNK); ) { }
+    }
+
+    /** Up to n merges; true if more follow. */
+    private boolean mergeEntries(JsonScanner p, String source, int n) {
+        for (int k = 0; k < n; k++) if (!mergeEntry(p, source)) return false;
+        return true;
     }
 
     /** One merge, "a b" or [a, b]; true if another follows. */

@@ -19,8 +19,10 @@ final class Vocab {
     private final byte[] src;
     private byte[] side = new byte[64];            // tokens written with escapes, as UTF-8
     private int sideSize;
-    // per slot: String hash, id, where the bytes are (> 0: src[off, off + len); < 0: side[-off - 1, ...); 0: empty slot)
-    private int[] hashes, ids, offs, lens;
+    // per slot, side by side (one cache line per probe): String hash, where the bytes are (> 0: src[off, off + len);
+    // < 0: side[-off - 1, ...); 0: an empty slot), their length, the id
+    private static final int HASH = 0, OFF = 1, LEN = 2, ID = 3;
+    private int[] table;
     private int mask, size;
     // per id: where its token's bytes are (0: no token has the id), and the Strings made so far
     private int[] offById = new int[0], lenById = new int[0];
@@ -31,11 +33,8 @@ final class Vocab {
     Vocab(byte[] src, int expected) {
         this.src = src;
         int cap = Integer.highestOneBit(Math.max(16, expected * 2 - 1)) << 1;
-        hashes = new int[cap];
-        ids = new int[cap];
-        offs = new int[cap];
-        lens = new int[cap];
-        mask = cap - 1;
+        table = new int[4 * cap];
+        mask = table.length - 1 & ~3;
     }
 
     int size() { return size; }
@@ -57,30 +56,31 @@ final class Vocab {
 
     /** A repeated token keeps its last id, as HF's map does, and its earlier id no longer decodes to it. */
     private int add(int hash, int off, int len, int id) {
-        if ((size + 1) * 2 > hashes.length) grow();
+        if ((size + 1) * 8 > table.length) grow();
+        int[] t = table;
         byte[] pool = off > 0 ? src : side;
         int from = off > 0 ? off : -off - 1, before = NONE, i = slot(hash);
-        for (; offs[i] != 0; i = (i + 1) & mask) {
-            if (hashes[i] == hash && same(i, pool, from, from + len, 0, 0)) {
-                before = ids[i];
-                if (before != id && offById[before] == offs[i]) offById[before] = 0;
+        for (; t[i + OFF] != 0; i = (i + 4) & mask) {
+            if (t[i + HASH] == hash && same(i, pool, from, from + len, 0, 0)) {
+                before = t[i + ID];
+                if (before != id && offById[before] == t[i + OFF]) offById[before] = 0;
                 break;
             }
         }
         if (before == NONE) {
-            hashes[i] = hash;
-            offs[i] = off;
-            lens[i] = len;
+            t[i + HASH] = hash;
+            t[i + OFF] = off;
+            t[i + LEN] = len;
             size++;
         }
-        ids[i] = id;
+        t[i + ID] = id;
         if (id >= offById.length) {
             int n = Math.max(id + 1, offById.length * 2 + 1024);
             offById = Arrays.copyOf(offById, n);
             lenById = Arrays.copyOf(lenById, n);
         }
-        offById[id] = offs[i];
-        lenById[id] = lens[i];
+        offById[id] = t[i + OFF];
+        lenById[id] = t[i + LEN];
         maxId = Math.max(maxId, id);
         return before;
     }
@@ -88,8 +88,9 @@ final class Vocab {
     /** The token's id, or NONE. */
     int get(String token) {
         int h = token.hashCode();
-        for (int i = slot(h); offs[i] != 0; i = (i + 1) & mask)
-            if (hashes[i] == h && sameAs(i, token)) return ids[i];
+        int[] t = table;
+        for (int i = slot(h); t[i + OFF] != 0; i = (i + 4) & mask)
+            if (t[i + HASH] == h && sameAs(i, token)) return t[i + ID];
         return NONE;
     }
 
@@ -98,8 +99,9 @@ final class Vocab {
      * (an empty second run: just the first), or NONE; {@code hash}: String.hashCode of that text.
      */
     int get(int hash, byte[] b, int from, int to, int from2, int to2) {
-        for (int i = slot(hash); offs[i] != 0; i = (i + 1) & mask)
-            if (hashes[i] == hash && same(i, b, from, to, from2, to2)) return ids[i];
+        int[] t = table;
+        for (int i = slot(hash); t[i + OFF] != 0; i = (i + 4) & mask)
+            if (t[i + HASH] == hash && same(i, b, from, to, from2, to2)) return t[i + ID];
         return NONE;
     }
 
@@ -116,14 +118,15 @@ final class Vocab {
         return t;
     }
 
-    private int slot(int h) { return (h ^ (h >>> 16)) * 0x9E3779B9 >>> 8 & mask; }
+    /** The table index of a hash's first slot (mask: 4 * capacity - 1 with the low two bits clear). */
+    private int slot(int h) { return (h ^ (h >>> 16)) * 0x9E3779B9 >>> 6 & mask; }
 
     /** Whether slot i's token is the bytes b[from, to) then b[from2, to2). */
     private boolean same(int i, byte[] b, int from, int to, int from2, int to2) {
-        int len = lens[i];
+        int len = table[i + LEN], off = table[i + OFF];
         if (len != (to - from) + (to2 - from2)) return false;
-        byte[] pool = offs[i] > 0 ? src : side;
-        int k = offs[i] > 0 ? offs[i] : -offs[i] - 1;
+        byte[] pool = off > 0 ? src : side;
+        int k = off > 0 ? off : -off - 1;
         for (int j = from; j < to; j++, k++) if (pool[k] != b[j]) return false;
         for (int j = from2; j < to2; j++, k++) if (pool[k] != b[j]) return false;
         return true;
@@ -131,8 +134,9 @@ final class Vocab {
 
     /** Whether slot i's token is the text {@code s}: its UTF-8 bytes compared as they are encoded. */
     private boolean sameAs(int i, String s) {
-        byte[] pool = offs[i] > 0 ? src : side;
-        int k = offs[i] > 0 ? offs[i] : -offs[i] - 1, end = k + lens[i];
+        int off = table[i + OFF];
+        byte[] pool = off > 0 ? src : side;
+        int k = off > 0 ? off : -off - 1, end = k + table[i + LEN];
         for (int j = 0; j < s.length(); j++) {
             int c = s.charAt(j);
             if (c < 0x80) {
@@ -159,21 +163,14 @@ final class Vocab {
     }
 
     private void grow() {
-        int[] oh = hashes, oi = ids, oo = offs, ol = lens;
-        int cap = oh.length * 2;
-        hashes = new int[cap];
-        ids = new int[cap];
-        offs = new int[cap];
-        lens = new int[cap];
-        mask = cap - 1;
-        for (int j = 0; j < oh.length; j++) {
-            if (oo[j] == 0) continue;
-            int i = slot(oh[j]);
-            while (offs[i] != 0) i = (i + 1) & mask;
-            hashes[i] = oh[j];
-            ids[i] = oi[j];
-            offs[i] = oo[j];
-            lens[i] = ol[j];
+        int[] old = table;
+        table = new int[2 * old.length];
+        mask = table.length - 1 & ~3;
+        for (int j = 0; j < old.length; j += 4) {
+            if (old[j + OFF] == 0) continue;
+            int i = slot(old[j + HASH]);
+            while (table[i + OFF] != 0) i = (i + 4) & mask;
+            System.arraycopy(old, j, table, i, 4);
         }
     }
 }
