@@ -1,13 +1,9 @@
 package org.dnonative.model.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A strict JSON (RFC 8259) reader over the bytes of a tokenizer.json, as serde_json reads it for HF
@@ -15,12 +11,11 @@ import java.nio.charset.StandardCharsets;
  * Jackson's parser: a tokenizer is usually loaded once per process, so what counts is the first
  * load in a fresh JVM, and there Jackson's deep call paths (and an ObjectMapper's set-up) run
  * interpreted for most of a 2-10 MB file; this reader's one small loop per token is compiled after a
- * few thousand iterations. Small sections become Jackson trees (built through the node factory
- * alone, no ObjectMapper); the vocab and merges are read by the caller through {@link #string()} and
- * {@link #integer()} without any tree. Errors name the line and column.
+ * few thousand iterations. Small sections become {@link Json} trees; the vocab and merges are read
+ * by the caller through {@link #rawString()}, {@link #string()} and {@link #integer()} without any
+ * tree. Errors name the line and column.
  */
 final class JsonScanner {
-    private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
     /** Deepest nesting read (Jackson's default limit, which the reader before this one applied): deeper is an error, not a stack overflow. */
     static final int MAX_DEPTH = 1000;
     private final byte[] b;
@@ -276,17 +271,17 @@ final class JsonScanner {
         return (int) v;
     }
 
-    /** Any JSON value as a Jackson tree. */
-    JsonNode value() {
+    /** Any JSON value as a tree. */
+    Json value() {
         return value(0);
     }
 
-    private JsonNode value(int depth) {
+    private Json value(int depth) {
         int c = peek();
         if ((c == '{' || c == '[') && depth >= MAX_DEPTH) throw error("nesting deeper than " + MAX_DEPTH);
         switch (c) {
             case '{': {
-                ObjectNode o = NODES.objectNode();
+                Json o = Json.object();
                 if (open('{', '}', "'{'")) return o;
                 do {
                     String k = string();
@@ -296,15 +291,15 @@ final class JsonScanner {
                 return o;
             }
             case '[': {
-                ArrayNode a = NODES.arrayNode();
-                if (open('[', ']', "'['")) return a;
+                List<Json> a = new ArrayList<>();
+                if (open('[', ']', "'['")) return Json.array(a);
                 do a.add(value(depth + 1)); while (more(']'));
-                return a;
+                return Json.array(a);
             }
-            case '"': return NODES.textNode(string());
-            case 't': literal("true"); return NODES.booleanNode(true);
-            case 'f': literal("false"); return NODES.booleanNode(false);
-            case 'n': literal("null"); return NODES.nullNode();
+            case '"': return Json.text(string());
+            case 't': literal("true"); return Json.TRUE;
+            case 'f': literal("false"); return Json.FALSE;
+            case 'n': literal("null"); return Json.NULL;
             default:
                 if (c == '-' || (c >= '0' && c <= '9')) return number();
                 throw error(c < 0 ? "unexpected end of the file" : "unexpected character '" + (char) c + "'");
@@ -317,7 +312,7 @@ final class JsonScanner {
         i += word.length();
     }
 
-    private JsonNode number() {
+    private Json number() {
         int start = i;
         if (b[i] == '-') i++;
         int intStart = i;
@@ -342,12 +337,11 @@ final class JsonScanner {
         if (fraction) {
             double d = Double.parseDouble(text);
             if (Double.isInfinite(d)) { i = start; throw error("number out of range"); }
-            return NODES.numberNode(d);
+            return Json.number(d);
         }
+        if (text.length() <= 18) return Json.number(Long.parseLong(text));
         BigInteger v = new BigInteger(text);
-        if (v.bitLength() < 32) return NODES.numberNode(v.intValue());
-        if (v.bitLength() < 64) return NODES.numberNode(v.longValue());
-        return NODES.numberNode(new BigDecimal(v));
+        return v.bitLength() < 64 ? Json.number(v.longValue()) : Json.number(v.doubleValue());
     }
 
     TokenizerException error(String what) {

@@ -1,7 +1,5 @@
 package org.dnonative.model.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -68,8 +66,8 @@ public final class Tokenizer {
         vocab = f.vocab;
         int maxAdded = -1;
         List<AddedVocabulary.Token> tokens = new ArrayList<>();
-        JsonNode addedNode = f.section("added_tokens");
-        if (addedNode != null) for (JsonNode a : addedNode) {
+        Json addedNode = f.section("added_tokens");
+        if (addedNode != null) for (Json a : addedNode) {
             if (!a.path("content").isTextual() || !a.path("id").canConvertToInt())
                 throw new TokenizerException(source + ": added token " + a + " has no content or id");
             AddedVocabulary.Token t = new AddedVocabulary.Token(a.get("content").asText(), a.get("id").asInt(),
@@ -92,7 +90,7 @@ public final class Tokenizer {
     }
 
     private TokenModel model(TokenizerFile f) {
-        JsonNode m = f.model;
+        Json m = f.model;
         String type = m.path("type").asText(f.mergeCount == 0 && !m.has("merges") ? "" : "BPE");
         if (type.isEmpty() && m.has("unk_token") && !m.has("merges")) type = "WordLevel";
         String at = source.concat(": model ").concat(type);   // concat, not +: see Normalizers.of
@@ -109,8 +107,8 @@ public final class Tokenizer {
         }
     }
 
-    private static String textOrNull(JsonNode m, String field) {
-        JsonNode v = m.get(field);
+    private static String textOrNull(Json m, String field) {
+        Json v = m.get(field);
         return v == null || v.isNull() ? null : v.asText();
     }
 

@@ -1,9 +1,5 @@
 package org.dnonative.model.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +9,8 @@ import java.util.List;
  * are read straight into a {@link Vocab} and merge ids; only the small sections become JSON trees.
  */
 final class TokenizerFile {
-    final ObjectNode root = JsonNodeFactory.instance.objectNode();      // every section but model.vocab / model.merges
-    final ObjectNode model = JsonNodeFactory.instance.objectNode();     // the model's other fields
+    final Json root = Json.object();      // every section but model.vocab / model.merges
+    final Json model = Json.object();     // the model's other fields
     Vocab vocab;
     /**
      * The merges in rank order, resolved to ids while reading: (left, right, left+right) for merge k at
@@ -179,5 +175,5 @@ final class TokenizerFile {
         mergeCount++;
     }
 
-    JsonNode section(String name) { return root.get(name); }
+    Json section(String name) { return root.get(name); }
 }
