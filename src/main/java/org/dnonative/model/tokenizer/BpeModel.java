@@ -28,11 +28,11 @@ final class BpeModel implements TokenModel {
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     /**
-     * {@code merges}, {@code unmergeable}: {@link TokenizerFile#merges}, {@link TokenizerFile#unmergeable};
+     * {@code merges}: {@link TokenizerFile#merges}, (left, right, left+right) ids in rank order;
      * {@code badMerge}: the first merge with a token outside the vocabulary, or null; {@code charIds},
      * {@code byteIds}: {@link TokenizerFile#charIds}, {@link TokenizerFile#byteIds}.
      */
-    BpeModel(Vocab vocab, IntList charIds, IntList byteIds, PairMap merges, String badMerge, String unmergeable, String unkToken, boolean byteFallback,
+    BpeModel(Vocab vocab, IntList charIds, IntList byteIds, int[] merges, int mergeCount, String badMerge, String unkToken, boolean byteFallback,
              boolean ignoreMerges, boolean fuseUnk, String prefix, String suffix, String source) {
         this.vocab = vocab;
         this.byteFallback = byteFallback;
@@ -50,27 +50,25 @@ final class BpeModel implements TokenModel {
         for (int k = 0; k < charIds.size(); k += 2) charId[charIds.array()[k]] = charIds.array()[k + 1];
         for (int k = 0; k < byteIds.size(); k += 2) byteId[byteIds.array()[k]] = byteIds.array()[k + 1];
         if (badMerge != null) throw new TokenizerException(source + ": merge '" + badMerge + "' uses a token outside the vocabulary");
-        this.merges = merges != null ? merges : new PairMap(4);
-        if (this.prefix != null) withPrefix(source);
-        else if (unmergeable != null) throw new TokenizerException(source + ": merge '" + unmergeable + "' uses a token outside the vocabulary");
+        this.merges = new PairMap(mergeCount);
+        for (int rank = 0, k = 0; rank < mergeCount; k++)   // warmed up, then in chunks: see TokenizerFile.WARM_UP
+            rank = putMerges(rank, Math.min(mergeCount, rank + (k < TokenizerFile.WARM_UP ? 1 : TokenizerFile.CHUNK)), merges, source);
     }
 
-    /** HF's merged token is left + right less the prefix (rare: BERT-style vocabularies): the merged ids again. */
-    private void withPrefix(String source) {
-        long[] s = merges.slots();
-        long firstBad = Long.MAX_VALUE;   // (rank << 32 | slot) of the lowest-ranked merge whose token is missing
-        for (int k = 0; k < s.length; k += 2) {
-            if (s[k] == PairMap.NONE) continue;
-            String left = vocab.token((int) (s[k] >>> 32)), right = vocab.token((int) s[k]);
-            if (right.startsWith(prefix)) right = right.substring(prefix.length());
-            int merged = vocab.get(left.concat(right));
-            if (merged < 0) firstBad = Math.min(firstBad, s[k + 1] >>> 32 << 32 | k);
-            s[k + 1] = (s[k + 1] & 0xffffffff00000000L) | (merged & 0xffffffffL);
+    /** The merges of ranks [from, to); returns to. */
+    private int putMerges(int from, int to, int[] merges, String source) {
+        for (int rank = from; rank < to; rank++) putMerge(rank, merges, source);
+        return to;
+    }
+
+    private void putMerge(int rank, int[] merges, String source) {
+        int a = merges[3 * rank], b = merges[3 * rank + 1], merged = merges[3 * rank + 2];
+        if (prefix != null) {   // HF's merged token is left + right less the prefix (rare: BERT-style vocabularies)
+            String right = vocab.token(b).startsWith(prefix) ? vocab.token(b).substring(prefix.length()) : vocab.token(b);
+            merged = vocab.get(vocab.token(a).concat(right));
         }
-        if (firstBad != Long.MAX_VALUE) {
-            int k = (int) firstBad;
-            throw new TokenizerException(source + ": merge '" + vocab.token((int) (s[k] >>> 32)) + " " + vocab.token((int) s[k]) + "' uses a token outside the vocabulary");
-        }
+        if (merged < 0) throw new TokenizerException(source + ": merge '" + vocab.token(a) + " " + vocab.token(b) + "' uses a token outside the vocabulary");
+        this.merges.put(a, b, rank, merged);
     }
 
     @Override

@@ -209,9 +209,6 @@ final class JsonScanner {
         return -1;
     }
 
-    /** Where the reader stands in {@link #bytes()}. */
-    int position() { return i; }
-
     /** The bytes read (for {@link #rawString()}'s ranges). */
     byte[] bytes() { return b; }
 

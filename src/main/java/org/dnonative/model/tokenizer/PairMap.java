@@ -49,11 +49,6 @@ final class PairMap {
         }
     }
 
-    /** Slots, for a pass over the entries (BpeModel with a continuing_subword_prefix): key at 2k, value at 2k + 1, NONE keys. */
-    long[] slots() { return slots; }
-
-    static final long NONE = EMPTY;
-
     private void grow() {
         long[] old = slots;
         slots = new long[old.length * 2];

@@ -98,7 +98,7 @@ public final class Tokenizer {
             case "BPE": {
                 if (!m.path("dropout").isNull() && m.has("dropout") && m.get("dropout").asDouble() != 0)
                     throw new TokenizerException(at + ": dropout is not supported (encoding would be random)");
-                return new BpeModel(vocab, f.charIds, f.byteIds, f.merges, f.badMerge, f.unmergeable, textOrNull(m, "unk_token"), m.path("byte_fallback").asBoolean(false),
+                return new BpeModel(vocab, f.charIds, f.byteIds, f.merges, f.mergeCount, f.badMerge, textOrNull(m, "unk_token"), m.path("byte_fallback").asBoolean(false),
                         m.path("ignore_merges").asBoolean(false), m.path("fuse_unk").asBoolean(false),
                         textOrNull(m, "continuing_subword_prefix"), textOrNull(m, "end_of_word_suffix"), at);
             }

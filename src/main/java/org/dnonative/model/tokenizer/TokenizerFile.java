@@ -13,14 +13,12 @@ final class TokenizerFile {
     final Json model = Json.object();     // the model's other fields
     Vocab vocab;
     /**
-     * The merges, resolved to ids while reading: (left, right) -> (rank, id of left + right, -1 when it
-     * is not in the vocab); null when there are none. Resolving from the file's bytes spares making the
-     * three Strings of each merge (see {@link Vocab}), and filling the map while reading a second pass.
+     * The merges in rank order, resolved to ids while reading: (left, right, left+right) for merge k at
+     * [3k, 3k+3), Vocab.NONE where a token is not in the vocab. Resolving from the file's bytes spares
+     * making the three Strings of each merge (see {@link Vocab}).
      */
-    PairMap merges;
+    int[] merges = new int[0];
     int mergeCount;
-    /** The first merge (as "a b") whose left + right is not in the vocab, or null; BpeModel decides (a continuing_subword_prefix changes it). */
-    String unmergeable;
     /** The first merge whose left or right token is not in the vocab, as "a b"; null when there is none. */
     String badMerge;
     /** (char, id) pairs of the vocab's one-unit tokens and (byte, id) pairs of its "<0xNN>" tokens, in file order: BpeModel's tables. */
@@ -113,10 +111,7 @@ final class TokenizerFile {
     private static boolean isUpperHex(char c) { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F'; }
 
     private void readMerges(JsonScanner p, String source) {
-        if (p.open('[', ']', "'['")) return;
-        // sized from the bytes left (HF writes a merge in ~18 bytes as "a b", ~49 as [a, b]): no rehash
-        if (merges == null) merges = new PairMap(Math.max(1024, (p.bytes().length - p.position()) / (p.peek() == '"' ? 18 : 49)));
-        for (int k = 0; mergeEntries(p, source, k++ < WARM_UP ? 1 : CHUNK); ) { }
+        if (!p.open('[', ']', "'['")) for (int k = 0; mergeEntries(p, source, k++ < WARM_UP ? 1 : CHUNK); ) { }
     }
 
     /** Up to n merges; true if more follow. */
@@ -173,11 +168,11 @@ final class TokenizerFile {
     }
 
     private void push(int a, int b, int merged) {
-        int rank = mergeCount++;
-        if (a < 0 || b < 0) return;                                     // badMerge says so
-        if (merged < 0 && unmergeable == null) unmergeable = vocab.token(a).concat(" ").concat(vocab.token(b));
-        if (merges == null) merges = new PairMap(1024);
-        merges.put(a, b, rank, merged);
+        if (3 * mergeCount + 3 > merges.length) merges = java.util.Arrays.copyOf(merges, Math.max(3 * 1024, merges.length * 2));
+        merges[3 * mergeCount] = a;
+        merges[3 * mergeCount + 1] = b;
+        merges[3 * mergeCount + 2] = merged;
+        mergeCount++;
     }
 
     Json section(String name) { return root.get(name); }
