@@ -1,24 +1,23 @@
 package org.dnonative.model.tokenizer;
 
-import java.util.Arrays;
-
 /**
  * BPE merges: (left id, right id) -> (rank, merged id), open addressing over primitive longs (no boxing
  * in the merge loop), each key beside its value (one cache line per probe).
  */
 final class PairMap {
-    private static final long EMPTY = -1L;
+    // a key has its top bit set (ids are not negative), so 0 is an empty slot and a new array needs no fill
+    // (a fill of the ~2 MB of Llama 2's map runs in the interpreter on a first load)
+    private static final long EMPTY = 0;
     private long[] slots;   // key, value, key, value, ...
     private int mask, size;
 
     PairMap(int expected) {
         int cap = Integer.highestOneBit(Math.max(4, expected * 2 - 1)) << 1;
         slots = new long[2 * cap];
-        Arrays.fill(slots, EMPTY);
         mask = slots.length - 1 & ~1;
     }
 
-    private static long key(int a, int b) { return ((long) a << 32) | (b & 0xffffffffL); }
+    private static long key(int a, int b) { return Long.MIN_VALUE | ((long) a << 32) | (b & 0xffffffffL); }
 
     private static int slot(long k, int mask) {
         long h = k * 0x9E3779B97F4A7C15L;
@@ -52,7 +51,6 @@ final class PairMap {
     private void grow() {
         long[] old = slots;
         slots = new long[old.length * 2];
-        Arrays.fill(slots, EMPTY);
         mask = slots.length - 1 & ~1;
         for (int j = 0; j < old.length; j += 2) {
             if (old[j] == EMPTY) continue;
