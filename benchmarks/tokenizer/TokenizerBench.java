@@ -13,7 +13,7 @@ import java.util.Arrays;
  * median over repeats, for encode the mean over a batch of about 1M characters. The build
  * machine is shared, so wall time is noisy and CPU time is the steadier figure.
  *
- * Run: java -cp target/classes:<jackson jars>:benchmarks/tokenizer/out TokenizerBench MODEL tokenizer.json REPEATS text...
+ * Run: java -cp benchmarks/tokenizer/out TokenizerBench MODEL tokenizer.json REPEATS text... (bench.sh compiles it there)
  */
 public final class TokenizerBench {
     // process CPU time: the JVM's GC and JIT threads count too (the peer counts its whole process the same way)

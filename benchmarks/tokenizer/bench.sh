@@ -2,8 +2,8 @@
 # Tokenizer speed, this project's Java tokenizer against HF tokenizers, side by side in one run:
 # for each model, HF (peer.py) then Java (TokenizerBench), one thread each, the same texts of
 # 1k-100k characters (texts.py); load and encode times (median wall, min wall, median thread CPU)
-# and a hash of the ids, which must agree. Needs a JDK 17+, the Jackson jars in ~/.m2 (any build
-# of this project puts them there), pip install tokenizers==0.23.2, src/test/fixtures-gen/fetch-tokenizers.sh.
+# and a hash of the ids, which must agree. Needs a JDK 17+ (the tokenizer package needs no library),
+# pip install tokenizers==0.23.2, src/test/fixtures-gen/fetch-tokenizers.sh.
 # Usage: benchmarks/tokenizer/bench.sh [REPEATS] [MODEL...]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -11,10 +11,7 @@ cd "$root"
 repeats="${1:-7}"; shift || true
 models=("$@"); [ ${#models[@]} -gt 0 ] || models=(llama3 llama2 gemma3 qwen3 deepseek_v3 gptoss)
 out="$root/benchmarks/tokenizer/out"; mkdir -p "$out"
-m2="${MAVEN_REPO:-$HOME/.m2/repository}"
-jackson="$(ls "$m2"/com/fasterxml/jackson/core/jackson-{core,databind}/2.23.0/jackson-*-2.23.0.jar | tr '\n' ':')"
-jackson="$jackson$(ls "$m2"/com/fasterxml/jackson/core/jackson-annotations/2.23*/jackson-annotations-*.jar | head -1)"
-cp="$jackson:$out"
+cp="$out"
 # the tokenizer package compiled on its own (not the shared target/classes; ChatTemplate needs Jinjava)
 javac -nowarn -d "$out" -cp "$cp" $(ls src/main/java/org/dnonative/model/tokenizer/*.java | grep -v ChatTemplate) \
   benchmarks/tokenizer/TokenizerBench.java

@@ -2,7 +2,6 @@ package org.dnonative.model.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -19,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class BpeModel implements TokenModel {
     private static final int CACHE_MAX_PIECE = 256, CACHE_MAX_ENTRIES = 100_000;
 
-    private final Map<String, Integer> vocab;
+    private final Vocab vocab;
     private final PairMap merges;
     private final int[] charId = new int[65536];   // one-unit tokens without prefix/suffix, -1 = none
     private final int[] byteId = new int[256];     // <0xNN> tokens, -1 = none
@@ -28,7 +27,12 @@ final class BpeModel implements TokenModel {
     private final String prefix, suffix;           // null = none (HF treats "" the same)
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
-    BpeModel(Map<String, Integer> vocab, List<String[]> mergeList, String unkToken, boolean byteFallback,
+    /**
+     * {@code merges}: {@link TokenizerFile#merges}, (left, right, left+right) ids in rank order;
+     * {@code badMerge}: the first merge with a token outside the vocabulary, or null; {@code charIds},
+     * {@code byteIds}: {@link TokenizerFile#charIds}, {@link TokenizerFile#byteIds}.
+     */
+    BpeModel(Vocab vocab, IntList charIds, IntList byteIds, int[] merges, int mergeCount, String badMerge, String unkToken, boolean byteFallback,
              boolean ignoreMerges, boolean fuseUnk, String prefix, String suffix, String source) {
         this.vocab = vocab;
         this.byteFallback = byteFallback;
@@ -37,46 +41,41 @@ final class BpeModel implements TokenModel {
         this.prefix = prefix == null || prefix.isEmpty() ? null : prefix;
         this.suffix = suffix == null || suffix.isEmpty() ? null : suffix;
         if (unkToken != null) {
-            Integer u = vocab.get(unkToken);
-            if (u == null) throw new TokenizerException(source + ": BPE unk_token '" + unkToken + "' is not in the vocabulary");
-            unk = u;
+            unk = vocab.get(unkToken);
+            if (unk < 0) throw new TokenizerException(source + ": BPE unk_token '" + unkToken + "' is not in the vocabulary");
         } else unk = -1;
         Arrays.fill(charId, -1);
         Arrays.fill(byteId, -1);
-        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
-            String t = e.getKey();
-            if (t.length() == 1) charId[t.charAt(0)] = e.getValue();
-            else if (t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
-                int b = hexByte(t);
-                if (b >= 0) byteId[b] = e.getValue();
-            }
-        }
-        merges = new PairMap(mergeList.size());
-        int rank = 0;
-        for (String[] m : mergeList) {
-            Integer a = vocab.get(m[0]), b = vocab.get(m[1]);
-            String right = this.prefix != null && m[1].startsWith(this.prefix) ? m[1].substring(this.prefix.length()) : m[1];
-            Integer merged = vocab.get(m[0].concat(right));   // concat, not +: no invokedynamic bootstrap on a cold load
-            if (a == null || b == null || merged == null)
-                throw new TokenizerException(source + ": merge '" + m[0] + " " + m[1] + "' uses a token outside the vocabulary");
-            merges.put(a, b, rank++, merged);
-        }
+        // in file order: a repeated token ends with its last id, as in the vocab
+        for (int k = 0; k < charIds.size(); k += 2) charId[charIds.array()[k]] = charIds.array()[k + 1];
+        for (int k = 0; k < byteIds.size(); k += 2) byteId[byteIds.array()[k]] = byteIds.array()[k + 1];
+        if (badMerge != null) throw new TokenizerException(source + ": merge '" + badMerge + "' uses a token outside the vocabulary");
+        this.merges = new PairMap(mergeCount);
+        for (int rank = 0, k = 0; rank < mergeCount; k++)   // warmed up, then in chunks: see TokenizerFile.WARM_UP
+            rank = putMerges(rank, Math.min(mergeCount, rank + (k < TokenizerFile.WARM_UP ? 1 : TokenizerFile.CHUNK)), merges, source);
     }
 
-    /** The byte of an HF byte-fallback token "<0xNN>" (uppercase hex, as HF writes them), or -1. */
-    private static int hexByte(String t) {
-        char h = t.charAt(3), l = t.charAt(4);
-        if (!isUpperHex(h) || !isUpperHex(l)) return -1;
-        return Character.digit(h, 16) * 16 + Character.digit(l, 16);
+    /** The merges of ranks [from, to); returns to. */
+    private int putMerges(int from, int to, int[] merges, String source) {
+        for (int rank = from; rank < to; rank++) putMerge(rank, merges, source);
+        return to;
     }
 
-    private static boolean isUpperHex(char c) { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F'; }
+    private void putMerge(int rank, int[] merges, String source) {
+        int a = merges[3 * rank], b = merges[3 * rank + 1], merged = merges[3 * rank + 2];
+        if (prefix != null) {   // HF's merged token is left + right less the prefix (rare: BERT-style vocabularies)
+            String right = vocab.token(b).startsWith(prefix) ? vocab.token(b).substring(prefix.length()) : vocab.token(b);
+            merged = vocab.get(vocab.token(a).concat(right));
+        }
+        if (merged < 0) throw new TokenizerException(source + ": merge '" + vocab.token(a) + " " + vocab.token(b) + "' uses a token outside the vocabulary");
+        this.merges.put(a, b, rank, merged);
+    }
 
     @Override
     public void tokenize(String piece, IntList out) {
         if (ignoreMerges) {
-            Integer whole = vocab.get(piece);
-            if (whole != null) { out.add(whole); return; }
+            int whole = vocab.get(piece);
+            if (whole >= 0) { out.add(whole); return; }
         }
         boolean cacheable = piece.length() < CACHE_MAX_PIECE;
         if (cacheable) {
@@ -103,8 +102,7 @@ final class BpeModel implements TokenModel {
                 s = w.substring(i, i + len);
                 if (prefix != null && !isFirst) s = prefix + s;
                 if (suffix != null && isLast) s = s + suffix;
-                Integer v = vocab.get(s);
-                id = v == null ? -1 : v;
+                id = vocab.get(s);
             }
             i += len;
             if (id >= 0) {

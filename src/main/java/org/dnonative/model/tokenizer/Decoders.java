@@ -1,7 +1,5 @@
 package org.dnonative.model.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -16,12 +14,12 @@ final class Decoders {
     interface Decoder { List<String> apply(List<String> tokens); }
 
     /** Appends the decoders {@code n} describes to {@code out} (a Sequence flattened). */
-    static void of(JsonNode n, String where, List<Decoder> out) {
+    static void of(Json n, String where, List<Decoder> out) {
         if (n == null || n.isNull()) return;
         String type = n.path("type").asText();
-        String at = where + ": decoder " + type;
+        String at = where.concat(": decoder ").concat(type);   // concat, not +: see Normalizers.of
         switch (type) {
-            case "Sequence" -> { for (JsonNode c : n.path("decoders")) of(c, where, out); }
+            case "Sequence" -> { for (Json c : n.path("decoders")) of(c, where, out); }
             case "ByteLevel" -> out.add(tokens -> {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 for (String t : tokens) ByteLevel.decodeToken(t, bytes);

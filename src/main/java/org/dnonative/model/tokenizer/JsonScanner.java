@@ -1,13 +1,9 @@
 package org.dnonative.model.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A strict JSON (RFC 8259) reader over the bytes of a tokenizer.json, as serde_json reads it for HF
@@ -15,12 +11,11 @@ import java.nio.charset.StandardCharsets;
  * Jackson's parser: a tokenizer is usually loaded once per process, so what counts is the first
  * load in a fresh JVM, and there Jackson's deep call paths (and an ObjectMapper's set-up) run
  * interpreted for most of a 2-10 MB file; this reader's one small loop per token is compiled after a
- * few thousand iterations. Small sections become Jackson trees (built through the node factory
- * alone, no ObjectMapper); the vocab and merges are read by the caller through {@link #string()} and
- * {@link #integer()} without any tree. Errors name the line and column.
+ * few thousand iterations. Small sections become {@link Json} trees; the vocab and merges are read
+ * by the caller through {@link #rawString()}, {@link #string()} and {@link #integer()} without any
+ * tree. Errors name the line and column.
  */
 final class JsonScanner {
-    private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
     /** Deepest nesting read (Jackson's default limit, which the reader before this one applied): deeper is an error, not a stack overflow. */
     static final int MAX_DEPTH = 1000;
     private final byte[] b;
@@ -73,19 +68,21 @@ final class JsonScanner {
         if (peek() != '"') throw error("expected a string");
         int start = ++i;
         boolean ascii = true;
-        while (true) {   // the fast path: no escapes
+        while (true) {   // the fast path, no escapes: kept small so that the JIT compiles and inlines it early
             if (i >= b.length) throw error("unterminated string");
-            int c = b[i] & 0xff;
+            int c = b[i];
             if (c == '"') {
-                String s = ascii ? new String(b, start, i - start, StandardCharsets.ISO_8859_1)
-                        : new String(b, start, i - start, StandardCharsets.UTF_8);
+                String s = new String(b, start, i - start, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
                 i++;
                 return s;
             }
-            if (c == '\\') break;
-            if (c < 0x20) throw error("control character in a string");
-            if (c >= 0x80) { ascii = false; i = checkUtf8(i); } else i++;
+            if (c == '\\' || c >= 0 && c < 0x20) return escaped(start);
+            if (c < 0) { ascii = false; i = checkUtf8(i); } else i++;
         }
+    }
+
+    /** The rest of a string with an escape (or a control character) at i; its content began at {@code start}. */
+    private String escaped(int start) {
         StringBuilder sb = new StringBuilder(new String(b, start, i - start, StandardCharsets.UTF_8));
         while (true) {
             if (i >= b.length) throw error("unterminated string");
@@ -129,33 +126,94 @@ final class JsonScanner {
     }
 
     /**
-     * A string value split at its one space into two strings (a legacy "a b" merge; refused when it
-     * has no space or more than one), without making the whole string first.
+     * Of the last {@link #rawString()}: where its content began, its first space (-1: none), how many
+     * spaces it has; String.hashCode of its text (hashWhole), of the text before and after the first
+     * space (hashBefore, hashAfter) and of the text less its spaces (hashJoined); and 31 to the power
+     * of its length in UTF-16 units (pow31), to extend a hash by this text. Computed while checking
+     * the bytes, so that {@link Vocab} is probed without another pass over them; units: the length in UTF-16 units.
      */
-    String[] spacePair() {
+    int rawStart, firstSpace, spaces, units, hashWhole, hashBefore, hashAfter, hashJoined, pow31;
+    /** The code point that the last {@link #checkUtf8} read. */
+    private int lastCp;
+
+    /**
+     * The next string value when it holds no escape, without making a String: consumed, its UTF-8
+     * checked, and the index after its content returned (the content: {@link #bytes()}[rawStart, that)).
+     * When it holds an escape (or is malformed): -1, nothing consumed; {@link #string()} reads it.
+     */
+    int rawString() {
         if (peek() != '"') throw error("expected a string");
-        int start = i + 1, space = -1;
-        for (int k = start; k < b.length; k++) {
-            int c = b[k] & 0xff;
+        int start = i + 1, space = -1, n = 0, whole = 0, part = 0, before = 0, joined = 0, pow = 1, len = 0;
+        for (int k = start; k < b.length; ) {
+            int c = b[k];
             if (c == '"') {
-                if (space < 0) break;
+                rawStart = start;
+                firstSpace = space;
+                spaces = n;
+                hashWhole = whole;
+                hashBefore = space < 0 ? part : before;
+                hashAfter = part;
+                hashJoined = joined;
+                pow31 = pow;
+                units = len;
                 i = k + 1;
-                return new String[]{utf8(start, space), utf8(space + 1, k)};
+                return k;
             }
-            if (c == '\\' || c < 0x20) break;                   // escapes (and errors): the general path
-            if (c >= 0x80) { k = checkUtf8(k) - 1; continue; }
-            if (c == ' ') {
-                if (space >= 0) break;
-                space = k;
+            if (c == '\\' || c >= 0 && c < 0x20) return -1;
+            if (c >= 0) k++;
+            else {
+                k = checkUtf8(k);
+                c = lastCp;
+                if (c >= 0x10000) {   // two UTF-16 units: the high surrogate here, the low one below
+                    int high = Character.highSurrogate(c);
+                    whole = 31 * whole + high; part = 31 * part + high; joined = 31 * joined + high; pow *= 31; len++;
+                    c = Character.lowSurrogate(c);
+                }
             }
+            whole = 31 * whole + c;
+            pow *= 31;
+            len++;
+            if (c == ' ' && n++ == 0) { space = k - 1; before = part; part = 0; continue; }
+            part = 31 * part + c;
+            joined = 31 * joined + c;
         }
-        String s = string();
-        int sp = s.indexOf(' ');
-        if (sp < 0 || s.indexOf(' ', sp + 1) >= 0) throw error("merge '" + s + "' is not two tokens");
-        return new String[]{s.substring(0, sp), s.substring(sp + 1)};
+        return -1;
     }
 
-    private String utf8(int from, int to) {
+    /**
+     * {@link #rawString()} for a vocab key: only rawStart, hashWhole and units are set (half the work per
+     * byte, which counts while the first entries of a fresh JVM run in the interpreter).
+     */
+    int rawKey() {
+        if (peek() != '"') throw error("expected a string");
+        int start = i + 1, h = 0, len = 0;
+        for (int k = start; k < b.length; ) {
+            int c = b[k];
+            if (c == '"') {
+                rawStart = start;
+                hashWhole = h;
+                units = len;
+                i = k + 1;
+                return k;
+            }
+            if (c == '\\' || c >= 0 && c < 0x20) return -1;
+            if (c >= 0) k++;
+            else {
+                k = checkUtf8(k);
+                c = lastCp;
+                if (c >= 0x10000) { h = 31 * h + Character.highSurrogate(c); len++; c = Character.lowSurrogate(c); }
+            }
+            h = 31 * h + c;
+            len++;
+        }
+        return -1;
+    }
+
+    /** The bytes read (for {@link #rawString()}'s ranges). */
+    byte[] bytes() { return b; }
+
+    /** The text of bytes()[from, to), UTF-8 checked already. */
+    String text(int from, int to) {
         for (int k = from; k < to; k++)
             if (b[k] < 0) return new String(b, from, to - from, StandardCharsets.UTF_8);
         return new String(b, from, to - from, StandardCharsets.ISO_8859_1);
@@ -188,6 +246,7 @@ final class JsonScanner {
             cp = (cp << 6) | (cc & 0x3F);
         }
         if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) { i = at; throw error("invalid UTF-8 sequence"); }
+        lastCp = cp;
         return at + n + 1;
     }
 
@@ -212,17 +271,17 @@ final class JsonScanner {
         return (int) v;
     }
 
-    /** Any JSON value as a Jackson tree. */
-    JsonNode value() {
+    /** Any JSON value as a tree. */
+    Json value() {
         return value(0);
     }
 
-    private JsonNode value(int depth) {
+    private Json value(int depth) {
         int c = peek();
         if ((c == '{' || c == '[') && depth >= MAX_DEPTH) throw error("nesting deeper than " + MAX_DEPTH);
         switch (c) {
             case '{': {
-                ObjectNode o = NODES.objectNode();
+                Json o = Json.object();
                 if (open('{', '}', "'{'")) return o;
                 do {
                     String k = string();
@@ -232,15 +291,15 @@ final class JsonScanner {
                 return o;
             }
             case '[': {
-                ArrayNode a = NODES.arrayNode();
-                if (open('[', ']', "'['")) return a;
+                List<Json> a = new ArrayList<>();
+                if (open('[', ']', "'['")) return Json.array(a);
                 do a.add(value(depth + 1)); while (more(']'));
-                return a;
+                return Json.array(a);
             }
-            case '"': return NODES.textNode(string());
-            case 't': literal("true"); return NODES.booleanNode(true);
-            case 'f': literal("false"); return NODES.booleanNode(false);
-            case 'n': literal("null"); return NODES.nullNode();
+            case '"': return Json.text(string());
+            case 't': literal("true"); return Json.TRUE;
+            case 'f': literal("false"); return Json.FALSE;
+            case 'n': literal("null"); return Json.NULL;
             default:
                 if (c == '-' || (c >= '0' && c <= '9')) return number();
                 throw error(c < 0 ? "unexpected end of the file" : "unexpected character '" + (char) c + "'");
@@ -253,7 +312,7 @@ final class JsonScanner {
         i += word.length();
     }
 
-    private JsonNode number() {
+    private Json number() {
         int start = i;
         if (b[i] == '-') i++;
         int intStart = i;
@@ -278,12 +337,11 @@ final class JsonScanner {
         if (fraction) {
             double d = Double.parseDouble(text);
             if (Double.isInfinite(d)) { i = start; throw error("number out of range"); }
-            return NODES.numberNode(d);
+            return Json.number(d);
         }
+        if (text.length() <= 18) return Json.number(Long.parseLong(text));
         BigInteger v = new BigInteger(text);
-        if (v.bitLength() < 32) return NODES.numberNode(v.intValue());
-        if (v.bitLength() < 64) return NODES.numberNode(v.longValue());
-        return NODES.numberNode(new BigDecimal(v));
+        return v.bitLength() < 64 ? Json.number(v.longValue()) : Json.number(v.doubleValue());
     }
 
     TokenizerException error(String what) {

@@ -1,12 +1,10 @@
 package org.dnonative.model.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 /** tokenizer.json's pattern objects: {"String": literal} or {"Regex": Oniguruma regex}. */
 final class Patterns {
     private Patterns() {}
 
-    static HfRegex of(JsonNode p, String where) {
+    static HfRegex of(Json p, String where) {
         if (p == null || !p.isObject()) throw new TokenizerException(where + ": pattern missing");
         if (p.path("String").isTextual()) return HfRegex.literal(p.get("String").asText());
         if (p.path("Regex").isTextual()) return HfRegex.regex(p.get("Regex").asText(), where);

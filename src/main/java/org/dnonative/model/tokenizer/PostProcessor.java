@@ -1,7 +1,5 @@
 package org.dnonative.model.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.HashMap;
 import java.util.Map;
 
@@ -16,14 +14,14 @@ final class PostProcessor {
     private PostProcessor(int[] before, int[] after) { this.before = before; this.after = after; }
 
     /** The processor {@code n} describes, or null when it adds no tokens. */
-    static PostProcessor of(JsonNode n, String where) {
+    static PostProcessor of(Json n, String where) {
         if (n == null || n.isNull()) return null;
         String type = n.path("type").asText();
-        String at = where + ": post_processor " + type;
+        String at = where.concat(": post_processor ").concat(type);   // concat, not +: see Normalizers.of
         switch (type) {
             case "Sequence": {
                 PostProcessor found = null;
-                for (JsonNode c : n.path("processors")) {
+                for (Json c : n.path("processors")) {
                     PostProcessor p = of(c, where);
                     if (p == null) continue;
                     if (found != null) throw new TokenizerException(at + ": more than one processor adds tokens");
@@ -37,15 +35,15 @@ final class PostProcessor {
                 return new PostProcessor(new int[]{idOf(n.get("cls"), at)}, new int[]{idOf(n.get("sep"), at)});
             case "TemplateProcessing": {
                 Map<String, int[]> specials = new HashMap<>();
-                n.path("special_tokens").fields().forEachRemaining(e -> {
-                    JsonNode ids = e.getValue().get("ids");
+                for (Map.Entry<String, Json> e : n.path("special_tokens").fields()) {
+                    Json ids = e.getValue().get("ids");
                     int[] a = new int[ids == null ? 0 : ids.size()];
                     for (int i = 0; i < a.length; i++) a[i] = ids.get(i).asInt();
                     specials.put(e.getKey(), a);
-                });
+                }
                 IntList before = new IntList(), after = new IntList();
                 boolean seenSequence = false;
-                for (JsonNode item : n.path("single")) {
+                for (Json item : n.path("single")) {
                     if (item.has("Sequence")) {
                         if (seenSequence) throw new TokenizerException(at + ": the single template holds the sequence twice");
                         seenSequence = true;
@@ -63,7 +61,7 @@ final class PostProcessor {
         }
     }
 
-    private static int idOf(JsonNode pair, String at) {
+    private static int idOf(Json pair, String at) {
         if (pair == null || !pair.isArray() || pair.size() != 2) throw new TokenizerException(at + ": expected [token, id]");
         return pair.get(1).asInt();
     }

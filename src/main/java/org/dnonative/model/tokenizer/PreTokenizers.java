@@ -1,7 +1,5 @@
 package org.dnonative.model.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,14 +14,14 @@ final class PreTokenizers {
         List<String> apply(List<String> in, boolean atStart);
     }
 
-    static PreTokenizer of(JsonNode n, String where) {
+    static PreTokenizer of(Json n, String where) {
         if (n == null || n.isNull()) return null;
         String type = n.path("type").asText();
-        String at = where + ": pre_tokenizer " + type;
+        String at = where.concat(": pre_tokenizer ").concat(type);   // concat, not +: see Normalizers.of
         switch (type) {
             case "Sequence": {
                 List<PreTokenizer> list = new ArrayList<>();
-                for (JsonNode c : n.path("pretokenizers")) { PreTokenizer x = of(c, where); if (x != null) list.add(x); }
+                for (Json c : n.path("pretokenizers")) { PreTokenizer x = of(c, where); if (x != null) list.add(x); }
                 if (list.isEmpty()) return null;
                 return (pieces, atStart) -> { for (PreTokenizer x : list) pieces = x.apply(pieces, atStart); return pieces; };
             }

@@ -1,7 +1,5 @@
 package org.dnonative.model.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,9 +25,10 @@ import java.util.Set;
 public final class Tokenizer {
     private final String source;
     private final byte[] jsonBytes;
-    private final Map<String, Integer> vocab;
+    private final Vocab vocab;
     private final Map<String, Integer> addedTokens = new HashMap<>();
-    private final String[] idToToken;
+    private final String[] addedById;   // added tokens' contents by id (they decode before the vocab's)
+    private final int vocabSize;
     private final Set<Integer> specialIds = new HashSet<>();
     private final AddedVocabulary added;
     private final Normalizers.Normalizer normalizer;
@@ -65,10 +64,10 @@ public final class Tokenizer {
         this.jsonBytes = json;
         TokenizerFile f = TokenizerFile.parse(json, source);
         vocab = f.vocab;
-        int maxId = f.maxId;
+        int maxAdded = -1;
         List<AddedVocabulary.Token> tokens = new ArrayList<>();
-        JsonNode addedNode = f.section("added_tokens");
-        if (addedNode != null) for (JsonNode a : addedNode) {
+        Json addedNode = f.section("added_tokens");
+        if (addedNode != null) for (Json a : addedNode) {
             if (!a.path("content").isTextual() || !a.path("id").canConvertToInt())
                 throw new TokenizerException(source + ": added token " + a + " has no content or id");
             AddedVocabulary.Token t = new AddedVocabulary.Token(a.get("content").asText(), a.get("id").asInt(),
@@ -77,10 +76,11 @@ public final class Tokenizer {
             tokens.add(t);
             addedTokens.put(t.content(), t.id());
             if (t.special()) specialIds.add(t.id());
-            maxId = Math.max(maxId, t.id());
+            maxAdded = Math.max(maxAdded, t.id());
         }
-        idToToken = java.util.Arrays.copyOf(f.byId, maxId + 1);
-        for (AddedVocabulary.Token t : tokens) if (t.id() >= 0) idToToken[t.id()] = t.content();
+        vocabSize = Math.max(vocab.maxId(), maxAdded) + 1;
+        addedById = new String[maxAdded + 1];
+        for (AddedVocabulary.Token t : tokens) if (t.id() >= 0) addedById[t.id()] = t.content();
         normalizer = Normalizers.of(f.section("normalizer"), source);
         added = new AddedVocabulary(tokens, normalizer);
         preTokenizer = PreTokenizers.of(f.section("pre_tokenizer"), source);
@@ -90,15 +90,15 @@ public final class Tokenizer {
     }
 
     private TokenModel model(TokenizerFile f) {
-        JsonNode m = f.model;
-        String type = m.path("type").asText(f.merges.isEmpty() && !m.has("merges") ? "" : "BPE");
+        Json m = f.model;
+        String type = m.path("type").asText(f.mergeCount == 0 && !m.has("merges") ? "" : "BPE");
         if (type.isEmpty() && m.has("unk_token") && !m.has("merges")) type = "WordLevel";
-        String at = source + ": model " + type;
+        String at = source.concat(": model ").concat(type);   // concat, not +: see Normalizers.of
         switch (type) {
             case "BPE": {
                 if (!m.path("dropout").isNull() && m.has("dropout") && m.get("dropout").asDouble() != 0)
                     throw new TokenizerException(at + ": dropout is not supported (encoding would be random)");
-                return new BpeModel(vocab, f.merges, textOrNull(m, "unk_token"), m.path("byte_fallback").asBoolean(false),
+                return new BpeModel(vocab, f.charIds, f.byteIds, f.merges, f.mergeCount, f.badMerge, textOrNull(m, "unk_token"), m.path("byte_fallback").asBoolean(false),
                         m.path("ignore_merges").asBoolean(false), m.path("fuse_unk").asBoolean(false),
                         textOrNull(m, "continuing_subword_prefix"), textOrNull(m, "end_of_word_suffix"), at);
             }
@@ -107,23 +107,28 @@ public final class Tokenizer {
         }
     }
 
-    private static String textOrNull(JsonNode m, String field) {
-        JsonNode v = m.get(field);
+    private static String textOrNull(Json m, String field) {
+        Json v = m.get(field);
         return v == null || v.isNull() ? null : v.asText();
     }
 
     // ---------------------------------------------------------------- public API
 
     /** One more than the largest id of the vocabulary and the added tokens. */
-    public int vocabSize() { return idToToken.length; }
+    public int vocabSize() { return vocabSize; }
 
     /** The id of a token (added tokens first, then the vocabulary), or null. */
     public Integer tokenId(String token) {
         Integer id = addedTokens.get(token);
-        return id != null ? id : vocab.get(token);
+        if (id != null) return id;
+        int v = vocab.get(token);
+        return v >= 0 ? v : null;
     }
 
-    public String token(int id) { return id >= 0 && id < idToToken.length ? idToToken[id] : null; }
+    public String token(int id) {
+        String t = id >= 0 && id < addedById.length ? addedById[id] : null;
+        return t != null ? t : vocab.token(id);
+    }
 
     public boolean isSpecial(int id) { return specialIds.contains(id); }
 

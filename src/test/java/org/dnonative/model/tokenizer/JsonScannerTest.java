@@ -30,7 +30,7 @@ class JsonScannerTest {
                 String text = r.nextBoolean() ? writer.writeValueAsString(tree) : writer.writerWithDefaultPrettyPrinter().writeValueAsString(tree);
                 JsonNode jackson = PLAIN.readTree(text);
                 JsonScanner s = new JsonScanner(text.getBytes(StandardCharsets.UTF_8), "t.json");
-                JsonNode ours = s.value();
+                JsonNode ours = jackson(s.value());
                 s.end();
                 assertEquals(jackson, ours, "seed " + seed + ": " + text);
             }
@@ -45,15 +45,27 @@ class JsonScannerTest {
         assertEquals(3, f.vocab.get("é"));
         assertEquals(4, f.vocab.get("\""));
         assertEquals(6, f.vocab.get("x"), "a repeated token keeps its last id, as HF's map does");
-        assertNull(f.byId[5], "and its earlier id decodes to nothing");
-        assertEquals("x", f.byId[6]);
-        assertEquals(6, f.maxId);
-        assertEquals(4, f.merges.size());
-        assertArrayEquals(new String[]{"a", "b"}, f.merges.get(0));
-        assertArrayEquals(new String[]{"a", "b"}, f.merges.get(1));
-        assertArrayEquals(new String[]{"é", "\""}, f.merges.get(2), "escapes take the general path");
-        assertArrayEquals(new String[]{"é", "x"}, f.merges.get(3), "non-ASCII the fast one");
+        assertNull(f.vocab.token(5), "and its earlier id decodes to nothing");
+        assertEquals("x", f.vocab.token(6));
+        assertEquals("\"", f.vocab.token(4), "a token written with an escape");
+        assertEquals("é", f.vocab.token(3));
+        assertEquals(6, f.vocab.maxId());
+        assertEquals(4, f.mergeCount);
+        // (left, right, left+right) ids; -1: not in the vocab
+        assertArrayEquals(new int[]{0, 1, 2, 0, 1, 2, 3, 4, -1, 3, 6, -1}, java.util.Arrays.copyOf(f.merges, 12),
+                "\"a b\" and [a, b]; escapes take the general path, non-ASCII the fast one");
+        assertNull(f.badMerge);
         assertEquals("BPE", f.model.get("type").asText());
+
+        // merges before the vocab, some in each form, one with a token outside it; "éx" and "日本" resolved from the bytes
+        String later = "{\"model\":{\"merges\":[\"a b\",[\"é\",\"x\"],\"\\u00e9 x\",\"q b\"],\"vocab\":{\"a\":0,\"b\":1,\"ab\":2,\"é\":3,\"x\":4,\"éx\":5,"
+                + "\"日\":6,\"本\":7,\"日本\":8,\"😀\":9,\"😀日\":10},\"merges\":[[\"日\",\"本\"],\"😀 日\"]}}";
+        TokenizerFile g = TokenizerFile.parse(later.getBytes(StandardCharsets.UTF_8), "w.json");
+        assertEquals(6, g.mergeCount);
+        assertArrayEquals(new int[]{0, 1, 2, 3, 4, 5, 3, 4, 5, -1, 1, -1, 6, 7, 8, 9, 6, 10}, java.util.Arrays.copyOf(g.merges, 18));
+        assertEquals("q b", g.badMerge);
+        assertEquals(10, g.vocab.get("😀日"));
+        assertEquals(-1, g.vocab.get("日日"));
     }
 
     @Test
@@ -74,6 +86,7 @@ class JsonScannerTest {
                 {"{\"model\": {\"vocab\": {\"a\": 1.5}}}", "expected an integer"},
                 {"{\"model\": {\"vocab\": {\"a\": 99999999999}}}", "integer out of range"},
                 {"{\"model\": {\"vocab\": {\"a\": \"1\"}}}", "vocab entry 'a' is not an id"},
+                {"{\"model\": {\"vocab\": {\"a\": -1}}}", "vocab entry 'a' is not an id"},
                 {"{\"model\": {\"vocab\": {}, \"merges\": [[\"a\"]]}}", "a merge is not a pair of strings"},
                 {"{\"model\": {\"vocab\": {}, \"merges\": [\"ab\"]}}", "merge 'ab' is not two tokens"},
                 {"{\"model\": {\"vocab\": {}, \"merges\": [\"a b c\"]}}", "merge 'a b c' is not two tokens"},
@@ -96,6 +109,26 @@ class JsonScannerTest {
             TokenizerException e = assertThrows(TokenizerException.class, () -> TokenizerFile.parse(b, "u.json"));
             assertTrue(e.getMessage().contains("UTF-8") && e.getMessage().contains("line 1, column 3"), e.getMessage());
         }
+    }
+
+    /** Our tree as Jackson's, to compare (numbers: int, long or double, as Jackson reads them). */
+    private static JsonNode jackson(Json v) {
+        if (v.isObject()) {
+            ObjectNode o = N.objectNode();
+            for (java.util.Map.Entry<String, Json> e : v.fields()) o.set(e.getKey(), jackson(e.getValue()));
+            return o;
+        }
+        if (v.isArray()) {
+            ArrayNode a = N.arrayNode();
+            for (Json x : v) a.add(jackson(x));
+            return a;
+        }
+        if (v.isTextual()) return N.textNode(v.asText());
+        if (v.isBoolean()) return N.booleanNode(v.asBoolean(false));
+        if (v.isNull()) return N.nullNode();
+        if (v.isIntegral()) return v.asLong() == (int) v.asLong() ? N.numberNode((int) v.asLong()) : N.numberNode(v.asLong());
+        assertTrue(v.isNumber());
+        return N.numberNode(v.asDouble());
     }
 
     private static JsonNode randomValue(Random r, int depth) {
