@@ -16,6 +16,9 @@ public record PromptPlan(int total, int evalHeldOut, int perIteration) {
             held = config.prompts().evalCount();
             if (held >= total)
                 throw new ConfigException("field 'prompts.eval_count' (" + held + ") leaves no training prompts out of " + total);
+            if (config.prompts().validation() && 2L * held > total)
+                throw new ConfigException("field 'prompts.validation': " + total + " prompts hold no validation split of "
+                        + held + " (field 'prompts.eval_count') after the " + held + " evaluation prompts");
         }
         int train = total - held;
         int per = config.prompts().perIteration() > 0 ? config.prompts().perIteration() : train / config.iterations();
