@@ -57,7 +57,7 @@ public final class SplitStage implements Stage {
             train.addAll(entries.subList(from + held, entries.size()));
         }
         List<List<PromptEntry>> parts = new ArrayList<>();
-        for (int i = 0; i < c.iterations(); i++) parts.add(train.subList(i * plan.perIteration(), (i + 1) * plan.perIteration()));
+        for (int i = 0; i < plan.parts(); i++) parts.add(train.subList(i * plan.perIteration(), (i + 1) * plan.perIteration()));
         run.store().writeSplit(eval, parts);
     }
 
