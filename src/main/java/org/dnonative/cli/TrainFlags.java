@@ -33,6 +33,8 @@ final class TrainFlags {
             flag("--model", "model", String.class, "DIR", "starting policy, a HuggingFace model directory (default: the embedded model)"),
             flag("--prompts", "prompts.file", String.class, "FILE.jsonl", "prompts: {\"prompt\": ..., \"gold\": ...} per line"),
             flag("--eval-prompts", "prompts.eval_file", String.class, "FILE.jsonl", "held-out prompts for evaluation"),
+            flag("--validation", "prompts.validation", Boolean.class, "BOOL",
+                    "evaluate on a validation split (the eval_count prompts after the held-out ones), not on the evaluation prompts"),
             new Flag(List.of("--judge-url"), "oracle.judge.base_url", String.class, "URL",
                     "an OpenAI-compatible endpoint as the oracle, e.g. http://localhost:8000/v1", false, Map.of("oracle.kind", "judge")),
             flag("--judge-model", "oracle.judge.model", String.class, "NAME", "the judge model's name"),

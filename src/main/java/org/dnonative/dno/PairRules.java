@@ -28,14 +28,19 @@ public final class PairRules {
     public record Choice(int winner, int loser, Double target) {}
 
     public record ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram,
-                               double repetitionThreshold, int maxPairs, boolean allTopPositives) {
+                               double repetitionThreshold, int maxPairs, boolean allTopPositives, boolean rarestTopPositive) {
         public ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram, double repetitionThreshold, int maxPairs) {
-            this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, false);
+            this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, false, false);
+        }
+
+        public ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram, double repetitionThreshold, int maxPairs,
+                            boolean allTopPositives) {
+            this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, allTopPositives, false);
         }
 
         public static ListwiseRule of(org.dnonative.dno.config.PairsConfig c) {
             return new ListwiseRule(c.positiveMinScore(), c.negativeMargin(), c.negativeMarginSelf(), c.repetitionNgram(),
-                    c.repetitionThreshold(), c.maxPerPrompt(), c.allTopPositives());
+                    c.repetitionThreshold(), c.maxPerPrompt(), c.allTopPositives(), c.rarestTopPositive());
         }
     }
 
@@ -57,6 +62,7 @@ public final class PairRules {
         }
         List<Choice> out = new ArrayList<>();
         if (pos < 0 || scores.get(pos) < rule.positiveMin()) return out;
+        if (rule.rarestTopPositive() && !candidates.get(pos).gold()) pos = rarestTied(candidates, scores, repetitive, pos);
         double margin = candidates.get(pos).gold() ? rule.margin() : rule.marginSelf();
         // The positives: the first best candidate, or with allTopPositives every distinct candidate
         // tied with it of the same kind (the policy's own samples, or gold responses when no own
@@ -87,6 +93,22 @@ public final class PairRules {
             }
         }
         return out;
+    }
+
+    /**
+     * Among the policy's own samples tied with {@code pos} at the top score, the one whose text the
+     * policy sampled least often (the earliest of those): on a tie the positive is the rarest of the
+     * equally good responses, not the one the policy already favours.
+     */
+    private static int rarestTied(List<Candidate> candidates, List<Double> scores, boolean[] repetitive, int pos) {
+        java.util.Map<String, Integer> count = new java.util.HashMap<>();
+        for (Candidate c : candidates) if (!c.gold()) count.merge(c.text(), 1, Integer::sum);
+        int best = pos;
+        for (int i = 0; i < candidates.size(); i++) {
+            if (repetitive[i] || candidates.get(i).gold() || !scores.get(i).equals(scores.get(pos))) continue;
+            if (count.get(candidates.get(i).text()) < count.get(candidates.get(best).text())) best = i;
+        }
+        return best;
     }
 
     /**

@@ -304,6 +304,35 @@ public class DnoRunTest {
     }
 
     @Test
+    void aValidationRunHoldsOutOtherPromptsAndPartsCycle(@TempDir Path tmp) throws Exception {
+        // prompts.validation: the 6 prompts after the held-out ones are evaluated and not trained on;
+        // the held-out ones go to training. prompts.parts 2 with 3 iterations: iteration 3 takes part 1 again.
+        Path dir = tmp.resolve("v");
+        DnoRun.Result r = run(tiny().with(Map.of("iterations", 3, "prompts.parts", 2, "prompts.validation", true)), dir, null);
+        assertEquals(4, r.metrics().size(), "iterations 0..3");
+        java.util.function.Function<Path, java.util.Set<String>> prompts = f -> {
+            try (var lines = Files.lines(f)) {
+                return lines.map(l -> l.replaceAll(".*\"prompt\":\"([^\"]*)\".*", "$1")).collect(java.util.stream.Collectors.toSet());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        var evaluation = prompts.apply(base.resolve("eval_prompts.jsonl"));
+        var validation = prompts.apply(dir.resolve("eval_prompts.jsonl"));
+        var training = new java.util.HashSet<>(prompts.apply(dir.resolve("iter-1/prompts.jsonl")));
+        training.addAll(prompts.apply(dir.resolve("iter-2/prompts.jsonl")));
+        assertEquals(6, evaluation.size());
+        assertEquals(6, validation.size());
+        assertTrue(validation.stream().noneMatch(evaluation::contains), "validation and evaluation prompts are disjoint");
+        assertTrue(validation.stream().noneMatch(training::contains), "no validation prompt is trained on");
+        assertTrue(training.containsAll(evaluation), "the evaluation prompts take their place in training");
+        assertEquals(2, new RunStore(dir).split().parts());
+        assertEquals(Files.readString(dir.resolve("iter-1/prompts.jsonl")), Files.readString(dir.resolve("iter-3/prompts.jsonl")));
+        assertThrows(ConfigException.class, () -> DnoRun.start(tiny().with(Map.of("iterations", 3, "prompts.per_iteration", 20,
+                "prompts.parts", 2)), tmp.resolve("w"), null, Progress.Mode.OFF, quiet()), "2 parts of 20 need 40 of 34 prompts");
+    }
+
+    @Test
     void aStartedRunRefusesAnOccupiedDirectory() {
         assertThrows(ConfigException.class, () -> run(tiny(), base, null));
     }

@@ -92,6 +92,18 @@ class PairRulesTest {
     }
 
     @Test
+    void rarestTopPositiveBreaksATieAtTheTopByTheLeastSampledText() {
+        // "7" (three times) and "3+4=7" (once) tie at 6: the rarer "3+4=7" is the positive; "?" is the negative
+        var c = withGold(samples("7", "?", "7", "3+4=7", "7", "?"), "g");
+        List<Double> scores = List.of(6.0, 0.0, 6.0, 6.0, 6.0, 0.0, 6.0);
+        var rule = new PairRules.ListwiseRule(5, 2, 2, 4, 0.5, 0, false, true);
+        assertEquals(List.of(List.of(3, 1)), pairs(PairRules.listwise(c, scores, rule)).stream().map(p -> List.of(p[0], p[1])).toList());
+        // a strictly better sample is still the positive, however often it was sampled
+        List<Double> better = List.of(6.0, 0.0, 6.0, 5.0, 6.0, 0.0, 6.0);
+        assertEquals(0, PairRules.listwise(c, better, rule).get(0).winner());
+    }
+
+    @Test
     void pairwiseRuleUsesExpectedWinRatesAgainstThePolicysSamples() {
         // three samples and a gold response; P[i][j] = P(i beats j)
         var c = withGold(samples("a", "b", "c"), "g");

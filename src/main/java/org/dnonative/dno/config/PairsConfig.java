@@ -17,10 +17,14 @@ package org.dnonative.dno.config;
  * @param allTopPositives     list-wise rule: every distinct candidate tied at the top score is a positive
  *                            against each negative (not only the first), so that one prompt's pairs
  *                            do not all favour one of several equally good responses
+ * @param rarestTopPositive   list-wise rule: on a tie at the top score, the positive is the policy's own
+ *                            sample whose text it sampled least often (not the first), so that a tie does
+ *                            not favour the response the policy already gives most
  */
 public record PairsConfig(Rule rule, double positiveMinScore, double negativeMargin, double negativeMarginSelf, int maxPerPrompt,
                           int repetitionNgram, double repetitionThreshold, double pairwiseMargin, boolean softTargets,
-                          double replayFraction, double replayDecay, boolean allTopPositives) {
+                          double replayFraction, double replayDecay, boolean allTopPositives,
+                          boolean rarestTopPositive) {
     public enum Rule { AUTO, LISTWISE, PAIRWISE }
 
     public PairsConfig {
@@ -35,6 +39,6 @@ public record PairsConfig(Rule rule, double positiveMinScore, double negativeMar
     }
 
     public static PairsConfig defaults() {
-        return new PairsConfig(Rule.AUTO, 5, 2, 1, 0, 4, 0.5, 0.1, false, 0.3, 0.5, false);
+        return new PairsConfig(Rule.AUTO, 5, 2, 1, 0, 4, 0.5, 0.1, false, 0.3, 0.5, false, false);
     }
 }

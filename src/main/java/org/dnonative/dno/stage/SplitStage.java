@@ -47,12 +47,17 @@ public final class SplitStage implements Stage {
             for (int i = 0; i < file.size(); i++) eval.add(new PromptEntry(String.format("e%04d", i), file.get(i).prompt(), file.get(i).gold()));
             train = entries;
         } else {
+            // The held-out prompts are the first evalHeldOut of the shuffled set; with prompts.validation
+            // the next evalHeldOut are held out instead and the first take their place in training.
+            int held = plan.evalHeldOut();
+            int from = c.prompts().validation() ? held : 0;
             eval = new ArrayList<>();
-            for (PromptEntry e : entries.subList(0, plan.evalHeldOut())) eval.add(new PromptEntry("e" + e.id().substring(1), e.prompt(), e.gold()));
-            train = entries.subList(plan.evalHeldOut(), entries.size());
+            for (PromptEntry e : entries.subList(from, from + held)) eval.add(new PromptEntry("e" + e.id().substring(1), e.prompt(), e.gold()));
+            train = new ArrayList<>(entries.subList(0, from));
+            train.addAll(entries.subList(from + held, entries.size()));
         }
         List<List<PromptEntry>> parts = new ArrayList<>();
-        for (int i = 0; i < c.iterations(); i++) parts.add(train.subList(i * plan.perIteration(), (i + 1) * plan.perIteration()));
+        for (int i = 0; i < plan.parts(); i++) parts.add(train.subList(i * plan.perIteration(), (i + 1) * plan.perIteration()));
         run.store().writeSplit(eval, parts);
     }
 
