@@ -65,31 +65,40 @@ public record DnoConfig(long seed, int iterations, String device, int threads, S
     public static DnoConfig embeddedDefaults() {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("threads", 1);
-        // Six iterations of 19 fresh prompts each (the 155 tasks less 40 held out). Fixed, so that a
-        // run with fewer iterations trains the same first ones.
+        // Six iterations on three parts of 38 prompts (the 155 tasks less 40 held out, 1 left over):
+        // iteration t takes part (t-1) mod 3 + 1, so each prompt is trained on twice, with fresh samples
+        // of the policy of the time. Fixed, so that a run with fewer iterations trains the same first ones.
         o.put("iterations", 6);
         o.put("prompts.eval_count", 40);
-        o.put("prompts.per_iteration", 19);
+        o.put("prompts.per_iteration", 38);
+        o.put("prompts.parts", 3);
         o.put("sampling.max_new_tokens", 20);
         o.put("sampling.batch", 256);
-        // K=16 samples per prompt: almost every prompt has a correct sample to be the positive.
-        o.put("sampling.samples", 16);
+        // K=32 samples per prompt: every prompt has correct samples to be the positives, and the style
+        // that counters the prompt's commonest one is rarely missing from its list (with K=16 it was,
+        // and the per-prompt style mix peaked: docs/TRAIN.md, attempts of 04:50-05:45 UTC).
+        o.put("sampling.samples", 32);
+        // Training samples at temperature 1 (the evaluation's stay at 0.7): more of the styles and
+        // of the wrong answers in each list, so more of them are positives and negatives.
+        o.put("sampling.temperature", 1.0);
         // The large-margin filter of the paper's gold positives (2 points) for the policy's own
         // positives too: a negative is then a wrong answer (or a refusal), hardly ever a correct
         // answer in another style, so each pair says "correct over wrong" and the style mix moves
-        // only through which correct answer is the positive (docs/TRAIN.md, what was tried).
+        // only through which correct answers are the positives; every distinct correct answer tied
+        // at the top is one (pairs.all_top_positives), not only the first sampled.
         o.put("pairs.negative_margin_self", 2.0);
-        // Enough optimiser work for the policy to move: batches of 2 pairs (12-30 AdamW steps per
-        // iteration) at 3e-4, lowered x0.8 per iteration (3e-4 ... 9.8e-5 in iteration 6), as the
-        // paper lowers it. Constant 2e-4 gained as much on seed 1 but on seeds 0 and 2 the last
-        // iterations cost correctness or swung the style mix; constant 3e-4 stopped gaining after
-        // iteration 4; all prompts in one iteration at 3e-4 (92 steps) broke the digits (docs/TRAIN.md).
-        o.put("training.learning_rate", 3e-4);
+        o.put("pairs.all_top_positives", true);
+        // Batches of 2 pairs (30-60 AdamW steps per iteration) at 2e-4, lowered x0.8 per iteration, as
+        // the paper lowers it (docs/TRAIN.md, what was tried).
+        o.put("training.learning_rate", 2e-4);
         o.put("training.learning_rate_decay", 0.8);
         o.put("training.batch_size", 2);
         o.put("training.micro_batch", 2);
         o.put("evaluation.samples", 32);
         o.put("evaluation.all_pairs", true);
+        // The warm start: 3000 steps (EmbeddedConfig.defaults() has 1500), so that the answers it gives
+        // stay right when DNO removes its refusals (with 1500, 2% wrong answers became 6-10%).
+        o.put("embedded.sft_steps", 3000);
         return defaults().with(o);
     }
 
