@@ -161,17 +161,18 @@ public final class PolicyBenchCommand implements Callable<Integer> {
         List<int[]> ps = new ArrayList<>(), rs = new ArrayList<>();
         for (int i = 0; i < 2; i++) ps.add(randomIds(rng, 32, vocab));
         for (int i = 0; i < 4; i++) rs.add(randomIds(rng, 32, vocab));
+        List<int[]> prompts = List.of(ps.get(0), ps.get(1), ps.get(0), ps.get(1));
         float[] ref = {-350f, -352f, -351f, -353f};
         double[] ms = new double[repeats];
         try (CausalLM model = source.copy(source.device());
              org.dnonative.train.PolicyTrainer trainer = new org.dnonative.train.PolicyTrainer(model,
                      org.dnonative.train.TrainOptions.adamW(1e-5, 0, 1000, 0.0, 1.0));
              org.dnonative.train.PairLoss loss = org.dnonative.train.PairLoss.create(org.dnonative.train.PairLoss.Kind.NATIVE,
-                     org.dnonative.model.Threads.count())) {
+                     org.dnonative.model.Threads.count());
+             org.dnonative.model.SequenceBatch batch = new org.dnonative.model.SequenceBatch(prompts, rs, pad, model.device())) {
             for (int r = -1; r < repeats; r++) {
                 long t0 = System.nanoTime();
-                // the pairs (prompt i, chosen rs[i], rejected rs[2 + i]) as training sees them: split over the threads
-                trainer.accumulate(loss, ps, rs.subList(0, 2), rs.subList(2, 4), pad, ref, null, 0.1, 1.0);
+                trainer.accumulate(loss, batch, ref, null, 0.1, 1.0);
                 trainer.step();
                 if (r >= 0) ms[r] = (System.nanoTime() - t0) / 1e6;   // r = -1 is the warm-up
             }

@@ -83,8 +83,7 @@ public final class PolicyTrainer implements AutoCloseable {
      * @return means over the micro-batch's pairs
      */
     public MicroResult accumulate(PairLoss loss, SequenceBatch batch, float[] refLogps, float[] softTargets, double beta, double weight) {
-        if (batch == null) throw new IllegalArgumentException("batch is null");
-        int pairs = checkMicroBatch(loss, batch.batch(), refLogps, softTargets, beta, weight);
+        int pairs = checkMicroBatch(loss, batch, refLogps, softTargets, beta, weight);
         try (PointerScope scope = new PointerScope()) {
             Tensor hidden = hidden(batch);
             Tensor ref = Tensors.fromFloats(refLogps, 2L * pairs).to(model.device(), torch.ScalarType.Float);
@@ -97,33 +96,10 @@ public final class PolicyTrainer implements AutoCloseable {
         }
     }
 
-    /**
-     * One micro-batch given as token ids: the pairs (prompt i, chosen i, rejected i), refLogps
-     * chosen then rejected. With several compute threads on the CPU the pairs are split over them
-     * ({@link SplitMicroBatch}: the same result for the same thread count); otherwise as
-     * {@link #accumulate(PairLoss, SequenceBatch, float[], float[], double, double)} on one batch.
-     */
-    public MicroResult accumulate(PairLoss loss, List<int[]> prompts, List<int[]> chosen, List<int[]> rejected, int padId,
-                                  float[] refLogps, float[] softTargets, double beta, double weight) {
-        if (prompts == null || chosen == null || rejected == null)
-            throw new IllegalArgumentException("prompts, chosen and rejected are required");
-        if (prompts.size() != chosen.size() || rejected.size() != chosen.size())
-            throw new IllegalArgumentException("prompts, chosen and rejected must have one entry per pair, got "
-                    + prompts.size() + ", " + chosen.size() + " and " + rejected.size());
-        int pairs = checkMicroBatch(loss, 2 * chosen.size(), refLogps, softTargets, beta, weight);
-        int parts = SplitMicroBatch.parts(model, pairs);
-        if (parts > 1)
-            return SplitMicroBatch.run(this, loss.kind(), prompts, chosen, rejected, padId, refLogps, softTargets, beta, weight, parts);
-        List<int[]> ps = new ArrayList<>(prompts), rs = new ArrayList<>(chosen);
-        ps.addAll(prompts);
-        rs.addAll(rejected);
-        try (PointerScope scope = new PointerScope(); SequenceBatch batch = new SequenceBatch(ps, rs, padId, model.device())) {
-            return accumulate(loss, batch, refLogps, softTargets, beta, weight);
-        }
-    }
-
-    private static int checkMicroBatch(PairLoss loss, int rows, float[] refLogps, float[] softTargets, double beta, double weight) {
+    private static int checkMicroBatch(PairLoss loss, SequenceBatch batch, float[] refLogps, float[] softTargets, double beta, double weight) {
         if (loss == null) throw new IllegalArgumentException("loss is null");
+        if (batch == null) throw new IllegalArgumentException("batch is null");
+        int rows = batch.batch();
         if (rows == 0 || rows % 2 != 0)
             throw new IllegalArgumentException("batch must hold an even, non-zero number of sequences (chosen then rejected), got " + rows);
         int pairs = rows / 2;

@@ -100,7 +100,7 @@ public final class TrainingStage implements Stage {
                                                         Map<String, ReferenceLogps> ref, List<Integer> micro, double weight) {
         int n = micro.size();
         boolean template = run.config().prompts().chatTemplate();
-        List<int[]> prompts = new ArrayList<>(), chosen = new ArrayList<>(), rejected = new ArrayList<>();
+        List<int[]> prompts = new ArrayList<>(), responses = new ArrayList<>();
         float[] refs = new float[2 * n];
         boolean soft = micro.stream().anyMatch(i -> pairs.get(i).target() != null);
         float[] targets = soft ? new float[n] : null;
@@ -109,12 +109,18 @@ public final class TrainingStage implements Stage {
             ReferenceLogps r = ref.get(q.id());
             if (r == null) throw new IllegalStateException("no reference log-probs for pair " + q.id());
             prompts.add(Encoding.prompt(p, q.prompt(), template));
-            chosen.add(q.chosenIds());
-            rejected.add(q.rejectedIds());
+            responses.add(q.chosenIds());
             refs[i] = (float) r.chosen();
             refs[n + i] = (float) r.rejected();
             if (soft) targets[i] = q.target() == null ? 1f : q.target().floatValue();
         }
-        return trainer.accumulate(loss, prompts, chosen, rejected, p.padId(), refs, targets, run.config().training().beta(), weight);
+        for (int i = 0; i < n; i++) {
+            prompts.add(prompts.get(i));
+            responses.add(pairs.get(micro.get(i)).rejectedIds());
+        }
+        try (PointerScope scope = new PointerScope();
+             SequenceBatch batch = new SequenceBatch(prompts, responses, p.padId(), p.model().device())) {
+            return trainer.accumulate(loss, batch, refs, targets, run.config().training().beta(), weight);
+        }
     }
 }
