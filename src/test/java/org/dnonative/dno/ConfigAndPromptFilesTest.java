@@ -173,8 +173,14 @@ class ConfigAndPromptFilesTest {
         CommandLine cl = Main.commandLine();
         cl.setErr(new PrintWriter(err));
         cl.setOut(new PrintWriter(new StringWriter()));
+        // 60 prompts: 40 held out for evaluation leave 20, fewer than the 3 parts of 38 the default trains on
+        Path few = dir.resolve("few.jsonl");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 60; i++) lines.append("{\"prompt\": \"").append(i % 10).append('+').append(i / 10).append("=\", \"gold\": \"")
+                .append(i % 10 + i / 10).append("\"}\n");
+        Files.writeString(few, lines.toString());
         String[][] refused = {
-                {"--iterations", "200"},
+                {"--prompts", few.toString()},
                 {"--judge-url", "http://127.0.0.1:9/v1", "--judge-model", "m", "--judge-api-key-env", "DNO_TEST_UNSET_KEY_VARIABLE"},
                 {"--teacher-url", "http://127.0.0.1:9/v1", "--teacher-model", "m", "--teacher-api-key-env", "DNO_TEST_UNSET_KEY_VARIABLE"},
                 {"--threads", String.valueOf(Runtime.getRuntime().availableProcessors() + 1)},
