@@ -48,8 +48,7 @@ public:
         if (helpers > 0) cv_.notify_all();
         const int64_t mine = work(generation_, blocks, body);
         // blocks claimed by helpers may still be running: wait for those only
-        int64_t total = mine;
-        while ((total = mine + done_.load(std::memory_order_acquire)) < blocks) std::this_thread::yield();
+        while (mine + done_.load(std::memory_order_acquire) < blocks) std::this_thread::yield();
         std::lock_guard<std::mutex> lk(m_);
         body_ = nullptr;  // a helper that wakes now finds the generation gone
         wanted_ = 0;
