@@ -126,16 +126,39 @@ DNO_API int dno_cuda_read_status(const int32_t* status, void* stream, int32_t* s
 DNO_API int dno_cuda_async_pool_peak(int64_t* bytes, int reset);
 
 /* y = x W^T (+ bias) in float32 for a few rows of x: the per-token step of sampling.
- *   x [rows, in_features] (row stride x_row_stride >= in_features), weight [out_features,
- *   in_features] contiguous row-major (a torch.nn.Linear weight), bias [out_features] or NULL,
- *   y [rows, out_features] contiguous, not overlapping x, weight or bias.
+ *   x [rows, in_features] float32 (row stride x_row_stride >= in_features), weight [out_features,
+ *   in_features] contiguous row-major (a torch.nn.Linear weight) of weight_dtype DNO_F32 or DNO_BF16
+ *   (bf16 weights are widened exactly to float32: half the bytes to read, float32 products and
+ *   sums all the same), bias [out_features] float32 or NULL, y [rows, out_features] float32
+ *   contiguous, not overlapping x, weight or bias.
  * Streams the weight once for all rows (no packing), so it is for rows up to about 16; a GEMM
  * library is faster beyond. num_threads (0 = all cores) split the output columns; the result
  * is bitwise the same for every thread count and run, for the build dno_cpu_kernels names.
  * Float32 rounding over in_features terms in a fixed order (not the order of a BLAS). */
 DNO_API int dno_small_linear_cpu(int64_t rows, int64_t in_features, int64_t out_features,
-                                 const float* x, int64_t x_row_stride, const float* weight,
+                                 const float* x, int64_t x_row_stride, int weight_dtype, const void* weight,
                                  const float* bias, float* y, int num_threads);
+
+/* The optimizer step of training, for float32 parameters on the host: one pass over each tensor.
+ *
+ * dno_grad_sq_norm_cpu: *sq_norm = sum of grad[i]^2 over n elements, in float64 in a fixed order
+ * (the same for every thread count and build). Returns DNO_E_NONFINITE (and, when
+ * first_nonfinite_block is not NULL, the first element of the 65536-element block that holds it)
+ * when an element is NaN or infinite; nothing is written then.
+ *
+ * dno_adamw_cpu: AdamW (decoupled weight decay, bias-corrected moments) in place over n elements:
+ *   g = grad * grad_scale;  p *= 1 - lr * weight_decay;  m = beta1 m + (1 - beta1) g;
+ *   v = beta2 v + (1 - beta2) g^2;  p -= lr / bias_correction1 * m / (sqrt(v / bias_correction2) + eps)
+ * bias_correction_k = 1 - beta_k^step, as the caller counts steps. Float32 throughout, every
+ * operation correctly rounded (see native/src/cpu_adamw.inc for the exact sequence): bitwise the
+ * same result for every build, thread count and run. zero_grad = 1 leaves grad zero afterwards.
+ * The four arrays must not overlap. Scalars out of range return DNO_E_INVALID_ARGUMENT before
+ * anything is written; grads are not checked here (check them with dno_grad_sq_norm_cpu first). */
+DNO_API int dno_grad_sq_norm_cpu(int64_t n, const float* grad, double* sq_norm, int64_t* first_nonfinite_block,
+                                 int num_threads);
+DNO_API int dno_adamw_cpu(int64_t n, float* param, float* grad, float* exp_avg, float* exp_avg_sq, double lr,
+                          double beta1, double beta2, double eps, double weight_decay, double bias_correction1,
+                          double bias_correction2, float grad_scale, int zero_grad, int num_threads);
 
 /* ---------------------------------------------------------------------------------------------
  * Fused-linear form: the same loss straight from the final hidden states, without the logits.

@@ -22,14 +22,27 @@ struct RowStats {
 using StatsFn = RowStats (*)(const void* row, int64_t vocab);
 using GradFn = void (*)(const void* row, void* grad_row, int64_t vocab, float lse, float coef, int64_t label);
 
-// Columns [c0, c1) of y [rows, n] = x [rows, k] (row stride ldx) times w [n, k]^T (+ bias [n]).
-using SmallLinearFn = void (*)(const float* x, int64_t rows, int64_t k, int64_t ldx, const float* w, int64_t n,
+// Columns [c0, c1) of y [rows, n] = x [rows, k] (row stride ldx) times w [n, k]^T (+ bias [n]);
+// w float32 or bf16 by the entry (float32 products and sums either way).
+using SmallLinearFn = void (*)(const float* x, int64_t rows, int64_t k, int64_t ldx, const void* w, int64_t n,
                                const float* bias, float* y, int64_t c0, int64_t c1);
+
+// AdamW's per-element constants, rounded to float32 once (cpu_adamw.inc).
+struct AdamWScalars {
+    float grad_scale, decay, beta1, one_minus_beta1, beta2, one_minus_beta2, bias_correction2, eps, neg_step;
+    bool decays, zero_grad;
+};
+
+using AdamWFn = void (*)(float* p, float* g, float* m, float* v, int64_t n, const AdamWScalars& s);
+using SqNormFn = double (*)(const float* g, int64_t n, bool* finite);
 
 struct RowKernels {
     StatsFn stats[3];  // indexed by dno_dtype DNO_F32, DNO_BF16, DNO_F16
     GradFn grad[3];
-    SmallLinearFn small_linear = nullptr;
+    SmallLinearFn small_linear = nullptr;       // float32 weights
+    SmallLinearFn small_linear_bf16w = nullptr; // bf16 weights
+    AdamWFn adamw = nullptr;
+    SqNormFn grad_sq_norm = nullptr;
     const char* isa = "";  // "baseline", "avx2" or "avx512"
 };
 

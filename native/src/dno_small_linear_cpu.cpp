@@ -10,8 +10,8 @@
 #include "dno_internal.h"
 
 extern "C" int dno_small_linear_cpu(int64_t rows, int64_t in_features, int64_t out_features, const float* x,
-                                    int64_t x_row_stride, const float* weight, const float* bias, float* y,
-                                    int num_threads) {
+                                    int64_t x_row_stride, int weight_dtype, const void* weight, const float* bias,
+                                    float* y, int num_threads) {
     using namespace dno;
     clear_error();
     try {
@@ -24,6 +24,8 @@ extern "C" int dno_small_linear_cpu(int64_t rows, int64_t in_features, int64_t o
             return fail(DNO_E_INVALID_ARGUMENT, "x_row_stride (" + std::to_string(x_row_stride) +
                                                     ") is less than in_features (" + std::to_string(in_features) + ")");
         if (!x) return fail(DNO_E_INVALID_ARGUMENT, "x is NULL");
+        if (weight_dtype != DNO_F32 && weight_dtype != DNO_BF16)
+            return fail(DNO_E_INVALID_ARGUMENT, "weight_dtype must be DNO_F32 or DNO_BF16, got " + std::to_string(weight_dtype));
         if (!weight) return fail(DNO_E_INVALID_ARGUMENT, "weight is NULL");
         if (!y) return fail(DNO_E_INVALID_ARGUMENT, "y is NULL");
         if (num_threads < 0)
@@ -37,8 +39,9 @@ extern "C" int dno_small_linear_cpu(int64_t rows, int64_t in_features, int64_t o
         // join only while running (cpu_share_pool.h): a decode step makes ~50 of these calls.
         constexpr int64_t kBlock = 64;
         const int64_t blocks = (out_features + kBlock - 1) / kBlock;
+        const SmallLinearFn fn = weight_dtype == DNO_BF16 ? k->small_linear_bf16w : k->small_linear;
         SharePool::instance().run(blocks, std::min(threads, kMaxThreads) - 1, [&](int64_t b) {
-            k->small_linear(x, rows, in_features, x_row_stride, weight, out_features, bias, y, b * kBlock,
+            fn(x, rows, in_features, x_row_stride, weight, out_features, bias, y, b * kBlock,
                             std::min(out_features, (b + 1) * kBlock));
         });
         return DNO_OK;

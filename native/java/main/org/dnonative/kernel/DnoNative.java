@@ -60,8 +60,17 @@ final class DnoNative {
 
     public static native int dno_small_linear_cpu(
             @Cast("int64_t") long rows, @Cast("int64_t") long inFeatures, @Cast("int64_t") long outFeatures,
-            @Cast("const float*") long x, @Cast("int64_t") long xRowStride, @Cast("const float*") long weight,
-            @Cast("const float*") long bias, @Cast("float*") long y, int numThreads);
+            @Cast("const float*") long x, @Cast("int64_t") long xRowStride, int weightDtype,
+            @Cast("const void*") long weight, @Cast("const float*") long bias, @Cast("float*") long y, int numThreads);
+
+    public static native int dno_grad_sq_norm_cpu(
+            @Cast("int64_t") long n, @Cast("const float*") long grad, @Cast("double*") long sqNorm,
+            @Cast("int64_t*") long firstNonfiniteBlock, int numThreads);
+
+    public static native int dno_adamw_cpu(
+            @Cast("int64_t") long n, @Cast("float*") long param, @Cast("float*") long grad, @Cast("float*") long expAvg,
+            @Cast("float*") long expAvgSq, double lr, double beta1, double beta2, double eps, double weightDecay,
+            double biasCorrection1, double biasCorrection2, float gradScale, int zeroGrad, int numThreads);
 
     public static native int dno_fused_linear_cpu(
             @Cast("int64_t") long pairs, @Cast("int64_t") long seqLen, @Cast("int64_t") long hiddenSize,

@@ -33,6 +33,19 @@ public final class SmallLinear {
      */
     public static void apply(long rows, long inFeatures, long outFeatures, long x, long xRowStride, long weight,
                              long bias, long y, int numThreads) {
+        apply(rows, inFeatures, outFeatures, x, xRowStride, ElementType.FLOAT32, weight, bias, y, numThreads);
+    }
+
+    /**
+     * The same with the weight in {@code weightType}: {@link ElementType#FLOAT32}, or
+     * {@link ElementType#BFLOAT16}, widened exactly to float32 as it is read (half the bytes of a
+     * decode step's weight stream; the products and sums stay float32, so the only error against
+     * float32 weights is the weights' own rounding to bf16). x, bias and y are float32 either way.
+     */
+    public static void apply(long rows, long inFeatures, long outFeatures, long x, long xRowStride, ElementType weightType,
+                             long weight, long bias, long y, int numThreads) {
+        if (weightType != ElementType.FLOAT32 && weightType != ElementType.BFLOAT16)
+            throw new IllegalArgumentException("weightType must be FLOAT32 or BFLOAT16, got " + weightType);
         if (rows < 1) throw new IllegalArgumentException("rows must be at least 1, got " + rows);
         if (inFeatures < 1) throw new IllegalArgumentException("inFeatures must be at least 1, got " + inFeatures);
         if (outFeatures < 1) throw new IllegalArgumentException("outFeatures must be at least 1, got " + outFeatures);
@@ -44,7 +57,7 @@ public final class SmallLinear {
         if (numThreads < 0 || numThreads > 1024)
             throw new IllegalArgumentException("numThreads must be in [0, 1024], got " + numThreads);
         NativeLibrary.ensureLoaded();
-        NativeLibrary.check(DnoNative.dno_small_linear_cpu(rows, inFeatures, outFeatures, x, xRowStride, weight,
-                bias, y, numThreads));
+        NativeLibrary.check(DnoNative.dno_small_linear_cpu(rows, inFeatures, outFeatures, x, xRowStride,
+                weightType.nativeCode(), weight, bias, y, numThreads));
     }
 }

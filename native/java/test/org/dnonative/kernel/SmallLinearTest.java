@@ -102,6 +102,63 @@ class SmallLinearTest {
             assertArrayEquals(one, run(c, x, w, b, threads), c + " with " + threads + " threads");
     }
 
+    /** float32 -> bf16 bits, round to nearest even (finite inputs). */
+    static short toBf16(float f) {
+        int b = Float.floatToRawIntBits(f);
+        return (short) ((b + 0x7FFF + ((b >>> 16) & 1)) >>> 16);
+    }
+
+    static float fromBf16(short h) {
+        return Float.intBitsToFloat((h & 0xFFFF) << 16);
+    }
+
+    /**
+     * bf16 weights are widened exactly, and the products and sums are those of the float32 path:
+     * the result is bitwise the float32 kernel's on the widened weights (so the float64 test above
+     * covers its accuracy), for every thread count.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void bf16WeightsGiveBitwiseTheFloat32KernelOnTheWidenedWeights(Case c) {
+        SplittableRandom r = new SplittableRandom(c.seed ^ 2);
+        float[] x = normal(r, (c.rows - 1) * c.stride + c.in, 1.0);
+        float[] w = normal(r, c.out * c.in, 1.0 / Math.sqrt(c.in));
+        float[] b = c.bias ? normal(r, c.out, 1.0) : null;
+        short[] h = new short[w.length];
+        float[] widened = new float[w.length];
+        for (int i = 0; i < w.length; i++) { h[i] = toBf16(w[i]); widened[i] = fromBf16(h[i]); }
+        float[] want = run(c, x, widened, b, 1);
+        for (int threads : new int[] {1, 2, 0})
+            try (FloatPointer px = new FloatPointer(x); org.bytedeco.javacpp.ShortPointer pw = new org.bytedeco.javacpp.ShortPointer(h);
+                 FloatPointer pb = b == null ? null : new FloatPointer(b); FloatPointer py = new FloatPointer((long) c.rows * c.out)) {
+                SmallLinear.apply(c.rows, c.in, c.out, px.address(), c.stride, ElementType.BFLOAT16, pw.address(),
+                        pb == null ? 0 : pb.address(), py.address(), threads);
+                float[] y = new float[c.rows * c.out];
+                py.get(y);
+                assertArrayEquals(want, y, c + " bf16 weights, " + threads + " threads");
+            }
+    }
+
+    /**
+     * From 8 rows on the kernel uses 8-row blocks, below 8 rows 4-row blocks (AVX-512; 8 and 4 x 2
+     * under AVX2): the block shape must change no bit, so 8, 13 and 16 rows equal the same rows
+     * computed 4 (or fewer) at a time.
+     */
+    @ParameterizedTest(name = "rows={0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {8, 13, 16})
+    void theBlockShapeChangesNoBit(int rows) {
+        int in = 77, out = 131;
+        long seed = CaseSeed.of("SmallLinearTest.blockShape", rows);
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = normal(r, rows * in, 1.0), w = normal(r, out * in, 1.0 / Math.sqrt(in)), b = normal(r, out, 1.0);
+        float[] all = run(new Case(rows, in, out, in, true, seed), x, w, b, 1);
+        for (int from = 0; from < rows; from += 4) {
+            int n = Math.min(4, rows - from);
+            float[] part = run(new Case(n, in, out, in, true, seed), java.util.Arrays.copyOfRange(x, from * in, (from + n) * in), w, b, 1);
+            assertArrayEquals(part, java.util.Arrays.copyOfRange(all, from * out, (from + n) * out), "rows " + from + ".." + (from + n) + " of " + rows + ", seed " + seed);
+        }
+    }
+
     /** Callers on several Java threads at once, each sharing the helper threads: every result as alone. */
     @Test
     void concurrentCallersWithHelpersGetTheirOwnResults() throws Exception {
@@ -139,6 +196,8 @@ class SmallLinearTest {
                     .getMessage().startsWith("y address"));
             assertTrue(assertThrows(IllegalArgumentException.class, () -> SmallLinear.apply(1, 4, 4, a, 4, a, 0, a, -2))
                     .getMessage().startsWith("numThreads"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> SmallLinear.apply(1, 4, 4, a, 4, ElementType.FLOAT16, a, 0, a, 1))
+                    .getMessage().startsWith("weightType"));
         }
     }
 }

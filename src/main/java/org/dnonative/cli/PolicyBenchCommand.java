@@ -114,22 +114,25 @@ public final class PolicyBenchCommand implements Callable<Integer> {
         row(name, "sampling, batch 8 (2 prompts x K=4), 32-token prompt, 64 new tokens: tokens/s by wall / process CPU time", median(tps), median(tpsCpu));
         result("sampling_tok_s", median(tps));
         if (dtype != torch.ScalarType.Float) {
-            // how far the cast weights move the log-probs: the sampled tokens scored in float32 and in the sampling dtype
+            // how far the sampling dtype moves the sampling distribution: the sampled tokens' log-probs
+            // as the decode step computes them (teacher-forced, through the KV cache) in that dtype,
+            // against the float32 scorer's
             List<List<Completion>> out = sampler.generate(prompts, sp);
             List<int[]> ps = new ArrayList<>(), rs = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) for (Completion c : out.get(i)) { ps.add(prompts.get(i)); rs.add(c.ids()); }
-            try (CausalLM cast = model.inferenceCopy(dtype)) {
+            CausalLM view = dtype == torch.ScalarType.BFloat16 ? model.withBf16DecodeWeights() : null;
+            try (CausalLM cast = view != null ? view : model.inferenceCopy(dtype)) {
                 List<org.dnonative.model.SequenceScore> f32 = new Scorer(model, 0, 8 * 256).score(ps, rs);
-                List<org.dnonative.model.SequenceScore> low = new Scorer(cast, 0, 8 * 256).score(ps, rs);
+                double[] low = org.dnonative.model.Sampler.decodeLogprobs(cast, ps, rs);
                 double err = 0, maxErr = 0;
                 long tokens = 0;
                 for (int i = 0; i < f32.size(); i++) {
-                    double d = Math.abs(low.get(i).logprob() - f32.get(i).logprob());
+                    double d = Math.abs(low[i] - f32.get(i).logprob());
                     err += d;
                     maxErr = Math.max(maxErr, d / Math.max(1, f32.get(i).tokens()));
                     tokens += f32.get(i).tokens();
                 }
-                row(name, "sampled sequences' log-prob, " + samplingDtype + " weights vs float32: mean / max |difference| per token (nats)", err / tokens, maxErr);
+                row(name, "sampled sequences' log-prob, " + samplingDtype + " decode vs float32 scorer: mean / max |difference| per token (nats)", err / tokens, maxErr);
                 result("sampling_logprob_err_per_token", err / tokens);
             }
         }
@@ -163,7 +166,7 @@ public final class PolicyBenchCommand implements Callable<Integer> {
         for (int i = 0; i < 4; i++) rs.add(randomIds(rng, 32, vocab));
         List<int[]> prompts = List.of(ps.get(0), ps.get(1), ps.get(0), ps.get(1));
         float[] ref = {-350f, -352f, -351f, -353f};
-        double[] ms = new double[repeats];
+        double[] ms = new double[repeats], update = new double[repeats];
         try (CausalLM model = source.copy(source.device());
              org.dnonative.train.PolicyTrainer trainer = new org.dnonative.train.PolicyTrainer(model,
                      org.dnonative.train.TrainOptions.adamW(1e-5, 0, 1000, 0.0, 1.0));
@@ -173,12 +176,18 @@ public final class PolicyBenchCommand implements Callable<Integer> {
             for (int r = -1; r < repeats; r++) {
                 long t0 = System.nanoTime();
                 trainer.accumulate(loss, batch, ref, null, 0.1, 1.0);
+                long t1 = System.nanoTime();
                 trainer.step();
-                if (r >= 0) ms[r] = (System.nanoTime() - t0) / 1e6;   // r = -1 is the warm-up
+                long t2 = System.nanoTime();
+                if (r >= 0) {   // r = -1 is the warm-up
+                    ms[r] = (t2 - t0) / 1e6;
+                    update[r] = (t2 - t1) / 1e6;
+                }
             }
         }
         row(name, "training step, 2 pairs (4 x (32 prompt + 32 response)), native loss, AdamW: ms by wall", median(ms));
         result("train_step_ms", median(ms));
+        result("train_update_ms", median(update));   // of which clipping, AdamW and zeroing the gradients
     }
 
     private void decode(String name, CausalLM model, SplittableRandom rng, int vocab) {

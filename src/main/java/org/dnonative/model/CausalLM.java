@@ -51,6 +51,10 @@ public final class CausalLM implements AutoCloseable {
     private final torch.ScalarType dtype;
     /** The file mappings that back float32 CPU parameters (CheckpointIO): reachable while the parameters live. */
     private List<java.nio.ByteBuffer> mappings = List.of();
+    /** bf16 copies of the large matrices, read by the decode step's kernel ({@link #withBf16DecodeWeights}); empty otherwise. */
+    private final Map<Tensor, Tensor> decodeBf16;
+    /** False for a {@link #withBf16DecodeWeights} view, which shares its parameters with the model it came from. */
+    private final boolean ownsParams;
 
     /**
      * One decoder layer's weights (biases and the Qwen3/Gemma norms null where the architecture has
@@ -61,6 +65,12 @@ public final class CausalLM implements AutoCloseable {
                          Tensor qNorm, Tensor kNorm, Tensor preFfnNorm, Tensor postFfnNorm, Integer window, int rope) {}
 
     CausalLM(ModelConfig config, Map<String, Tensor> params, Device device) {
+        this(config, params, device, new java.util.IdentityHashMap<>(), true);
+    }
+
+    private CausalLM(ModelConfig config, Map<String, Tensor> params, Device device, Map<Tensor, Tensor> decodeBf16, boolean ownsParams) {
+        this.decodeBf16 = decodeBf16;
+        this.ownsParams = ownsParams;
         this.config = config;
         this.device = device;
         this.params = Collections.unmodifiableMap(params);
@@ -191,6 +201,30 @@ public final class CausalLM implements AutoCloseable {
                 cast.put(e.getKey(), e.getValue().detach().to(device, dtype).clone());
         }
         return new CausalLM(config, cast, device);
+    }
+
+    /**
+     * A view of this float32 CPU model that shares its parameters and adds bf16 copies of its large
+     * matrices (at least {@link DecodeLinear#MIN_WEIGHT} elements) for the decode step: a sampled
+     * token's products then read half the bytes, widened exactly to float32 in the kernel, with
+     * float32 activations and sums; everything else (prefill, scoring, training, norms, attention)
+     * stays float32. The only error against float32 is the weights' rounding to bf16. Close the view
+     * before the model; closing it frees only the copies. For other models: null.
+     */
+    public CausalLM withBf16DecodeWeights() {
+        if (!device.is_cpu() || dtype != torch.ScalarType.Float) return null;
+        Map<Tensor, Tensor> copies = new java.util.IdentityHashMap<>();
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Tensor p : params.values())
+                if (p.dim() == 2 && p.numel() >= DecodeLinear.MIN_WEIGHT && !copies.containsKey(p)) {
+                    Tensor c = p.detach().to(torch.ScalarType.BFloat16).contiguous();
+                    c.retainReference();   // owned by the view until it closes
+                    copies.put(p, c);
+                }
+        }
+        CausalLM view = new CausalLM(config, params, device, copies, false);
+        view.mappings = mappings;
+        return view;
     }
 
     /** The parameters' dtype (float32 except for an {@link #inferenceCopy}). */
@@ -349,7 +383,7 @@ public final class CausalLM implements AutoCloseable {
 
     /** Logits [.., V] = hidden · lm_headᵀ, soft-capped (cap · tanh(logits / cap)) where the config says so. */
     public Tensor logits(Tensor hidden) {
-        Tensor y = DecodeLinear.tryApply(hidden, lmHead, null);
+        Tensor y = DecodeLinear.tryApply(hidden, lmHead, null, decodeBf16.get(lmHead));
         if (y == null) y = linear(hidden, lmHead);
         Double cap = config.finalLogitSoftcap();
         if (cap == null) return y;
@@ -446,8 +480,8 @@ public final class CausalLM implements AutoCloseable {
         return weight.mul(h.to(x.scalar_type()));
     }
 
-    private static Tensor lin(Tensor x, Tensor w, Tensor bias) {
-        Tensor fast = DecodeLinear.tryApply(x, w, bias);
+    private Tensor lin(Tensor x, Tensor w, Tensor bias) {
+        Tensor fast = DecodeLinear.tryApply(x, w, bias, decodeBf16.get(w));
         if (fast != null) return fast;
         Tensor y = linear(x, w);
         return bias == null ? y : y.add(bias);
@@ -471,6 +505,9 @@ public final class CausalLM implements AutoCloseable {
 
     @Override
     public void close() {
+        for (Tensor c : decodeBf16.values()) c.close();
+        decodeBf16.clear();
+        if (!ownsParams) return;
         for (Tensor p : params.values()) p.close();
         for (Tensor f : invFreq) f.close();
         // the mappings go with the GC once the parameters are freed (Java unmaps a buffer only then)

@@ -3,6 +3,7 @@ package org.dnonative.model;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.dnonative.kernel.ElementType;
 import org.dnonative.kernel.SmallLinear;
 
 /**
@@ -32,6 +33,14 @@ final class DecodeLinear {
 
     /** {@code x · wᵀ (+ bias)} by the kernel, or null when this call is not one it takes. */
     static Tensor tryApply(Tensor x, Tensor w, Tensor bias) {
+        return tryApply(x, w, bias, null);
+    }
+
+    /**
+     * The same, reading {@code wBf16} (w's bf16 copy, same shape, contiguous) instead of w when it is
+     * not null: half the bytes, widened exactly to float32 in the kernel.
+     */
+    static Tensor tryApply(Tensor x, Tensor w, Tensor bias, Tensor wBf16) {
         if (!ENABLED || GradMode.is_enabled()) return null;
         if (!x.is_cpu() || !Tensors.isFloat32(x) || !Tensors.isFloat32(w)) return null;
         if (w.dim() != 2 || !w.is_contiguous() || x.dim() < 1 || w.numel() < MIN_WEIGHT) return null;
@@ -46,8 +55,12 @@ final class DecodeLinear {
         long[] shape = x.sizes().vec().get();
         shape[shape.length - 1] = out;
         Tensor y = torch.empty(shape, Tensors.options(Tensors.FLOAT), null);
-        SmallLinear.apply(rows, in, out, xc.data_ptr().address(), in, w.data_ptr().address(),
-                bias == null ? 0 : bias.data_ptr().address(), y.data_ptr().address(), THREADS.get());
+        if (wBf16 != null)
+            SmallLinear.apply(rows, in, out, xc.data_ptr().address(), in, ElementType.BFLOAT16, wBf16.data_ptr().address(),
+                    bias == null ? 0 : bias.data_ptr().address(), y.data_ptr().address(), THREADS.get());
+        else
+            SmallLinear.apply(rows, in, out, xc.data_ptr().address(), in, w.data_ptr().address(),
+                    bias == null ? 0 : bias.data_ptr().address(), y.data_ptr().address(), THREADS.get());
         return y;
     }
 

@@ -3,6 +3,7 @@ package org.dnonative.model;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.dnonative.model.tokenizer.Tokenizer;
@@ -94,7 +95,13 @@ public final class Sampler {
         for (int r = 0; r < rows; r++) order[r] = r;
         Arrays.sort(order, (a, b) -> Integer.compare(prompts.get(a / p.samples()).length, prompts.get(b / p.samples()).length));
         Completion[] results = new Completion[rows];
-        CausalLM cast = dtype == policy.model().dtype() ? null : policy.model().inferenceCopy(dtype);
+        // bf16 on a float32 CPU model: bf16 copies of the large matrices for the decode step's kernel
+        // (float32 activations and sums); elsewhere a copy of the whole model in that dtype
+        CausalLM cast = null;
+        if (dtype != policy.model().dtype()) {
+            if (dtype == torch.ScalarType.BFloat16) cast = policy.model().withBf16DecodeWeights();
+            if (cast == null) cast = policy.model().inferenceCopy(dtype);
+        }
         CausalLM model = cast == null ? policy.model() : cast;
         try {
             // Whole batches run concurrently, one per compute thread; a batch is never split: a decode
@@ -201,6 +208,50 @@ public final class Sampler {
             out[i] = new Completion(g, decode(g), finish[i] == null ? "length" : finish[i]);
         }
         return out;
+    }
+
+    /**
+     * Teacher-forced decoding: each response token's log-prob as the decode step computes it (the
+     * prompts prefilled, then one token per step through the KV cache, as {@link #generate} does),
+     * summed per sequence. Prompts all of one length and responses all of one length (no padding).
+     * For measuring what a decode-time approximation (bf16 weights) does to the sampling
+     * distribution, against {@link Scorer}'s float32 log-probs of the same tokens.
+     */
+    public static double[] decodeLogprobs(CausalLM model, List<int[]> prompts, List<int[]> responses) {
+        int b = prompts.size(), pl = prompts.get(0).length, rl = responses.get(0).length;
+        for (int i = 0; i < b; i++)
+            if (prompts.get(i).length != pl || responses.get(i).length != rl)
+                throw new IllegalArgumentException("decodeLogprobs needs prompts of one length and responses of one length (row " + i + ")");
+        double[] sums = new double[b];
+        Device device = model.device();
+        try (NoGradGuard noGrad = new NoGradGuard(); KvCache cache = new KvCache(model.config(), b, pl + rl, device, model.dtype())) {
+            long[] ids = new long[b * pl], pos = new long[b * pl];
+            for (int i = 0; i < b; i++)
+                for (int j = 0; j < pl; j++) { ids[i * pl + j] = prompts.get(i)[j]; pos[i * pl + j] = j; }
+            Tensor logits;
+            try (PointerScope scope = new PointerScope()) {
+                Tensor h = model.hidden(Tensors.fromLongs(ids, b, pl).to(device, torch.ScalarType.Long),
+                        Tensors.fromLongs(pos, b, pl).to(device, torch.ScalarType.Long), null, cache);
+                logits = Scopes.keep(model.logits(h.select(1, pl - 1)));
+            }
+            for (int t = 0; t < rl; t++) {
+                long[] step = new long[b], pp = new long[b];
+                for (int i = 0; i < b; i++) { step[i] = responses.get(i)[t]; pp[i] = pl + t; }
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor tok = Tensors.fromLongs(step, b, 1).to(device, torch.ScalarType.Long);
+                    float[] lp = Tensors.toFloats(torch.log_softmax(logits.to(torch.ScalarType.Float), 1, new ScalarTypeOptional())
+                            .gather(1, tok), null);
+                    for (int i = 0; i < b; i++) sums[i] += lp[i];
+                    if (t == rl - 1) break;
+                    Tensor h = model.hidden(tok, Tensors.fromLongs(pp, b, 1).to(device, torch.ScalarType.Long), null, cache);
+                    Tensor next = Scopes.keep(model.logits(h.select(1, 0)));
+                    logits.close();
+                    logits = next;
+                }
+            }
+            logits.close();
+        }
+        return sums;
     }
 
     /**

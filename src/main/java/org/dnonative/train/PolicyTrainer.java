@@ -2,6 +2,7 @@ package org.dnonative.train;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -123,16 +124,55 @@ public final class PolicyTrainer implements AutoCloseable {
     public StepResult step() {
         sync.reduce(model.parameters());
         double norm = Double.NaN;
+        float scale = 1f;
         if (options.maxGradNorm() > 0) {
             List<Tensor> withGrad = new ArrayList<>();
-            for (Tensor p : model.parameters().values()) if (p.grad().defined()) withGrad.add(p);
-            norm = torch.clip_grad_norm_(Tensors.vector(withGrad), options.maxGradNorm());
+            boolean host = true;
+            for (Tensor p : model.parameters().values())
+                if (p.grad().defined()) {
+                    withGrad.add(p);
+                    host &= AdamW.fusable(p, p.grad());
+                }
+            if (host) {
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor total = totalGradNorm(withGrad);
+                    norm = total.item_double();
+                    // clip_grad_norm_'s coefficient, in its float32 ops; applied inside the optimizer's pass
+                    Tensor coef = torch.empty_like(total).fill_(new Scalar(options.maxGradNorm())).div_(total.add(new Scalar(1e-6)));
+                    scale = coef.clamp_max(new Scalar(1.0)).item_float();
+                }
+            } else {
+                norm = torch.clip_grad_norm_(Tensors.vector(withGrad), options.maxGradNorm());
+            }
         }
         double lr = schedule.lr(steps);
-        optimizer.step(lr);
-        model.zeroGrad();
+        optimizer.step(lr, scale, true);   // leaves every gradient zero, in the same pass
         steps++;
         return new StepResult(steps, lr, norm);
+    }
+
+    /**
+     * The gradients' global L2 norm as torch.nn.utils.clip_grad_norm_ computes it (each gradient's
+     * float32 norm, then the norm of those), so that clipping scales by the same float32 coefficient.
+     *
+     * @throws IllegalStateException naming the parameter, when a gradient holds a NaN or an infinity
+     *         (nothing is updated: an optimizer step would spread it to every weight)
+     */
+    private Tensor totalGradNorm(List<Tensor> withGrad) {
+        List<Tensor> norms = new ArrayList<>();
+        for (Tensor p : withGrad) {
+            Tensor n = p.grad().norm(new Scalar(2.0));
+            if (!Double.isFinite(n.item_double())) throw new IllegalStateException("optimizer step " + (steps + 1)
+                    + ": the gradient of " + nameOf(p) + " holds a NaN or an infinity (not finite); no parameter was updated");
+            norms.add(n);
+        }
+        return norms.size() == 1 ? norms.get(0) : torch.stack(Tensors.vector(norms)).norm(new Scalar(2.0));
+    }
+
+    private String nameOf(Tensor p) {
+        for (java.util.Map.Entry<String, Tensor> e : model.parameters().entrySet())
+            if (e.getValue().is_same(p)) return e.getKey();
+        return "a parameter";
     }
 
     @Override

@@ -120,6 +120,42 @@ class ThreadsAndPrecisionTest {
         }
     }
 
+    /**
+     * bf16 decode weights (the default meaning of bfloat16 sampling on a float32 CPU model): the
+     * decode step's log-probs of given tokens move by float32-rounding only with float32 weights,
+     * by a little with the bf16 copies; the view shares the model's parameters and closing it
+     * leaves the model intact. Weights of at least 2^16 elements, so that the kernel takes them.
+     */
+    @Test
+    void bf16DecodeWeightsMoveTheDecodeLogprobsALittleAndLeaveTheModelIntact() throws Exception {
+        ModelConfig cfg = ModelConfig.of(ModelConfig.Architecture.LLAMA, 512, 256, 512, 2, 4, 2, 128, true, null, 3, 0);
+        try (CausalLM m = CausalLM.random(cfg, 17, CPU)) {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(17);
+            List<int[]> prompts = new java.util.ArrayList<>(), responses = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                prompts.add(r.ints(9, 3, 512).toArray());
+                responses.add(r.ints(12, 3, 512).toArray());
+            }
+            List<SequenceScore> ref = new Scorer(m, 0, 1024).score(prompts, responses);
+            double[] f32 = Sampler.decodeLogprobs(m, prompts, responses);
+            float[][] before = m.logitsOf(new long[]{2, 5, 7});
+            double[] bf;
+            try (CausalLM view = m.withBf16DecodeWeights()) {
+                assertNotNull(view);
+                bf = Sampler.decodeLogprobs(view, prompts, responses);
+            }
+            double worstF32 = 0, meanBf = 0;
+            for (int i = 0; i < 4; i++) {
+                worstF32 = Math.max(worstF32, Math.abs(f32[i] - ref.get(i).logprob()) / 12);
+                meanBf += Math.abs(bf[i] - ref.get(i).logprob()) / (4 * 12);
+            }
+            assertTrue(worstF32 < 1e-5, "float32 decode vs scorer, per token: " + worstF32 + " (seed 17)");
+            assertTrue(meanBf > 1e-6 && meanBf < 5e-3, "bf16 decode weights vs float32 scorer, mean per token: " + meanBf + " (seed 17)");
+            float[][] after = m.logitsOf(new long[]{2, 5, 7});
+            for (int t = 0; t < 3; t++) assertArrayEquals(before[t], after[t], "the model after its view closed, position " + t);
+        }
+    }
+
     private static double[] logSoftmax(float[] x) {
         double max = Double.NEGATIVE_INFINITY, sum = 0;
         for (float v : x) max = Math.max(max, v);

@@ -221,6 +221,102 @@ class TrainingTest {
         assertEquals(0.1, cos.lr(10), 1e-12);
     }
 
+    /**
+     * The kernel path of AdamW (FusedAdamW) against the libtorch-ops path on the same model and
+     * gradients, three steps with decay, clipping's scale and the gradients zeroed: equal to a few
+     * float32 ulps (libtorch's vectorised square root is not always correctly rounded, the kernel's
+     * is). Measured here, so that the Javadoc's "agree to float32 rounding" has a number behind it.
+     */
+    @Test
+    void adamWKernelAgreesWithTheLibtorchOpsToFloat32Rounding() {
+        TinyPairs data = new TinyPairs(41, true, 2);
+        try (CausalLM a = data.model(); CausalLM b = data.model();
+             AdamW fused = new AdamW(a.parameters(), 0.9, 0.999, 1e-8, 0.01, true);
+             AdamW ops = new AdamW(b.parameters(), 0.9, 0.999, 1e-8, 0.01, false)) {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(41);
+            double worst = 0;
+            for (int step = 1; step <= 3; step++) {
+                for (String name : a.parameters().keySet()) {
+                    Tensor pa = a.parameters().get(name), pb = b.parameters().get(name);
+                    float[] g = new float[(int) pa.numel()];
+                    for (int i = 0; i < g.length; i++) g[i] = (float) (0.01 * (r.nextDouble() - 0.5) + 1e-4);
+                    try (PointerScope s = new PointerScope()) {
+                        Tensor gt = org.dnonative.model.Tensors.fromFloats(g, pa.sizes().vec().get());
+                        pa.mutable_grad().put(gt.clone());
+                        pb.mutable_grad().put(gt.clone());
+                    }
+                }
+                fused.step(1e-2, 0.5f, true);
+                ops.step(1e-2, 0.5f, true);
+                Map<String, float[]> va = TinyPairs.values(a), vb = TinyPairs.values(b);
+                for (String name : va.keySet()) {
+                    float[] x = va.get(name), y = vb.get(name);
+                    for (int i = 0; i < x.length; i++) {
+                        double ulps = Math.abs(x[i] - y[i]) / Math.ulp(Math.max(Math.abs(x[i]), 1e-3f));
+                        worst = Math.max(worst, ulps);
+                        assertTrue(ulps <= 4 * step, "seed 41 step " + step + " " + name + "[" + i + "]: kernel " + x[i] + " vs libtorch ops " + y[i]);
+                    }
+                    for (float gx : TinyPairs.grads(a).get(name)) assertEquals(0f, gx, name + " gradient after the kernel step");
+                    for (float gy : TinyPairs.grads(b).get(name)) assertEquals(0f, gy, name + " gradient after the ops step");
+                }
+            }
+            System.out.println("AdamW kernel vs libtorch ops, 3 steps: at most " + worst + " float32 ulps apart");
+        }
+    }
+
+    /**
+     * step() on the host (the clipping coefficient in clip_grad_norm_'s float32 ops, applied inside
+     * the AdamW kernel's pass) gives bitwise the parameters of the composition it replaced:
+     * torch.clip_grad_norm_, then AdamW in libtorch ops. Three steps, with decay, the norm clipped.
+     */
+    @Test
+    void hostStepIsBitwiseClipGradNormThenAdamWInLibtorchOps() {
+        TinyPairs data = new TinyPairs(45, true, 2);
+        double lr = 1e-2, maxNorm = 0.05;
+        try (CausalLM a = data.model(); CausalLM b = data.model();
+             PolicyTrainer trainer = new PolicyTrainer(a, TrainOptions.adamW(lr, 0, 10, 0.01, maxNorm));
+             AdamW ops = new AdamW(b.parameters(), 0.9, 0.999, 1e-8, 0.01, false);
+             PairLoss loss = PairLoss.create(PairLoss.Kind.NATIVE, 1); SequenceBatch batch = data.batch(0, 2)) {
+            assertEquals(TrainOptions.adamW(lr, 0, 10, 0.01, maxNorm).beta1(), 0.9);
+            b.zeroGrad();
+            try (PolicyTrainer forB = new PolicyTrainer(b, TrainOptions.adamW(lr, 0, 10, 0.01, maxNorm))) {
+                for (int step = 1; step <= 3; step++) {
+                    trainer.accumulate(loss, batch, data.ref(0, 2), null, TinyPairs.BETA, 1.0);
+                    double lrNow = TrainOptions.adamW(lr, 0, 10, 0.01, maxNorm).schedule().lr(step - 1);
+                    PolicyTrainer.StepResult s = trainer.step();
+                    forB.accumulate(loss, batch, data.ref(0, 2), null, TinyPairs.BETA, 1.0);
+                    java.util.List<Tensor> withGrad = new java.util.ArrayList<>(b.parameters().values());
+                    double norm = torch.clip_grad_norm_(Tensors.vector(withGrad), maxNorm);
+                    assertTrue(norm > maxNorm, "the test must clip: norm " + norm);
+                    assertEquals(norm, s.gradNorm(), 0.0, "step " + step + " norm");
+                    ops.step(lrNow, 1f, true);
+                    Map<String, float[]> va = TinyPairs.values(a), vb = TinyPairs.values(b);
+                    for (String name : va.keySet())
+                        assertArrayEquals(vb.get(name), va.get(name), "seed 45 step " + step + " " + name);
+                }
+            }
+        }
+    }
+
+    /** A NaN in one gradient stops the step before any parameter changes, naming the parameter. */
+    @Test
+    void aNonFiniteGradientIsRefusedBeforeAnyParameterChanges() {
+        TinyPairs data = new TinyPairs(43, true, 2);
+        try (CausalLM m = data.model(); PolicyTrainer trainer = new PolicyTrainer(m, TrainOptions.adamW(1e-2, 0, 10, 0, 1.0));
+             PairLoss loss = PairLoss.create(PairLoss.Kind.NATIVE, 1); SequenceBatch batch = data.batch(0, 2)) {
+            trainer.accumulate(loss, batch, data.ref(0, 2), null, TinyPairs.BETA, 1.0);
+            String victim = "model.layers.0.mlp.down_proj.weight";
+            try (PointerScope s = new PointerScope()) {
+                m.parameters().get(victim).grad().view(-1).narrow(0, 3, 1).fill_(new Scalar(Float.NaN));
+            }
+            Map<String, float[]> before = TinyPairs.values(m);
+            IllegalStateException e = assertThrows(IllegalStateException.class, trainer::step);
+            assertTrue(e.getMessage().contains(victim) && e.getMessage().contains("not finite"), e.getMessage());
+            Map<String, float[]> after = TinyPairs.values(m);
+            for (String name : before.keySet()) assertArrayEquals(before.get(name), after.get(name), name + " changed");
+        }
+    }
+
     @Test
     void weightDecaySkipsNormsAndBiases() {
         ModelConfig qwen = ModelConfig.of(ModelConfig.Architecture.QWEN2, 64, 32, 48, 1, 4, 2, 64, false, null, 1, 0);

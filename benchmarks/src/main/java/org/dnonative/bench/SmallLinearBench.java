@@ -43,7 +43,7 @@ public class SmallLinearBench {
     @Param({"8x512x32000", "8x512x1376", "8x1376x512", "1x512x32000", "16x512x32000"})
     public String shape;
 
-    private Tensor x, w, y;
+    private Tensor x, w, wBf16, y;
     private long rows, in, out;
 
     @Setup(Level.Trial)
@@ -62,11 +62,20 @@ public class SmallLinearBench {
         x = Tensors.fromFloats(xs, rows, in);
         w = Tensors.fromFloats(ws, out, in);
         y = Tensors.fromFloats(new float[(int) (rows * out)], rows, out);
+        wBf16 = w.to(torch.ScalarType.BFloat16).contiguous();
     }
 
     @Benchmark
     public Tensor smallLinear() {
         SmallLinear.apply(rows, in, out, x.data_ptr().address(), in, w.data_ptr().address(), 0, y.data_ptr().address(), 1);
+        return y;
+    }
+
+    /** The same kernel reading the weight's bf16 copy (widened exactly; float32 products and sums). */
+    @Benchmark
+    public Tensor smallLinearBf16Weights() {
+        SmallLinear.apply(rows, in, out, x.data_ptr().address(), in, org.dnonative.kernel.ElementType.BFLOAT16,
+                wBf16.data_ptr().address(), 0, y.data_ptr().address(), 1);
         return y;
     }
 
