@@ -52,6 +52,8 @@ final class TrainFlags {
             new Flag(List.of("-k", "--samples"), "sampling.samples", Integer.class, "K", "samples per prompt (default 5)", false, Map.of()),
             flag("--mask-untokenized-ids", "sampling.mask_untokenized_ids", Boolean.class, "BOOL",
                     "never sample ids the tokenizer has no token for (a padded vocabulary's tail; default false: they decode to \"\")"),
+            flag("--sampling-dtype", "sampling.dtype", String.class, "DTYPE",
+                    "weights the decode step reads: float32 (default) or bfloat16 (bf16 copies of the large matrices; docs/POLICY.md)"),
             flag("--beta", "training.beta", Double.class, "B", "beta (eta) of the DNO loss (default 0.1)"),
             new Flag(List.of("--lr", "--learning-rate"), "training.learning_rate", Double.class, "LR", "learning rate (default 5e-5)",
                     false, Map.of()),

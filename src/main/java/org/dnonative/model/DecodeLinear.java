@@ -14,7 +14,7 @@ import org.dnonative.kernel.SmallLinear;
  * whole weight matrix. libtorch hands it to OpenBLAS, which packs the weight on every call; the
  * packing was 45% of a decode step (perf, 2026-12-02), and the tied lm_head [32000, 512] at 8 rows
  * took 17.7 ms where the kernel streams it in about 4-5 ms. Everything else (prefill, scoring,
- * training, bf16 weights, CUDA, autocast) stays on libtorch, so gradients and mixed precision are
+ * training, whole-model bf16 copies, CUDA, autocast) stays on libtorch, so gradients and mixed precision are
  * untouched. Weights under {@link #MIN_WEIGHT} elements stay on libtorch too: their packing costs
  * nothing worth saving, and the embedded demo's tiny policy then samples exactly as before.
  * {@code DNO_DECODE_LINEAR=libtorch} turns it off (to compare the two).

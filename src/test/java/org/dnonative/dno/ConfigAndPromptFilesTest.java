@@ -74,7 +74,10 @@ class ConfigAndPromptFilesTest {
         assertEquals(d.training(), e.training(), "other sections are the same");
         assertTrue(message(() -> d.with("training.beta", 0)).contains("field 'training.beta' must be > 0, was 0.0"));
         assertThrows(IllegalArgumentException.class, () -> d.with("training.bta", 1));
-        assertTrue(message(() -> new org.dnonative.dno.config.SamplingConfig(1, 0.7, 0.95, 0, 256, 64, false).toString())
+        assertEquals("float32", d.sampling().dtype());
+        assertEquals("bfloat16", d.with("sampling.dtype", "bfloat16").sampling().dtype());
+        assertTrue(message(() -> d.with("sampling.dtype", "float16")).contains("field 'sampling.dtype' must be float32 or bfloat16, was float16"));
+        assertTrue(message(() -> new org.dnonative.dno.config.SamplingConfig(1, 0.7, 0.95, 0, 256, 64, false, "float32").toString())
                 .contains("field 'samples' must be at least 2, was 1"), "the compact constructor validates");
         // every leaf field has a path that overrides take
         for (String path : ConfigLoader.fieldPaths(d)) assertNotNull(path);

@@ -8,12 +8,15 @@ package org.dnonative.dno.config;
  * @param maskUntokenizedIds never sample ids the tokenizer has no token for (the padded tail of a
  *                   vocabulary such as Qwen's 151936 rows for ~151665 tokens); off by default, as in
  *                   transformers, where such ids decode to ""
+ * @param dtype   the weights the decode step reads: "float32" (default) or "bfloat16" (on a float32
+ *                CPU model: bf16 copies of the large matrices, float32 activations and sums; the
+ *                log-probs that enter the loss are the float32 scorer's either way; docs/POLICY.md)
  * Sizes have upper bounds no run needs, so that a typo (2000000000) is an error here rather than an
  * out-of-memory error later; whether max_new_tokens fits the model is checked before the run
  * ({@code Preflight}: against max_position_embeddings).
  */
 public record SamplingConfig(int samples, double temperature, double topP, int topK, int maxNewTokens, int batch,
-                             boolean maskUntokenizedIds) {
+                             boolean maskUntokenizedIds, String dtype) {
     /** Samples per prompt (the model's SamplingParams.MAX_SAMPLES). */
     public static final int MAX_SAMPLES = 65536;
     /** New tokens per sample: above any model's positions (2^24). */
@@ -25,7 +28,9 @@ public record SamplingConfig(int samples, double temperature, double topP, int t
         new Checks().atLeast(samples, 2, "samples").require(samples <= MAX_SAMPLES, "samples", atMost(MAX_SAMPLES, samples))
                 .nonNegative(temperature, "temperature").in(topP, 0, 1, true, false, "top_p").atLeast(topK, 0, "top_k")
                 .atLeast(maxNewTokens, 1, "max_new_tokens").require(maxNewTokens <= MAX_NEW_TOKENS, "max_new_tokens", atMost(MAX_NEW_TOKENS, maxNewTokens))
-                .atLeast(batch, 1, "batch").require(batch <= MAX_BATCH, "batch", atMost(MAX_BATCH, batch)).throwIfAny();
+                .atLeast(batch, 1, "batch").require(batch <= MAX_BATCH, "batch", atMost(MAX_BATCH, batch))
+                .require("float32".equals(dtype) || "bfloat16".equals(dtype), "dtype", "must be float32 or bfloat16, was " + dtype)
+                .throwIfAny();
     }
 
     private static String atMost(int max, int value) {
@@ -33,6 +38,6 @@ public record SamplingConfig(int samples, double temperature, double topP, int t
     }
 
     public static SamplingConfig defaults() {
-        return new SamplingConfig(5, 0.7, 0.95, 0, 256, 64, false);
+        return new SamplingConfig(5, 0.7, 0.95, 0, 256, 64, false, "float32");
     }
 }

@@ -8,6 +8,8 @@ import org.dnonative.model.Policy;
 import org.dnonative.model.Sampler;
 import org.dnonative.model.SamplingParams;
 
+import org.bytedeco.pytorch.global.torch;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,7 +50,9 @@ public final class Generation {
                 for (String s : prompts.subList(from, to)) ids.add(Encoding.prompt(p, s, chatTemplate));
                 SamplingParams sp = new SamplingParams(k, temperature, sampling.topP(), sampling.topK(), sampling.maxNewTokens(), List.of(),
                         seed + from, sampling.batch());
-                out.addAll(new Sampler(p, sampling.maskUntokenizedIds()).generate(ids, sp));
+                out.addAll(new Sampler(p, sampling.maskUntokenizedIds())
+                        .withDtype("bfloat16".equals(sampling.dtype()) ? torch.ScalarType.BFloat16 : torch.ScalarType.Float)
+                        .generate(ids, sp));
                 bar.step(to - from);
             }
         }
