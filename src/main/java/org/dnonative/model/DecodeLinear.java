@@ -64,6 +64,11 @@ final class DecodeLinear {
         return y;
     }
 
+    /** The threads the kernel uses on this thread (1 unless inside {@link #withThreads}). */
+    static int threads() {
+        return THREADS.get();
+    }
+
     /** Runs body with the kernel on {@code threads} threads on this thread (then back to one). */
     static <T> T withThreads(int threads, java.util.concurrent.Callable<T> body) throws Exception {
         THREADS.set(Math.max(1, threads));

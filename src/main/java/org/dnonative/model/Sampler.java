@@ -159,7 +159,12 @@ public final class Sampler {
         int vocab = model.config().vocabSize();
         Set<Integer> eos = policy.eosIds();
         boolean[] untokenized = maskUntokenized ? untokenizedIds(vocab) : null;
-        double[] scratch = new double[vocab];   // one probability buffer for every draw: no per-token garbage
+        // The rows' draws (a softmax over the vocabulary each, in Java) split over the threads this
+        // batch has to itself, as its decode products are; one probability buffer per share, reused
+        // for every draw (no per-token garbage). Each row draws from its own stream: the same tokens
+        // for every thread count.
+        int shares = Math.max(1, Math.min(DecodeLinear.threads(), b));
+        double[][] scratch = new double[shares][vocab];
         try (NoGradGuard noGrad = new NoGradGuard();
              KvCache cache = new KvCache(model.config(), b, maxLen + p.maxNewTokens(), device, model.dtype())) {
             float[] logits;
@@ -174,17 +179,22 @@ public final class Sampler {
             int[] live = new int[b];            // batch slot -> row; finished rows are dropped from the batch
             for (int i = 0; i < b; i++) live[i] = i;
             for (int t = 0; t < p.maxNewTokens() && active > 0; t++) {
-                for (int j = 0; j < live.length; j++) {
-                    int i = live[j];
-                    if (finish[i] != null) continue;
-                    if (untokenized != null) mask(logits, j * vocab, untokenized);
-                    int tok = choose(logits, j * vocab, vocab, p, rng[i], scratch);
-                    generated[i][count[i]++] = tok;
-                    if (eos.contains(tok)) finish[i] = "eos";
-                    else if (!p.stopStrings().isEmpty() && endsWithStop(generated[i], count[i], p.stopStrings())) finish[i] = "stop";
-                    else if (count[i] == p.maxNewTokens()) finish[i] = "length";
-                    if (finish[i] != null) active--;
-                }
+                final int[] rowsNow = live;
+                final float[] drawn = logits;
+                RowShare.run(shares, shares - 1, c -> {
+                    for (int j = rowsNow.length * c / shares; j < rowsNow.length * (c + 1) / shares; j++) {
+                        int i = rowsNow[j];
+                        if (finish[i] != null) continue;
+                        if (untokenized != null) mask(drawn, j * vocab, untokenized);
+                        int tok = choose(drawn, j * vocab, vocab, p, rng[i], scratch[c]);
+                        generated[i][count[i]++] = tok;
+                        if (eos.contains(tok)) finish[i] = "eos";
+                        else if (!p.stopStrings().isEmpty() && endsWithStop(generated[i], count[i], p.stopStrings())) finish[i] = "stop";
+                        else if (count[i] == p.maxNewTokens()) finish[i] = "length";
+                    }
+                });
+                active = 0;
+                for (String f : finish) if (f == null) active++;
                 if (active == 0 || t == p.maxNewTokens() - 1) break;
                 if (active <= live.length / 2) live = compact(cache, live, finish, device);
                 try (PointerScope scope = new PointerScope()) {

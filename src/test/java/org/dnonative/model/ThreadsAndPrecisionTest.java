@@ -85,6 +85,15 @@ class ThreadsAndPrecisionTest {
             for (int i = 0; i < prompts.size(); i++)
                 for (int k = 0; k < 3; k++) assertArrayEquals(one.get(i).get(k).ids(), two.get(i).get(k).ids(), "prompt " + i + " sample " + k);
             for (int i = 0; i < s1.size(); i++) assertEquals(s1.get(i).logprob(), s2.get(i).logprob(), 1e-5, "sequence " + i);
+            // one batch of 9 rows and 3 threads: its rows' draws are split over the threads (RowShare)
+            SamplingParams oneBatch = new SamplingParams(3, 1.0, 0.9, 0, 12, List.of(), 4, 16);
+            Threads.configure(1);
+            List<List<Completion>> alone = new Sampler(p).generate(prompts, oneBatch);
+            Threads.configure(3);
+            List<List<Completion>> shared = new Sampler(p).generate(prompts, oneBatch);
+            for (int i = 0; i < prompts.size(); i++)
+                for (int k = 0; k < 3; k++)
+                    assertArrayEquals(alone.get(i).get(k).ids(), shared.get(i).get(k).ids(), "one batch, prompt " + i + " sample " + k);
         }
     }
 
