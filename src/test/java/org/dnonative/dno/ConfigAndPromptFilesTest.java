@@ -74,6 +74,9 @@ class ConfigAndPromptFilesTest {
         assertEquals(d.training(), e.training(), "other sections are the same");
         assertTrue(message(() -> d.with("training.beta", 0)).contains("field 'training.beta' must be > 0, was 0.0"));
         assertThrows(IllegalArgumentException.class, () -> d.with("training.bta", 1));
+        assertTrue(message(() -> d.with("pairs.top_tolerance", 1)).contains("field 'pairs.top_tolerance' needs pairs.all_top_positives"));
+        assertTrue(message(() -> d.with("pairs.top_tolerance", -1)).contains("field 'pairs.top_tolerance' must be >= 0"));
+        assertEquals(1.0, d.with(java.util.Map.of("pairs.all_top_positives", true, "pairs.top_tolerance", 1)).pairs().topTolerance());
         assertTrue(message(() -> new org.dnonative.dno.config.SamplingConfig(1, 0.7, 0.95, 0, 256, 64, false).toString())
                 .contains("field 'samples' must be at least 2, was 1"), "the compact constructor validates");
         // every leaf field has a path that overrides take
