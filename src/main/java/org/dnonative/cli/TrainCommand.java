@@ -34,7 +34,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs Direct Nash Optimization (Algorithm 2, DNO-Prct) and writes a run directory.",
-                "With no arguments: the embedded default run on the CPU (about 40 s on 2 quiet cores)."})
+                "With no arguments: the embedded default run on the CPU (about 50 s on 2 cores)."})
 public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -28,19 +28,25 @@ public final class PairRules {
     public record Choice(int winner, int loser, Double target) {}
 
     public record ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram,
-                               double repetitionThreshold, int maxPairs, boolean allTopPositives, boolean rarestTopPositive) {
+                               double repetitionThreshold, int maxPairs, boolean allTopPositives, boolean rarestTopPositive,
+                               double topTolerance) {
         public ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram, double repetitionThreshold, int maxPairs) {
-            this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, false, false);
+            this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, false, false, 0);
         }
 
         public ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram, double repetitionThreshold, int maxPairs,
                             boolean allTopPositives) {
-            this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, allTopPositives, false);
+            this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, allTopPositives, false, 0);
+        }
+
+        public ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram, double repetitionThreshold, int maxPairs,
+                            boolean allTopPositives, boolean rarestTopPositive) {
+            this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, allTopPositives, rarestTopPositive, 0);
         }
 
         public static ListwiseRule of(org.dnonative.dno.config.PairsConfig c) {
             return new ListwiseRule(c.positiveMinScore(), c.negativeMargin(), c.negativeMarginSelf(), c.repetitionNgram(),
-                    c.repetitionThreshold(), c.maxPerPrompt(), c.allTopPositives(), c.rarestTopPositive());
+                    c.repetitionThreshold(), c.maxPerPrompt(), c.allTopPositives(), c.rarestTopPositive(), c.topTolerance());
         }
     }
 
@@ -66,15 +72,19 @@ public final class PairRules {
         double margin = candidates.get(pos).gold() ? rule.margin() : rule.marginSelf();
         // The positives: the first best candidate, or with allTopPositives every distinct candidate
         // tied with it of the same kind (the policy's own samples, or gold responses when no own
-        // sample is at the top).
+        // sample is at the top); with a top tolerance, every one within that many points of the top
+        // score that still scores at least positiveMin.
         List<Integer> positives = new ArrayList<>();
         positives.add(pos);
+        double top = scores.get(pos);
         if (rule.allTopPositives()) {
             Set<String> seen = new HashSet<>();
             seen.add(candidates.get(pos).text());
             for (int i = 0; i < n; i++) {
                 if (i == pos || repetitive[i] || candidates.get(i).gold() != candidates.get(pos).gold()) continue;
-                if (scores.get(i).equals(scores.get(pos)) && seen.add(candidates.get(i).text())) positives.add(i);
+                double s = scores.get(i);
+                boolean tied = rule.topTolerance() > 0 ? s >= top - rule.topTolerance() && s >= rule.positiveMin() : s == top;
+                if (tied && seen.add(candidates.get(i).text())) positives.add(i);
             }
         }
         Set<String> positiveTexts = new HashSet<>();
@@ -84,9 +94,11 @@ public final class PairRules {
             if (positives.contains(i)) continue;
             String text = candidates.get(i).text();
             if (positiveTexts.contains(text) || negatives.contains(text)) continue;
-            if (repetitive[i] || scores.get(i) <= scores.get(pos) - margin) {
+            // a negative of a positive scores at least the margin below that positive
+            if (repetitive[i] || scores.get(i) <= top - margin) {
                 negatives.add(text);
                 for (int p : positives) {
+                    if (!repetitive[i] && scores.get(i) > scores.get(p) - margin) continue;
                     out.add(new Choice(p, i, null));
                     if (rule.maxPairs() > 0 && out.size() == rule.maxPairs()) return out;
                 }

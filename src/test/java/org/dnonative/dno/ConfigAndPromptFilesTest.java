@@ -77,6 +77,9 @@ class ConfigAndPromptFilesTest {
         assertEquals("float32", d.sampling().dtype());
         assertEquals("bfloat16", d.with("sampling.dtype", "bfloat16").sampling().dtype());
         assertTrue(message(() -> d.with("sampling.dtype", "float16")).contains("field 'sampling.dtype' must be float32 or bfloat16, was float16"));
+        assertTrue(message(() -> d.with("pairs.top_tolerance", 1)).contains("field 'pairs.top_tolerance' needs pairs.all_top_positives"));
+        assertTrue(message(() -> d.with("pairs.top_tolerance", -1)).contains("field 'pairs.top_tolerance' must be >= 0"));
+        assertEquals(1.0, d.with(java.util.Map.of("pairs.all_top_positives", true, "pairs.top_tolerance", 1)).pairs().topTolerance());
         assertTrue(message(() -> new org.dnonative.dno.config.SamplingConfig(1, 0.7, 0.95, 0, 256, 64, false, "float32").toString())
                 .contains("field 'samples' must be at least 2, was 1"), "the compact constructor validates");
         // every leaf field has a path that overrides take

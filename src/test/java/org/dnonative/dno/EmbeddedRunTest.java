@@ -75,7 +75,7 @@ class EmbeddedRunTest {
         assertTrue(end.get("winrate_vs_start").asDouble() >= 0.65, "final win-rate against the start at least 0.65\n" + table);
         assertTrue(end.get("pooled_exploitability").asDouble() <= start.get("pooled_exploitability").asDouble() / 2,
                 "pooled exploitability at most half the start's\n" + table);
-        // Per prompt it falls by about half on this seed (x0.51; docs/TRAIN.md: each prompt's style mix stays peaked).
+        // Per prompt it falls by about half on this seed (x0.47 on the Intel Xeon build machine; docs/TRAIN.md: each prompt's style mix stays peaked).
         assertTrue(end.get("exploitability").asDouble() <= 0.6 * start.get("exploitability").asDouble(),
                 "exploitability per prompt at least 40% below the start's\n" + table);
         assertTrue(end.get("correct").asDouble() >= start.get("correct").asDouble() + 0.3, "correctness up by 0.3 at least\n" + table);

@@ -104,6 +104,26 @@ class PairRulesTest {
     }
 
     @Test
+    void topToleranceMakesNearTopSamplesPositivesAgainstTheirOwnNegatives() {
+        // "7" scores 6, "3+4=7" 5, "the answer is 7" 4, "?" and "8" 0 (own-sample margin 2)
+        var c = withGold(samples("7", "?", "3+4=7", "the answer is 7", "8", "7"), "g");
+        List<Double> scores = List.of(6.0, 0.0, 5.0, 4.0, 0.0, 6.0, 6.0);
+        var ties = new PairRules.ListwiseRule(5, 2, 2, 4, 0.5, 0, true, false, 0);
+        // exact ties only: "7" is the one positive, against "?", "the answer is 7" (2 below) and "8"
+        assertEquals(List.of(List.of(0, 1), List.of(0, 3), List.of(0, 4)),
+                pairs(PairRules.listwise(c, scores, ties)).stream().map(p -> List.of(p[0], p[1])).toList());
+        // tolerance 1: "3+4=7" (5) is a positive too, against the candidates 2 below it ("?" and "8"),
+        // not against "the answer is 7" (only 1 below it); the second "7" is the same text, not another positive
+        var near = new PairRules.ListwiseRule(5, 2, 2, 4, 0.5, 0, true, false, 1);
+        assertEquals(List.of(List.of(0, 1), List.of(2, 1), List.of(0, 3), List.of(0, 4), List.of(2, 4)),
+                pairs(PairRules.listwise(c, scores, near)).stream().map(p -> List.of(p[0], p[1])).toList());
+        // tolerance 2 would reach "the answer is 7" (4), but a positive still scores at least positive_min_score (5)
+        var wide = new PairRules.ListwiseRule(5, 2, 2, 4, 0.5, 0, true, false, 2);
+        assertEquals(pairs(PairRules.listwise(c, scores, near)).stream().map(p -> List.of(p[0], p[1])).toList(),
+                pairs(PairRules.listwise(c, scores, wide)).stream().map(p -> List.of(p[0], p[1])).toList());
+    }
+
+    @Test
     void pairwiseRuleUsesExpectedWinRatesAgainstThePolicysSamples() {
         // three samples and a gold response; P[i][j] = P(i beats j)
         var c = withGold(samples("a", "b", "c"), "g");

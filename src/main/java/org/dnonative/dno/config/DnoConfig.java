@@ -74,10 +74,11 @@ public record DnoConfig(long seed, int iterations, String device, int threads, S
         o.put("prompts.parts", 3);
         o.put("sampling.max_new_tokens", 20);
         o.put("sampling.batch", 256);
-        // K=32 samples per prompt: every prompt has correct samples to be the positives, and the style
+        // K=64 samples per prompt: every prompt has correct samples to be the positives, and the style
         // that counters the prompt's commonest one is rarely missing from its list (with K=16 it was,
-        // and the per-prompt style mix peaked: docs/TRAIN.md, attempts of 04:50-05:45 UTC).
-        o.put("sampling.samples", 32);
+        // and the per-prompt style mix peaked; K=32 left the per-prompt exploitability at x0.53 on one
+        // validation seed: docs/TRAIN.md, attempts of 04:50-05:45 UTC and of session 5).
+        o.put("sampling.samples", 64);
         // Training samples at temperature 1 (the evaluation's stay at 0.7): more of the styles and
         // of the wrong answers in each list, so more of them are positives and negatives.
         o.put("sampling.temperature", 1.0);
@@ -88,13 +89,15 @@ public record DnoConfig(long seed, int iterations, String device, int threads, S
         // at the top is one (pairs.all_top_positives), not only the first sampled.
         o.put("pairs.negative_margin_self", 2.0);
         o.put("pairs.all_top_positives", true);
-        // Batches of 2 pairs (30-60 AdamW steps per iteration) at 2e-4, lowered x0.8 per iteration, as
+        // Batches of 2 pairs (55-135 AdamW steps per iteration) at 2e-4, lowered x0.8 per iteration, as
         // the paper lowers it (docs/TRAIN.md, what was tried).
         o.put("training.learning_rate", 2e-4);
         o.put("training.learning_rate_decay", 0.8);
         o.put("training.batch_size", 2);
         o.put("training.micro_batch", 2);
-        o.put("evaluation.samples", 32);
+        // 64 evaluation samples per prompt and policy: less noise in the per-iteration win-rates and less
+        // upward bias in the per-prompt exploitability (a best response to few samples of a mix).
+        o.put("evaluation.samples", 64);
         o.put("evaluation.all_pairs", true);
         // The warm start: 3000 steps (EmbeddedConfig.defaults() has 1500), so that the answers it gives
         // stay right when DNO removes its refusals (with 1500, 2% wrong answers became 6-10%).

@@ -20,11 +20,14 @@ package org.dnonative.dno.config;
  * @param rarestTopPositive   list-wise rule: on a tie at the top score, the positive is the policy's own
  *                            sample whose text it sampled least often (not the first), so that a tie does
  *                            not favour the response the policy already gives most
+ * @param topTolerance        list-wise rule with {@code allTopPositives}: an own sample within this many points
+ *                            of the top score (and at least {@code positiveMinScore}) counts as tied at the top,
+ *                            so is a positive too, against each candidate at least the margin below it; 0 = exact ties
  */
 public record PairsConfig(Rule rule, double positiveMinScore, double negativeMargin, double negativeMarginSelf, int maxPerPrompt,
                           int repetitionNgram, double repetitionThreshold, double pairwiseMargin, boolean softTargets,
                           double replayFraction, double replayDecay, boolean allTopPositives,
-                          boolean rarestTopPositive) {
+                          boolean rarestTopPositive, double topTolerance) {
     public enum Rule { AUTO, LISTWISE, PAIRWISE }
 
     public PairsConfig {
@@ -35,10 +38,14 @@ public record PairsConfig(Rule rule, double positiveMinScore, double negativeMar
                 .require(!(softTargets && rule == Rule.LISTWISE), "soft_targets",
                         "needs the pairwise rule (Algorithm 1's r_t), but rule is listwise")
                 .in(replayFraction, 0, 1, false, false, "replay_fraction")
-                .in(replayDecay, 0, 1, false, false, "replay_decay").throwIfAny();
+                .in(replayDecay, 0, 1, false, false, "replay_decay")
+                .require(topTolerance >= 0 && Double.isFinite(topTolerance), "top_tolerance", "must be >= 0, was " + topTolerance)
+                .require(topTolerance == 0 || allTopPositives, "top_tolerance",
+                        "needs pairs.all_top_positives (it widens the tie at the top that makes every tied sample a positive)")
+                .throwIfAny();
     }
 
     public static PairsConfig defaults() {
-        return new PairsConfig(Rule.AUTO, 5, 2, 1, 0, 4, 0.5, 0.1, false, 0.3, 0.5, false, false);
+        return new PairsConfig(Rule.AUTO, 5, 2, 1, 0, 4, 0.5, 0.1, false, 0.3, 0.5, false, false, 0);
     }
 }
