@@ -4,6 +4,7 @@
 #define DNO_CPU_SHARE_POOL_H
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -36,6 +37,7 @@ public:
         }
         std::lock_guard<std::mutex> serial(call_);  // one call at a time shares the helpers
         helpers = ensure(helpers);
+        bool wake;
         {
             std::lock_guard<std::mutex> lk(m_);
             body_ = &body;
@@ -44,8 +46,10 @@ public:
             next_.store((uint64_t)generation_ << 32, std::memory_order_release);
             done_.store(0, std::memory_order_relaxed);
             wanted_ = helpers;
+            published_.store(generation_, std::memory_order_release);
+            wake = sleepers_ > 0;
         }
-        if (helpers > 0) cv_.notify_all();
+        if (wake) cv_.notify_all();   // helpers still spinning from the last call see published_
         const int64_t mine = work(generation_, blocks, body);
         // blocks claimed by helpers may still be running: wait for those only
         while (mine + done_.load(std::memory_order_acquire) < blocks) std::this_thread::yield();
@@ -83,15 +87,38 @@ private:
         return std::min<int>(n, (int)threads_.size());
     }
 
+    // A helper that has run a call waits for the next one spinning for up to kSpin before it
+    // sleeps: a decode step's ~50 products come a few to a few tens of microseconds apart, and a
+    // helper woken from sleep for each (a futex wake-up, 10-50 us) arrived after the caller had
+    // claimed most of the blocks. The spin is bounded, so on a busy machine a helper gives its
+    // core back within kSpin of its last work; the caller never waits for it either way.
+    static constexpr std::chrono::microseconds kSpin{50};
+
     void helper() {
         uint32_t seen = 0;
         for (;;) {
+            bool arrived = false;
+            const auto until = std::chrono::steady_clock::now() + kSpin;
+            for (int i = 0; !arrived; ++i) {
+                arrived = published_.load(std::memory_order_acquire) != seen;
+                if (!arrived && (i & 63) == 63 && std::chrono::steady_clock::now() >= until) break;
+                if (!arrived) pause();
+            }
             uint32_t gen;
             int64_t blocks;
             const std::function<void(int64_t)>* body;
             {
                 std::unique_lock<std::mutex> lk(m_);
-                cv_.wait(lk, [&] { return generation_ != seen && body_ != nullptr && wanted_ > 0; });
+                auto ready = [&] { return generation_ != seen && body_ != nullptr && wanted_ > 0; };
+                if (!ready()) {
+                    if (arrived) {   // that call is over (or has its helpers): wait for the next
+                        seen = generation_;
+                        continue;
+                    }
+                    ++sleepers_;
+                    cv_.wait(lk, ready);
+                    --sleepers_;
+                }
                 seen = gen = generation_;
                 blocks = blocks_;
                 body = body_;
@@ -102,6 +129,12 @@ private:
         }
     }
 
+    static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+
     std::mutex call_, m_;
     std::condition_variable cv_;
     std::vector<std::thread> threads_;
@@ -109,6 +142,8 @@ private:
     int64_t blocks_ = 0;
     uint32_t generation_ = 0;
     int wanted_ = 0;
+    int sleepers_ = 0;                        // helpers blocked on cv_ (under m_)
+    std::atomic<uint32_t> published_{0};      // generation_, for spinning helpers
     std::atomic<uint64_t> next_{0};
     std::atomic<int64_t> done_{0};
 };

@@ -101,7 +101,7 @@ public final class PolicyBenchCommand implements Callable<Integer> {
         SamplingParams sp = new SamplingParams(4, 1.0, 1.0, 0, 64, List.of(), 1, 8);
         torch.ScalarType dtype = GenerateCommand.samplingDtype(samplingDtype);
         Sampler sampler = new Sampler(policy).withDtype(dtype);
-        sampler.generate(prompts, new SamplingParams(4, 1.0, 1.0, 0, 4, List.of(), 1, 8)); // warm-up
+        sampler.generate(prompts, sp); // warm-up: the whole workload once (JIT, caches), as peer.py does
         double[] tps = new double[repeats], tpsCpu = new double[repeats];
         for (int r = 0; r < repeats; r++) {
             long[] t0 = now();
