@@ -54,6 +54,13 @@ int active_row_kernels(const RowKernels** kernels);
 // The most threads a CPU kernel starts (more are treated as this many; the Java API refuses more).
 constexpr int kMaxThreads = 1024;
 
+// Helper threads for a SharePool call given a kernel's num_threads (0 = every core): the
+// threads, at most kMaxThreads, less the calling thread.
+inline int share_helpers(int num_threads) {
+    const int threads = num_threads > 0 ? num_threads : (int)std::max(1u, std::thread::hardware_concurrency());
+    return std::min(threads, kMaxThreads) - 1;
+}
+
 // Runs body(begin, end) over [0, count) split into contiguous chunks on up to `threads` threads
 // (at most kMaxThreads). A thread the system refuses is not an error: its chunk runs on this one.
 template <typename Body>

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <new>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cpu_rows.h"
@@ -16,11 +15,6 @@ namespace {
 
 // 64K floats (256 KB per array): large enough that waking a helper pays, small enough to balance.
 constexpr int64_t kBlock = 1 << 16;
-
-int helpers_for(int num_threads) {
-    const int threads = num_threads > 0 ? num_threads : (int)std::max(1u, std::thread::hardware_concurrency());
-    return std::min(threads, dno::kMaxThreads) - 1;
-}
 
 bool finite_in(double x, double lo, double hi) { return std::isfinite(x) && x >= lo && x <= hi; }
 
@@ -42,7 +36,7 @@ extern "C" int dno_grad_sq_norm_cpu(int64_t n, const float* grad, double* sq_nor
         const int64_t blocks = (n + kBlock - 1) / kBlock;
         std::vector<double> part((size_t)blocks, 0.0);
         std::vector<char> ok((size_t)blocks, 1);
-        SharePool::instance().run(blocks, helpers_for(num_threads), [&](int64_t b) {
+        SharePool::instance().run(blocks, share_helpers(num_threads), [&](int64_t b) {
             bool finite = true;
             const int64_t from = b * kBlock;
             part[(size_t)b] = k->grad_sq_norm(grad + from, std::min(n, from + kBlock) - from, &finite);
@@ -110,7 +104,7 @@ extern "C" int dno_adamw_cpu(int64_t n, float* param, float* grad, float* exp_av
         s.neg_step = (float)(-lr / bias_correction1);
         s.zero_grad = zero_grad != 0;
         const int64_t blocks = (n + kBlock - 1) / kBlock;
-        SharePool::instance().run(blocks, helpers_for(num_threads), [&](int64_t b) {
+        SharePool::instance().run(blocks, share_helpers(num_threads), [&](int64_t b) {
             const int64_t from = b * kBlock, len = std::min(n, from + kBlock) - from;
             k->adamw(param + from, grad + from, exp_avg + from, exp_avg_sq + from, len, s);
         });

@@ -33,14 +33,13 @@ extern "C" int dno_small_linear_cpu(int64_t rows, int64_t in_features, int64_t o
         const RowKernels* k = nullptr;
         int rc = active_row_kernels(&k);
         if (rc != DNO_OK) return rc;
-        const int threads = num_threads > 0 ? num_threads : (int)std::max(1u, std::thread::hardware_concurrency());
         // Threads split the output columns in blocks of 64, so each reads its own part of the weight
         // and the result does not depend on the thread count. Helpers persist between calls and
         // join only while running (cpu_share_pool.h): a decode step makes ~50 of these calls.
         constexpr int64_t kBlock = 64;
         const int64_t blocks = (out_features + kBlock - 1) / kBlock;
         const SmallLinearFn fn = weight_dtype == DNO_BF16 ? k->small_linear_bf16w : k->small_linear;
-        SharePool::instance().run(blocks, std::min(threads, kMaxThreads) - 1, [&](int64_t b) {
+        SharePool::instance().run(blocks, share_helpers(num_threads), [&](int64_t b) {
             fn(x, rows, in_features, x_row_stride, weight, out_features, bias, y, b * kBlock,
                             std::min(out_features, (b + 1) * kBlock));
         });

@@ -55,12 +55,9 @@ final class DecodeLinear {
         long[] shape = x.sizes().vec().get();
         shape[shape.length - 1] = out;
         Tensor y = torch.empty(shape, Tensors.options(Tensors.FLOAT), null);
-        if (wBf16 != null)
-            SmallLinear.apply(rows, in, out, xc.data_ptr().address(), in, ElementType.BFLOAT16, wBf16.data_ptr().address(),
-                    bias == null ? 0 : bias.data_ptr().address(), y.data_ptr().address(), THREADS.get());
-        else
-            SmallLinear.apply(rows, in, out, xc.data_ptr().address(), in, w.data_ptr().address(),
-                    bias == null ? 0 : bias.data_ptr().address(), y.data_ptr().address(), THREADS.get());
+        SmallLinear.apply(rows, in, out, xc.data_ptr().address(), in, wBf16 != null ? ElementType.BFLOAT16 : ElementType.FLOAT32,
+                (wBf16 != null ? wBf16 : w).data_ptr().address(), bias == null ? 0 : bias.data_ptr().address(),
+                y.data_ptr().address(), THREADS.get());
         return y;
     }
 

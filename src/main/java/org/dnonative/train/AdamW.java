@@ -25,7 +25,7 @@ import java.util.Map;
  * pass per tensor, no temporaries, the configured compute threads, bitwise the same on every CPU
  * build and thread count); the others (CUDA, other dtypes) through the same sequence of in-place
  * libtorch ops. The two agree to float32 rounding (libtorch's vectorised square root is not always
- * correctly rounded; AdamWTest measures it).
+ * correctly rounded; TrainingTest measures it).
  */
 public final class AdamW implements AutoCloseable {
     private final Map<String, Tensor> params;
@@ -74,8 +74,8 @@ public final class AdamW implements AutoCloseable {
      */
     public void step(double lr, float gradScale, boolean zeroGrad) {
         step++;
-        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
         FusedAdamW.Hyper hyper = new FusedAdamW.Hyper(lr, beta1, beta2, eps, weightDecay, step);
+        double bc1 = hyper.biasCorrection1(), bc2 = hyper.biasCorrection2();
         try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
             for (Map.Entry<String, Tensor> e : params.entrySet()) {
                 Tensor p = e.getValue();
