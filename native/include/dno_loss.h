@@ -63,7 +63,8 @@ typedef enum dno_status {
     DNO_E_CUDA = 5,             /* a CUDA runtime error (the message names it) */
     DNO_E_NO_CUDA = 6,          /* the library was built without CUDA, or no device is present */
     DNO_E_OUT_OF_MEMORY = 7,
-    DNO_E_INTERNAL = 8
+    DNO_E_INTERNAL = 8,
+    DNO_E_UNSUPPORTED = 9       /* this CPU or operating system cannot run the kernel (AMX) */
 } dno_status;
 
 /* Bits OR-ed into the device status word by the CUDA kernels. */
@@ -138,6 +139,30 @@ DNO_API int dno_cuda_async_pool_peak(int64_t* bytes, int reset);
 DNO_API int dno_small_linear_cpu(int64_t rows, int64_t in_features, int64_t out_features,
                                  const float* x, int64_t x_row_stride, int weight_dtype, const void* weight,
                                  const float* bias, float* y, int num_threads);
+
+/* y = x W^T (+ bias) for many rows on Intel AMX (the prefill and scoring forward), accurate to
+ * about float32: every float32 input v is split into bf16 parts hi = bf16(v), lo = bf16(v - hi) and
+ *   y = x_hi W_hi + x_hi W_lo + x_lo W_hi   (three bf16 tile products, float32 accumulation),
+ * which keeps 16 of float32's 24 mantissa bits of each input: measured error ~5e-6 of the largest
+ * output on random products (a float32 BLAS: ~5e-7; one bf16 product: ~2e-3).
+ *   dno_amx_available: 1 when this CPU has AMX-BF16 tiles, the OS grants the tile state and
+ *     DNO_CPU_KERNELS does not pin an older build (nor DNO_AMX=off); else 0 and, when why_not is
+ *     not NULL, a static sentence saying why.
+ *   dno_amx_packed_weight_bytes: the bytes dno_amx_pack_weight writes for a [out, in] weight
+ *     (-1 for sizes below 1).
+ *   dno_amx_pack_weight: weight [out_features, in_features] float32 (row stride w_row_stride) into
+ *     packed (the kernel's tile layout; pack once per weight value, reuse for every product).
+ *   dno_amx_linear: x [rows, in_features] (row stride x_row_stride), the packed weight, bias
+ *     [out_features] or NULL, y [rows, out_features] contiguous, not overlapping the inputs.
+ * num_threads (0 = all cores) split the work; the result is bitwise the same for every thread
+ * count and run. Both return DNO_E_UNSUPPORTED (with the reason) where AMX is not available. */
+DNO_API int dno_amx_available(const char** why_not);
+DNO_API int64_t dno_amx_packed_weight_bytes(int64_t out_features, int64_t in_features);
+DNO_API int dno_amx_pack_weight(int64_t out_features, int64_t in_features, const float* weight, int64_t w_row_stride,
+                                void* packed, int num_threads);
+DNO_API int dno_amx_linear(int64_t rows, int64_t in_features, int64_t out_features, const float* x,
+                           int64_t x_row_stride, const void* packed_weight, const float* bias, float* y,
+                           int num_threads);
 
 /* The optimizer step of training, for float32 parameters on the host: one pass over each tensor.
  *

@@ -4,7 +4,7 @@ package org.dnonative.kernel;
 public class DnoException extends RuntimeException {
     /** The dno_status codes of native/include/dno_loss.h. */
     public enum Status {
-        OK, INVALID_ARGUMENT, NONFINITE, LABEL_RANGE, TARGET_RANGE, CUDA, NO_CUDA, OUT_OF_MEMORY, INTERNAL;
+        OK, INVALID_ARGUMENT, NONFINITE, LABEL_RANGE, TARGET_RANGE, CUDA, NO_CUDA, OUT_OF_MEMORY, INTERNAL, UNSUPPORTED;
 
         static Status of(int code) {
             Status[] all = values();

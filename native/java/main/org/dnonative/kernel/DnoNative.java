@@ -63,6 +63,21 @@ final class DnoNative {
             @Cast("const float*") long x, @Cast("int64_t") long xRowStride, int weightDtype,
             @Cast("const void*") long weight, @Cast("const float*") long bias, @Cast("float*") long y, int numThreads);
 
+    /** 1 when the AMX kernel runs here, else 0 with the reason in {@code whyNot[0]} (a static C string). */
+    public static native int dno_amx_available(@Cast("const char**") PointerPointer<BytePointer> whyNot);
+
+    public static native @Cast("int64_t") long dno_amx_packed_weight_bytes(
+            @Cast("int64_t") long outFeatures, @Cast("int64_t") long inFeatures);
+
+    public static native int dno_amx_pack_weight(
+            @Cast("int64_t") long outFeatures, @Cast("int64_t") long inFeatures, @Cast("const float*") long weight,
+            @Cast("int64_t") long wRowStride, @Cast("void*") long packed, int numThreads);
+
+    public static native int dno_amx_linear(
+            @Cast("int64_t") long rows, @Cast("int64_t") long inFeatures, @Cast("int64_t") long outFeatures,
+            @Cast("const float*") long x, @Cast("int64_t") long xRowStride, @Cast("const void*") long packedWeight,
+            @Cast("const float*") long bias, @Cast("float*") long y, int numThreads);
+
     public static native int dno_grad_sq_norm_cpu(
             @Cast("int64_t") long n, @Cast("const float*") long grad, @Cast("double*") long sqNorm,
             @Cast("int64_t*") long firstNonfiniteBlock, int numThreads);

@@ -53,7 +53,9 @@ public final class CausalLM implements AutoCloseable {
     private List<java.nio.ByteBuffer> mappings = List.of();
     /** bf16 copies of the large matrices, read by the decode step's kernel ({@link #withBf16DecodeWeights}); empty otherwise. */
     private final Map<Tensor, Tensor> decodeBf16;
-    /** False for a {@link #withBf16DecodeWeights} view, which shares its parameters with the model it came from. */
+    /** AMX-packed copies of the large matrices, for products of many rows without autograd ({@link #withAmxWeights}); empty otherwise. */
+    private final Map<Tensor, ManyRowLinear.Packed> amxPacked;
+    /** False for a {@link #withBf16DecodeWeights} or {@link #withAmxWeights} view, which shares its parameters with the model it came from. */
     private final boolean ownsParams;
 
     /**
@@ -65,11 +67,13 @@ public final class CausalLM implements AutoCloseable {
                          Tensor qNorm, Tensor kNorm, Tensor preFfnNorm, Tensor postFfnNorm, Integer window, int rope) {}
 
     CausalLM(ModelConfig config, Map<String, Tensor> params, Device device) {
-        this(config, params, device, new java.util.IdentityHashMap<>(), true);
+        this(config, params, device, new java.util.IdentityHashMap<>(), new java.util.IdentityHashMap<>(), true);
     }
 
-    private CausalLM(ModelConfig config, Map<String, Tensor> params, Device device, Map<Tensor, Tensor> decodeBf16, boolean ownsParams) {
+    private CausalLM(ModelConfig config, Map<String, Tensor> params, Device device, Map<Tensor, Tensor> decodeBf16,
+                     Map<Tensor, ManyRowLinear.Packed> amxPacked, boolean ownsParams) {
         this.decodeBf16 = decodeBf16;
+        this.amxPacked = amxPacked;
         this.ownsParams = ownsParams;
         this.config = config;
         this.device = device;
@@ -222,7 +226,27 @@ public final class CausalLM implements AutoCloseable {
                     copies.put(p, c);
                 }
         }
-        CausalLM view = new CausalLM(config, params, device, copies, false);
+        CausalLM view = new CausalLM(config, params, device, copies, new java.util.IdentityHashMap<>(), false);
+        view.mappings = mappings;
+        return view;
+    }
+
+    /**
+     * A view of this float32 CPU model that shares its parameters and adds AMX-packed copies of its
+     * large matrices: forward passes of more than {@link org.dnonative.kernel.SmallLinear#MAX_EFFICIENT_ROWS}
+     * rows without autograd (scoring, prefill) then multiply on AMX tiles in bf16x3, to about
+     * float32 accuracy ({@link org.dnonative.kernel.AmxLinear}); the rest is unchanged. The packs are
+     * a snapshot: make the view after the last change to the weights, and close it before the model
+     * (closing frees only the packs). Null where the kernel does not run here, for other models, or
+     * when nothing is large enough to pack.
+     *
+     * @param threads threads that pack the matrices (0 = all cores)
+     */
+    public CausalLM withAmxWeights(int threads) {
+        if (!device.is_cpu() || dtype != torch.ScalarType.Float || !ManyRowLinear.enabled()) return null;
+        Map<Tensor, ManyRowLinear.Packed> packs = ManyRowLinear.pack(params.values(), threads);
+        if (packs.isEmpty()) return null;
+        CausalLM view = new CausalLM(config, params, device, new java.util.IdentityHashMap<>(), packs, false);
         view.mappings = mappings;
         return view;
     }
@@ -384,6 +408,7 @@ public final class CausalLM implements AutoCloseable {
     /** Logits [.., V] = hidden · lm_headᵀ, soft-capped (cap · tanh(logits / cap)) where the config says so. */
     public Tensor logits(Tensor hidden) {
         Tensor y = DecodeLinear.tryApply(hidden, lmHead, null, decodeBf16.get(lmHead));
+        if (y == null) y = ManyRowLinear.tryApply(hidden, null, amxPacked.get(lmHead));
         if (y == null) y = linear(hidden, lmHead);
         Double cap = config.finalLogitSoftcap();
         if (cap == null) return y;
@@ -483,6 +508,8 @@ public final class CausalLM implements AutoCloseable {
     private Tensor lin(Tensor x, Tensor w, Tensor bias) {
         Tensor fast = DecodeLinear.tryApply(x, w, bias, decodeBf16.get(w));
         if (fast != null) return fast;
+        fast = ManyRowLinear.tryApply(x, bias, amxPacked.get(w));
+        if (fast != null) return fast;
         Tensor y = linear(x, w);
         return bias == null ? y : y.add(bias);
     }
@@ -507,6 +534,8 @@ public final class CausalLM implements AutoCloseable {
     public void close() {
         for (Tensor c : decodeBf16.values()) c.close();
         decodeBf16.clear();
+        for (ManyRowLinear.Packed p : amxPacked.values()) p.close();
+        amxPacked.clear();
         if (!ownsParams) return;
         for (Tensor p : params.values()) p.close();
         for (Tensor f : invFreq) f.close();

@@ -15,11 +15,15 @@ import static org.bytedeco.pytorch.global.torch.log_softmax;
  * Sequence scoring without grad: for each (prompt, response), sum over response tokens of
  * log p(token | everything before), as DNO's reference log-probs need. Sequences are sorted by
  * length and packed into batches under a token budget; only the response positions go through
- * lm_head, so memory is N_response x V per batch rather than B x T x V.
+ * lm_head, so memory is N_response x V per batch rather than B x T x V. On CPUs with AMX the
+ * large float32 matrices multiply through {@link CausalLM#withAmxWeights} (bf16x3: about float32
+ * accuracy, measured in benchmarks/RESULTS.md and bounded in AmxLinearTest and ScorerAmxTest).
  */
 public final class Scorer {
     /** By default at most this many logits (float32) are materialised at once while scoring: 256 MiB. */
     public static final long DEFAULT_LOGIT_ELEMENTS = 64L << 20;
+    /** Logits per lm_head slice while scoring: 8M floats (32 MiB). */
+    private static final long SLICE_LOGIT_ELEMENTS = 8L << 20;
 
     private final CausalLM model;
     private final int padId;
@@ -75,20 +79,28 @@ public final class Scorer {
             spans.add(new int[]{i, j});
             i = j;
         }
+        // the large matrices packed once for all batches (AMX, about float32 accuracy), where it runs
+        CausalLM amx = n == 0 ? null : model.withAmxWeights(threads);
+        CausalLM m = amx != null ? amx : model;
         List<java.util.concurrent.Callable<double[]>> tasks = new ArrayList<>();
         for (int[] span : spans) {
             List<int[]> ps = new ArrayList<>(), rs = new ArrayList<>();
             for (int k = span[0]; k < span[1]; k++) { ps.add(prompts.get(order[k])); rs.add(responses.get(order[k])); }
-            tasks.add(() -> scoreBatch(ps, rs));
+            tasks.add(() -> scoreBatch(m, ps, rs));
         }
-        List<double[]> sums = Threads.run(tasks);
+        List<double[]> sums;
+        try {
+            sums = Threads.run(tasks);
+        } finally {
+            if (amx != null) amx.close();
+        }
         for (int s = 0; s < spans.size(); s++)
             for (int k = spans.get(s)[0]; k < spans.get(s)[1]; k++)
                 out[order[k]] = new SequenceScore(sums.get(s)[k - spans.get(s)[0]], responses.get(order[k]).length);
         return Arrays.asList(out);
     }
 
-    private double[] scoreBatch(List<int[]> prompts, List<int[]> responses) {
+    private double[] scoreBatch(CausalLM model, List<int[]> prompts, List<int[]> responses) {
         double[] sums = new double[prompts.size()];
         try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope();
              SequenceBatch batch = new SequenceBatch(prompts, responses, padId, model.device())) {
@@ -97,7 +109,9 @@ public final class Scorer {
             Tensor h = batch.responseHidden(hidden);
             // lm_head + log_softmax in slices of rows, so that N x V logits never exist at once
             int n = batch.responseTokens();
-            int rows = (int) Math.max(1, Math.min(n, maxLogitElements / model.config().vocabSize()));
+            // slices of at most 32 MiB of logits: the allocator then reuses their memory slice after
+            // slice, where larger blocks are mapped fresh (and page-faulted) on every allocation
+            int rows = (int) Math.max(1, Math.min(n, Math.min(maxLogitElements, SLICE_LOGIT_ELEMENTS) / model.config().vocabSize()));
             float[] lp = new float[n];
             for (int from = 0; from < n; from += rows) {
                 int len = Math.min(rows, n - from);

@@ -1,0 +1,344 @@
+// dno_amx_linear_cpu: y = x W^T (+ b) for many rows on Intel AMX, accurate to about float32.
+//
+// Why: a float32 GEMM on one core is bound by its FMA units (here ~120-145 GFLOP/s in OpenBLAS and
+// MKL), while AMX's bf16 tiles multiply several times faster. bf16 alone rounds every input to 8
+// bits of mantissa (a 2.4e-3 relative error in a product: too coarse for the log-probs that enter
+// the DNO loss and its reference). So each float32 value v is split into two bf16 parts,
+// hi = bf16(v) and lo = bf16(v - hi), which together carry 16 bits of its mantissa, and
+//   x w = x_hi w_hi + x_hi w_lo + x_lo w_hi   (+ x_lo w_lo, below float32's precision: dropped)
+// three bf16 tile products accumulated in float32 ("bf16x3"). Measured error against float64:
+// ~5e-6 of the largest output on random products (float32 BLAS: ~5e-7), and 3.2x the bf16
+// work still runs at about 250 GFLOP/s of float32-equivalent work per core.
+//
+// Layouts (all bf16 as uint16):
+//   packed weight: for each 16-column tile nt and 32-deep k tile kt, a "B" tile of 16 rows (k
+//     pairs) x 16 columns x 2 (AMX's VNNI order), hi then lo: ((nt*KT + kt)*2 + part) * 512
+//     elements; columns padded to a multiple of 32, depth to 32, with zeros.
+//   packed x (per call, thread-local scratch): for each 16-row tile mt and k tile kt, an "A" tile
+//     of 16 rows x 32 values, hi then lo; rows padded to a multiple of 32.
+// A block is 32 rows x 32 columns: four float32 accumulator tiles (tmm0-3); tmm4-7 hold inputs.
+// Each output element is computed by one block, over k in a fixed order: bitwise the same result
+// for every thread count and run.
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "cpu_rows.h"
+#include "cpu_share_pool.h"
+#include "dno_internal.h"
+
+namespace dno {
+namespace amx {
+
+constexpr int64_t kTile = 512;        // bf16 elements in one 16 x 32 tile (1 KiB)
+constexpr int64_t kRowChunk = 8;      // row-tile pairs per work block: 256 rows
+constexpr int64_t kColChunk = 8;      // column-tile pairs per work block: 256 columns
+
+struct TileConfig {
+    uint8_t palette;
+    uint8_t start_row;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+};
+
+// Whether AMX runs here: the CPU has AMX-TILE and AMX-BF16 (and AVX-512 for the packing), the
+// kernel grants this process the tile state (Linux asks for it once per process), and
+// DNO_CPU_KERNELS does not pin an older instruction set (so that its tests run what they name).
+struct Availability {
+    bool ok = false;
+    std::string why;
+};
+
+Availability probe() {
+    Availability a;
+    const char* env = std::getenv("DNO_CPU_KERNELS");
+    const std::string wanted = env ? env : "";
+    if (!wanted.empty() && wanted != "auto" && wanted != "avx512") {
+        a.why = "DNO_CPU_KERNELS=" + wanted + " selects kernels without AMX";
+        return a;
+    }
+    const char* off = std::getenv("DNO_AMX");
+    if (off && std::string(off) == "off") {
+        a.why = "DNO_AMX=off";
+        return a;
+    }
+    __builtin_cpu_init();
+    unsigned eax, ebx, ecx, edx;
+    __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(7), "c"(0));
+    const bool tile = (edx >> 24) & 1, bf16 = (edx >> 22) & 1;
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    if (!tile || !bf16 || !avx512) {
+        a.why = "this CPU has no AMX-BF16 tiles";
+        return a;
+    }
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0) {
+        a.why = "the operating system does not grant the AMX tile state";
+        return a;
+    }
+    a.ok = true;
+    return a;
+}
+
+const Availability& availability() {
+    static const Availability a = probe();
+    return a;
+}
+
+// Each thread configures its tiles once: 8 tiles of 16 rows x 64 bytes.
+void configure_tiles() {
+    thread_local bool configured = false;
+    if (configured) return;
+    TileConfig c;
+    std::memset(&c, 0, sizeof c);
+    c.palette = 1;
+    for (int i = 0; i < 8; ++i) {
+        c.colsb[i] = 64;
+        c.rows[i] = 16;
+    }
+    _tile_loadconfig(&c);
+    configured = true;
+}
+
+// Round to nearest even, float32 -> bf16 bits (in the low half of each 32-bit lane). Inputs are
+// finite (the callers' tensors are checked upstream; a NaN stays a NaN, an overflow becomes inf).
+inline __m512i to_bf16(__m512 x) {
+    const __m512i b = _mm512_castps_si512(x);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+    return _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), lsb), 16);
+}
+
+inline void split16(__m512 x, uint16_t* hi, uint16_t* lo) {
+    const __m512i h = to_bf16(x);
+    const __m512 rest = _mm512_sub_ps(x, _mm512_castsi512_ps(_mm512_slli_epi32(h, 16)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi), _mm512_cvtepi32_epi16(h));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo), _mm512_cvtepi32_epi16(to_bf16(rest)));
+}
+
+inline __m512 load16(const float* p, int64_t valid) {
+    if (valid >= 16) return _mm512_loadu_ps(p);
+    if (valid <= 0) return _mm512_setzero_ps();
+    return _mm512_maskz_loadu_ps((__mmask16)((1u << valid) - 1), p);
+}
+
+// Packs one 16-row tile of x (rows [mt*16, mt*16+16), zero beyond `rows`) for all k tiles.
+void pack_x_tile(const float* x, int64_t rows, int64_t in, int64_t ld, int64_t mt, int64_t KT, uint16_t* out) {
+    for (int64_t r = 0; r < 16; ++r) {
+        const int64_t m = mt * 16 + r;
+        for (int64_t kt = 0; kt < KT; ++kt) {
+            uint16_t* hi = out + ((mt * KT + kt) * 2) * kTile + r * 32;
+            uint16_t* lo = hi + kTile;
+            for (int h = 0; h < 2; ++h) {
+                const int64_t k0 = kt * 32 + h * 16;
+                const __m512 v = m < rows ? load16(x + m * ld + k0, in - k0) : _mm512_setzero_ps();
+                split16(v, hi + h * 16, lo + h * 16);
+            }
+        }
+    }
+}
+
+// Packs one 16-column tile of the weight [out, in] (row stride ld) for all k tiles.
+void pack_w_tile(const float* w, int64_t out, int64_t in, int64_t ld, int64_t nt, int64_t KT, uint16_t* packed) {
+    alignas(64) uint16_t hi[16][32], lo[16][32];
+    for (int64_t kt = 0; kt < KT; ++kt) {
+        for (int n = 0; n < 16; ++n) {
+            const int64_t col = nt * 16 + n;
+            for (int h = 0; h < 2; ++h) {
+                const int64_t k0 = kt * 32 + h * 16;
+                const __m512 v = col < out ? load16(w + col * ld + k0, in - k0) : _mm512_setzero_ps();
+                split16(v, &hi[n][h * 16], &lo[n][h * 16]);
+            }
+        }
+        // VNNI: B row k2 holds, for each column n, the pair (w[n][2 k2], w[n][2 k2 + 1])
+        uint32_t* bh = reinterpret_cast<uint32_t*>(packed + ((nt * KT + kt) * 2) * kTile);
+        uint32_t* bl = reinterpret_cast<uint32_t*>(packed + ((nt * KT + kt) * 2 + 1) * kTile);
+        for (int k2 = 0; k2 < 16; ++k2)
+            for (int n = 0; n < 16; ++n) {
+                std::memcpy(&bh[k2 * 16 + n], &hi[n][2 * k2], 4);
+                std::memcpy(&bl[k2 * 16 + n], &lo[n][2 * k2], 4);
+            }
+    }
+}
+
+// One 32 x 32 block: row tiles mt, mt+1 and column tiles nt, nt+1, over all k tiles.
+// Per k tile: x_hi w_hi, then x_lo w_hi, then x_hi w_lo, each on all four accumulators.
+void block(const uint16_t* xp, const uint16_t* wp, int64_t KT, int64_t mt, int64_t nt, float* c, int64_t ldc_bytes) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    const uint16_t* a0 = xp + (mt * KT) * 2 * kTile;
+    const uint16_t* a1 = xp + ((mt + 1) * KT) * 2 * kTile;
+    const uint16_t* b0 = wp + (nt * KT) * 2 * kTile;
+    const uint16_t* b1 = wp + ((nt + 1) * KT) * 2 * kTile;
+    for (int64_t kt = 0; kt < KT; ++kt) {
+        const int64_t h = kt * 2 * kTile, l = h + kTile;
+        _tile_loadd(4, b0 + h, 64);
+        _tile_loadd(5, b1 + h, 64);
+        _tile_loadd(6, a0 + h, 64);
+        _tile_loadd(7, a1 + h, 64);
+        _tile_dpbf16ps(0, 6, 4);
+        _tile_dpbf16ps(1, 6, 5);
+        _tile_dpbf16ps(2, 7, 4);
+        _tile_dpbf16ps(3, 7, 5);
+        _tile_loadd(6, a0 + l, 64);
+        _tile_loadd(7, a1 + l, 64);
+        _tile_dpbf16ps(0, 6, 4);
+        _tile_dpbf16ps(1, 6, 5);
+        _tile_dpbf16ps(2, 7, 4);
+        _tile_dpbf16ps(3, 7, 5);
+        _tile_loadd(4, b0 + l, 64);
+        _tile_loadd(5, b1 + l, 64);
+        _tile_loadd(6, a0 + h, 64);
+        _tile_loadd(7, a1 + h, 64);
+        _tile_dpbf16ps(0, 6, 4);
+        _tile_dpbf16ps(1, 6, 5);
+        _tile_dpbf16ps(2, 7, 4);
+        _tile_dpbf16ps(3, 7, 5);
+    }
+    char* base = reinterpret_cast<char*>(c);
+    _tile_stored(0, base, ldc_bytes);
+    _tile_stored(1, base + 64, ldc_bytes);
+    _tile_stored(2, base + 16 * ldc_bytes, ldc_bytes);
+    _tile_stored(3, base + 16 * ldc_bytes + 64, ldc_bytes);
+}
+
+// Writes a finished block into y (only its valid part), adding the bias.
+void store_block(const float* blk, int64_t m0, int64_t n0, int64_t rows, int64_t out, const float* bias, float* y) {
+    const int64_t mr = std::min<int64_t>(32, rows - m0), nc = std::min<int64_t>(32, out - n0);
+    for (int64_t r = 0; r < mr; ++r) {
+        float* dst = y + (m0 + r) * out + n0;
+        const float* src = blk + r * 32;
+        if (bias)
+            for (int64_t n = 0; n < nc; ++n) dst[n] = src[n] + bias[n0 + n];
+        else
+            std::memcpy(dst, src, (size_t)nc * sizeof(float));
+    }
+}
+
+std::vector<uint16_t>& scratch() {
+    thread_local std::vector<uint16_t> buf;
+    return buf;
+}
+
+}  // namespace amx
+}  // namespace dno
+
+namespace {
+
+inline int64_t k_tiles(int64_t in) { return (in + 31) / 32; }
+inline int64_t col_tiles(int64_t out) { return ((out + 31) / 32) * 2; }
+
+}  // namespace
+
+extern "C" int dno_amx_available(const char** why_not) {
+    dno::clear_error();
+    const dno::amx::Availability& a = dno::amx::availability();
+    if (why_not) *why_not = a.ok ? "" : a.why.c_str();
+    return a.ok ? 1 : 0;
+}
+
+extern "C" int64_t dno_amx_packed_weight_bytes(int64_t out_features, int64_t in_features) {
+    if (out_features < 1 || in_features < 1) return -1;
+    return col_tiles(out_features) * k_tiles(in_features) * 2 * dno::amx::kTile * (int64_t)sizeof(uint16_t);
+}
+
+extern "C" int dno_amx_pack_weight(int64_t out_features, int64_t in_features, const float* weight, int64_t w_row_stride,
+                                   void* packed, int num_threads) {
+    using namespace dno;
+    clear_error();
+    try {
+        if (out_features < 1)
+            return fail(DNO_E_INVALID_ARGUMENT, "out_features must be at least 1, got " + std::to_string(out_features));
+        if (in_features < 1)
+            return fail(DNO_E_INVALID_ARGUMENT, "in_features must be at least 1, got " + std::to_string(in_features));
+        if (w_row_stride < in_features)
+            return fail(DNO_E_INVALID_ARGUMENT, "w_row_stride (" + std::to_string(w_row_stride) +
+                                                    ") is less than in_features (" + std::to_string(in_features) + ")");
+        if (!weight) return fail(DNO_E_INVALID_ARGUMENT, "weight is NULL");
+        if (!packed) return fail(DNO_E_INVALID_ARGUMENT, "packed is NULL");
+        if (num_threads < 0)
+            return fail(DNO_E_INVALID_ARGUMENT, "num_threads must be >= 0, got " + std::to_string(num_threads));
+        if (!amx::availability().ok) return fail(DNO_E_UNSUPPORTED, "AMX is not available: " + amx::availability().why);
+        const int64_t KT = k_tiles(in_features), NT = col_tiles(out_features);
+        uint16_t* p = static_cast<uint16_t*>(packed);
+        SharePool::instance().run(NT, share_helpers(num_threads), [&](int64_t nt) {
+            amx::pack_w_tile(weight, out_features, in_features, w_row_stride, nt, KT, p);
+        });
+        return DNO_OK;
+    } catch (const std::bad_alloc&) {
+        return fail(DNO_E_OUT_OF_MEMORY, "out of host memory in dno_amx_pack_weight");
+    } catch (const std::exception& e) {
+        return fail(DNO_E_INTERNAL, std::string("dno_amx_pack_weight: ") + e.what());
+    }
+}
+
+extern "C" int dno_amx_linear(int64_t rows, int64_t in_features, int64_t out_features, const float* x,
+                              int64_t x_row_stride, const void* packed_weight, const float* bias, float* y,
+                              int num_threads) {
+    using namespace dno;
+    clear_error();
+    try {
+        if (rows < 1) return fail(DNO_E_INVALID_ARGUMENT, "rows must be at least 1, got " + std::to_string(rows));
+        if (in_features < 1)
+            return fail(DNO_E_INVALID_ARGUMENT, "in_features must be at least 1, got " + std::to_string(in_features));
+        if (out_features < 1)
+            return fail(DNO_E_INVALID_ARGUMENT, "out_features must be at least 1, got " + std::to_string(out_features));
+        if (x_row_stride < in_features)
+            return fail(DNO_E_INVALID_ARGUMENT, "x_row_stride (" + std::to_string(x_row_stride) +
+                                                    ") is less than in_features (" + std::to_string(in_features) + ")");
+        if (!x) return fail(DNO_E_INVALID_ARGUMENT, "x is NULL");
+        if (!packed_weight) return fail(DNO_E_INVALID_ARGUMENT, "packed_weight is NULL");
+        if (!y) return fail(DNO_E_INVALID_ARGUMENT, "y is NULL");
+        if (num_threads < 0)
+            return fail(DNO_E_INVALID_ARGUMENT, "num_threads must be >= 0, got " + std::to_string(num_threads));
+        if (!amx::availability().ok) return fail(DNO_E_UNSUPPORTED, "AMX is not available: " + amx::availability().why);
+        const int64_t KT = k_tiles(in_features), NT = col_tiles(out_features);
+        const int64_t MT = ((rows + 31) / 32) * 2;
+        std::vector<uint16_t>& xs = amx::scratch();
+        const size_t need = (size_t)(MT * KT * 2 * amx::kTile);
+        if (xs.size() < need) xs.resize(need);
+        uint16_t* xp = xs.data();
+        const uint16_t* wp = static_cast<const uint16_t*>(packed_weight);
+        const int helpers = share_helpers(num_threads);
+        SharePool::instance().run(MT, helpers, [&](int64_t mt) {
+            amx::pack_x_tile(x, rows, in_features, x_row_stride, mt, KT, xp);
+        });
+        // Work blocks: 256 rows x 256 columns; inside one, each row pair sweeps the block's column
+        // pairs, whose weight panels (2 x 32 columns x in_features, hi and lo) stay in cache.
+        const int64_t rowPairs = MT / 2, colPairs = NT / 2;
+        const int64_t rowBlocks = (rowPairs + amx::kRowChunk - 1) / amx::kRowChunk;
+        const int64_t colBlocks = (colPairs + amx::kColChunk - 1) / amx::kColChunk;
+        SharePool::instance().run(rowBlocks * colBlocks, helpers, [&](int64_t b) {
+            amx::configure_tiles();
+            const int64_t rb = b / colBlocks, cb = b % colBlocks;
+            alignas(64) float blk[32 * 32];
+            const int64_t mpEnd = std::min(rowPairs, (rb + 1) * amx::kRowChunk);
+            const int64_t cpEnd = std::min(colPairs, (cb + 1) * amx::kColChunk);
+            for (int64_t mp = rb * amx::kRowChunk; mp < mpEnd; ++mp)
+                for (int64_t cp = cb * amx::kColChunk; cp < cpEnd; ++cp) {
+                    const int64_t m0 = mp * 32, n0 = cp * 32;
+                    const bool full = m0 + 32 <= rows && n0 + 32 <= out_features && !bias;
+                    if (full) {
+                        amx::block(xp, wp, KT, mp * 2, cp * 2, y + m0 * out_features + n0, out_features * 4);
+                    } else {
+                        amx::block(xp, wp, KT, mp * 2, cp * 2, blk, 32 * 4);
+                        amx::store_block(blk, m0, n0, rows, out_features, bias, y);
+                    }
+                }
+        });
+        return DNO_OK;
+    } catch (const std::bad_alloc&) {
+        return fail(DNO_E_OUT_OF_MEMORY, "out of host memory in dno_amx_linear");
+    } catch (const std::exception& e) {
+        return fail(DNO_E_INTERNAL, std::string("dno_amx_linear: ") + e.what());
+    }
+}
