@@ -164,6 +164,24 @@ DNO_API int dno_amx_linear(int64_t rows, int64_t in_features, int64_t out_featur
                            int64_t x_row_stride, const void* packed_weight, const float* bias, float* y,
                            int num_threads);
 
+/* One Llama decoder layer for one new token per sequence (the decode step of sampling), in place:
+ *   h = RMSNorm(x) * input_norm; q, k, v = h Wq^T, h Wk^T, h Wv^T; RoPE on q and k (cos, sin
+ *   [batch, head_dim] for each row's position); k and v written to slot `position` of the layer's
+ *   cache keys/values [batch, kv_heads, capacity, head_dim]; attention of q over the slots
+ *   0..position whose key_valid [batch, capacity] byte is nonzero (softmax of scale * q.k in
+ *   float32); x += attn Wo^T; h = RMSNorm(x) * post_norm; x += (silu(h Wg^T) * h Wu^T) Wd^T.
+ * x [batch, hidden] float32; norms float32; the seven matrices row-major [out, in] of weight_dtype
+ * DNO_F32 or DNO_BF16 (widened exactly); no biases. Products through dno_small_linear_cpu
+ * (num_threads split their columns): bitwise the same for every thread count and run; against a
+ * composition of libtorch ops the same to float32 rounding. */
+DNO_API int dno_llama_decode_layer_cpu(int64_t batch, int64_t hidden, int64_t heads, int64_t kv_heads,
+                                       int64_t head_dim, int64_t intermediate, float* x, const float* input_norm,
+                                       const float* post_norm, float eps, int weight_dtype, const void* wq,
+                                       const void* wk, const void* wv, const void* wo, const void* wgate,
+                                       const void* wup, const void* wdown, const float* cos, const float* sin,
+                                       float* keys, float* values, const uint8_t* key_valid, int64_t capacity,
+                                       int64_t position, float scale, int num_threads);
+
 /* The optimizer step of training, for float32 parameters on the host: one pass over each tensor.
  *
  * dno_grad_sq_norm_cpu: *sq_norm = sum of grad[i]^2 over n elements, in float64 in a fixed order

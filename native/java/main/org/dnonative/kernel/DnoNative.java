@@ -78,6 +78,16 @@ final class DnoNative {
             @Cast("const float*") long x, @Cast("int64_t") long xRowStride, @Cast("const void*") long packedWeight,
             @Cast("const float*") long bias, @Cast("float*") long y, int numThreads);
 
+    public static native int dno_llama_decode_layer_cpu(
+            @Cast("int64_t") long batch, @Cast("int64_t") long hidden, @Cast("int64_t") long heads,
+            @Cast("int64_t") long kvHeads, @Cast("int64_t") long headDim, @Cast("int64_t") long intermediate,
+            @Cast("float*") long x, @Cast("const float*") long inputNorm, @Cast("const float*") long postNorm, float eps,
+            int weightDtype, @Cast("const void*") long wq, @Cast("const void*") long wk, @Cast("const void*") long wv,
+            @Cast("const void*") long wo, @Cast("const void*") long wgate, @Cast("const void*") long wup,
+            @Cast("const void*") long wdown, @Cast("const float*") long cos, @Cast("const float*") long sin,
+            @Cast("float*") long keys, @Cast("float*") long values, @Cast("const uint8_t*") long keyValid,
+            @Cast("int64_t") long capacity, @Cast("int64_t") long position, float scale, int numThreads);
+
     public static native int dno_grad_sq_norm_cpu(
             @Cast("int64_t") long n, @Cast("const float*") long grad, @Cast("double*") long sqNorm,
             @Cast("int64_t*") long firstNonfiniteBlock, int numThreads);

@@ -2,6 +2,7 @@ package org.dnonative.model;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -364,7 +365,12 @@ public final class CausalLM implements AutoCloseable {
             Tensor x = embedding(embed, inputIds);
             // Gemma: times sqrt(hidden) rounded to float32 first (transformers' embed_scale buffer)
             if (gemma) x = x.mul(new Scalar((double) (float) Math.sqrt(config.hiddenSize())));
-            for (int i = 0; i < layers.length; i++) {
+            org.dnonative.kernel.ElementType fused = t == 1 && cache != null ? fusedDecodeWeights() : null;
+            if (fused != null) {
+                x = x.contiguous();
+                Tensor c = cos[0].contiguous(), sn = sin[0].contiguous();
+                for (int i = 0; i < layers.length; i++) fusedDecodeLayer(x, layers[i], i, fused, c, sn, cache, start);
+            } else for (int i = 0; i < layers.length; i++) {
                 // One scope per layer: its temporaries (attention scores above all) are freed when the
                 // layer ends, not at the end of the forward; autograd keeps what backward needs itself.
                 Tensor next;
@@ -380,6 +386,53 @@ public final class CausalLM implements AutoCloseable {
         }
         if (cache != null) cache.advance((int) t);
         return Scopes.adopt(result);
+    }
+
+    /**
+     * The weight type of the one-call decode layer ({@link org.dnonative.kernel.LlamaDecodeLayer}),
+     * or null when this model's decode step stays on libtorch ops: it takes plain Llama layers (no
+     * biases, no q/k norms, no sliding window, SiLU, one RoPE) of a float32 CPU model without
+     * autograd, whose matrices are all large enough for {@link DecodeLinear} (so the embedded
+     * demo's tiny policy decodes exactly as before); bf16 when the view holds bf16 copies of all.
+     * {@code DNO_DECODE_FUSED=off} keeps libtorch (to compare the two).
+     */
+    private org.dnonative.kernel.ElementType fusedDecodeWeights() {
+        if (!fusedDecode || !DecodeLinear.enabled() || !device.is_cpu() || dtype != FLOAT_TYPE() || GradMode.is_enabled()) return null;
+        if (gemma || config.activation() != ModelConfig.Activation.SILU || invFreq.length != 1) return null;
+        if (torch.is_autocast_enabled(torch.DeviceType.CPU)) return null;
+        int bf16 = 0, matrices = 0;
+        for (Layer l : layers) {
+            if (l.qb != null || l.kb != null || l.vb != null || l.ob != null || l.gateB != null || l.upB != null || l.downB != null
+                    || l.qNorm != null || l.window != null) return null;
+            for (Tensor w : new Tensor[]{l.q, l.k, l.v, l.o, l.gate, l.up, l.down}) {
+                if (w.numel() < DecodeLinear.MIN_WEIGHT || !w.is_contiguous()) return null;
+                matrices++;
+                if (decodeBf16.containsKey(w)) bf16++;
+            }
+        }
+        if (bf16 == matrices) return org.dnonative.kernel.ElementType.BFLOAT16;
+        return bf16 == 0 ? org.dnonative.kernel.ElementType.FLOAT32 : null;
+    }
+
+    /** The one-call decode layer in use (DNO_DECODE_FUSED=off: not); tests switch it to compare the two paths. */
+    static volatile boolean fusedDecode = !"off".equals(System.getenv("DNO_DECODE_FUSED"));
+
+    /** One decode step of layer i through the native layer, on x [B,1,H] (contiguous) in place. */
+    private void fusedDecodeLayer(Tensor x, Layer l, int i, org.dnonative.kernel.ElementType type, Tensor cos, Tensor sin,
+                                  KvCache cache, int start) {
+        boolean bf = type == org.dnonative.kernel.ElementType.BFLOAT16;
+        java.util.function.Function<Tensor, Long> addr = w -> (bf ? decodeBf16.get(w) : w).data_ptr().address();
+        Tensor keys = cache.keys[i], values = cache.values[i], valid = cache.keyMask;
+        org.dnonative.kernel.LlamaDecodeLayer.apply(
+                new org.dnonative.kernel.LlamaDecodeLayer.Shape(x.size(0), config.hiddenSize(), config.numHeads(),
+                        config.numKvHeads(), config.headDim(), config.intermediateSize()),
+                x.data_ptr().address(),
+                new org.dnonative.kernel.LlamaDecodeLayer.Weights(l.inputNorm.data_ptr().address(), l.postNorm.data_ptr().address(),
+                        type, addr.apply(l.q), addr.apply(l.k), addr.apply(l.v), addr.apply(l.o), addr.apply(l.gate),
+                        addr.apply(l.up), addr.apply(l.down)),
+                (float) config.rmsNormEps(), cos.data_ptr().address(), sin.data_ptr().address(),
+                keys.data_ptr().address(), values.data_ptr().address(), valid.data_ptr().address(),
+                cache.capacity(), start, (float) config.attentionScale(), DecodeLinear.threads());
     }
 
     private Tensor layer(Tensor x, Layer l, int i, Tensor cos, Tensor sin, Tensor blocked, KvCache cache, int start) {

@@ -61,6 +61,11 @@ final class DecodeLinear {
         return y;
     }
 
+    /** Whether the kernel is in use (not switched off by DNO_DECODE_LINEAR=libtorch). */
+    static boolean enabled() {
+        return ENABLED;
+    }
+
     /** The threads the kernel uses on this thread (1 unless inside {@link #withThreads}). */
     static int threads() {
         return THREADS.get();

@@ -1,0 +1,81 @@
+package org.dnonative.model;
+
+import org.dnonative.model.tokenizer.Tokenizer;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.dnonative.model.InMemoryPolicyTest.CPU;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The one-call native decode layer ({@link org.dnonative.kernel.LlamaDecodeLayer}) against the
+ * decode step composed of libtorch ops, on a random Llama whose matrices are all large enough
+ * for the fused path (at least 2^16 elements), 8/4 grouped heads: teacher-forced log-probs of
+ * every token agree to float32 rounding with float32 weights and with the bf16 decode copies, and
+ * greedy sampling of left-padded prompts of different lengths (which exercises the key mask and
+ * the cache compaction as rows finish) gives the same tokens.
+ */
+class FusedDecodeTest {
+    static final ModelConfig CFG = ModelConfig.of(ModelConfig.Architecture.LLAMA, 300, 512, 512, 2, 8, 4, 256, true, null, 2, 0);
+
+    private static <T> T withFused(boolean on, java.util.function.Supplier<T> body) {
+        boolean was = CausalLM.fusedDecode;
+        CausalLM.fusedDecode = on;
+        try {
+            return body.get();
+        } finally {
+            CausalLM.fusedDecode = was;
+        }
+    }
+
+    @Test
+    void teacherForcedLogprobsMatchTheLibtorchDecodeStep() {
+        long seed = 31;
+        try (CausalLM m = CausalLM.random(CFG, seed, CPU)) {
+            SplittableRandom r = new SplittableRandom(seed);
+            List<int[]> prompts = new ArrayList<>(), responses = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                prompts.add(r.ints(11, 3, 300).toArray());
+                responses.add(r.ints(23, 3, 300).toArray());
+            }
+            double[] torch = withFused(false, () -> Sampler.decodeLogprobs(m, prompts, responses));
+            double[] fused = withFused(true, () -> Sampler.decodeLogprobs(m, prompts, responses));
+            double[] torchBf, fusedBf;
+            try (CausalLM view = m.withBf16DecodeWeights()) {
+                torchBf = withFused(false, () -> Sampler.decodeLogprobs(view, prompts, responses));
+                fusedBf = withFused(true, () -> Sampler.decodeLogprobs(view, prompts, responses));
+            }
+            double any = 0;
+            for (int i = 0; i < prompts.size(); i++) {
+                any = Math.max(any, Math.abs(fused[i] - torch[i]) + Math.abs(fusedBf[i] - torchBf[i]));
+                double d = Math.abs(fused[i] - torch[i]) / 23, dBf = Math.abs(fusedBf[i] - torchBf[i]) / 23;
+                assertTrue(d < 2e-6, "row " + i + ": fused vs libtorch decode, per token " + d + " (seed " + seed + ")");
+                assertTrue(dBf < 2e-6, "row " + i + ": fused vs libtorch decode with bf16 weights, per token " + dBf + " (seed " + seed + ")");
+                assertNotEquals(torch[i], torchBf[i], "the bf16 view changes the decode (so both paths saw its weights)");
+            }
+            assertTrue(any > 0, "the fused path ran: its sums, in another order, round differently somewhere");
+        }
+    }
+
+    @Test
+    void greedySamplingOfPaddedPromptsGivesTheSameTokens() throws Exception {
+        StringBuilder v = new StringBuilder("{\"model\":{\"type\":\"WordLevel\",\"unk_token\":\"t0\",\"vocab\":{");
+        for (int i = 0; i < 300; i++) v.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":").append(i);
+        v.append("}},\"decoder\":null,\"pre_tokenizer\":null,\"normalizer\":null}");
+        Tokenizer tok = Tokenizer.fromJson(v.toString(), "<test>");
+        try (CausalLM m = CausalLM.random(CFG, 7, CPU)) {
+            Policy policy = Policy.of(m, tok, null);
+            SplittableRandom r = new SplittableRandom(7);
+            List<int[]> prompts = new ArrayList<>();
+            for (int len : new int[]{3, 17, 9, 30}) prompts.add(r.ints(len, 3, 300).toArray());
+            SamplingParams greedy = SamplingParams.greedy(20);
+            List<List<Completion>> a = withFused(false, () -> new Sampler(policy).generate(prompts, greedy));
+            List<List<Completion>> b = withFused(true, () -> new Sampler(policy).generate(prompts, greedy));
+            for (int i = 0; i < prompts.size(); i++)
+                assertArrayEquals(a.get(i).get(0).ids(), b.get(i).get(0).ids(), "prompt " + i + " (seed 7)");
+        }
+    }
+}
