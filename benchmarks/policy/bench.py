@@ -87,6 +87,9 @@ for t in threads:
     lf, lp = med("ours-f32", t, "load_ms"), med("peer", t, "load_ms")
     print(f"| {t} | {sf:.0f} / {sb:.0f} / {sp:.0f} ({sf / sp:.2f}x, {sb / sp:.2f}x) | {cf:.0f} / {cp:.0f} ({cf / cp:.2f}x) "
           f"| {tf:.0f} / {tp:.0f} ({tp / tf:.2f}x) | {lf:.0f} / {lp:.0f} ({lf / lp:.2f}x) |")
+amx = res.get(("ours-f32", threads[0]), {}).get("scoring_amx_err_per_token")
+if amx:
+    print(f"\nscoring through AMX (bf16x3) vs libtorch float32 products: mean |log-prob difference| per token {statistics.median(amx):.2e} nats")
 err = res.get(("ours-bf16", threads[0]), {}).get("sampling_logprob_err_per_token")
 if err:
     print(f"\nbf16 sampling: sampled tokens' log-prob, bf16 weights vs float32, mean |difference| per token {statistics.median(err):.2e} nats")

@@ -154,6 +154,27 @@ public final class PolicyBenchCommand implements Callable<Integer> {
         }
         row(name, "scoring, 16 x (128 prompt + 128 response), batches of 8: tokens/s by wall / process CPU time", median(sc), median(scCpu));
         result("scoring_tok_s", median(sc));
+        if (org.dnonative.kernel.AmxLinear.available() && model.device().is_cpu()) {
+            // what the AMX products (bf16x3) do to the reference log-probs: against libtorch's float32 products
+            List<org.dnonative.model.SequenceScore> amx = scorer.score(sp2, rs);
+            double err = 0;
+            long tokens = 0;
+            for (int b = 0; b < 16; b += 8) {
+                try (NoGradGuard g = new NoGradGuard();
+                     PointerScope scope = new PointerScope();
+                     org.dnonative.model.SequenceBatch batch = new org.dnonative.model.SequenceBatch(sp2.subList(b, b + 8),
+                             rs.subList(b, b + 8), pad, model.device())) {
+                    float[] f32 = Tensors.toFloats(
+                            Scorer.sequenceLogprobs(model, batch, model.hidden(batch.inputIds(), null, null, null)));
+                    for (int i = 0; i < 8; i++) {
+                        err += Math.abs(amx.get(b + i).logprob() - f32[i]);
+                        tokens += rs.get(b + i).length;
+                    }
+                }
+            }
+            row(name, "scoring through AMX (bf16x3) vs libtorch float32 products: mean |log-prob difference| per token (nats)", err / tokens);
+            result("scoring_amx_err_per_token", err / tokens);
+        }
     }
 
     /**
