@@ -308,7 +308,7 @@ public final class PolicyBenchCommand implements Callable<Integer> {
 
     private static void row(String model, String what, double... values) {
         StringBuilder sb = new StringBuilder();
-        for (double v : values) sb.append(sb.length() == 0 ? "" : " / ").append(String.format(v >= 100 ? "%.0f" : "%.2f", v));
+        for (double v : values) sb.append(sb.length() == 0 ? "" : " / ").append(String.format(v >= 100 ? "%.0f" : v >= 0.01 || v == 0 ? "%.2f" : "%.2e", v));
         System.out.println("| " + model + " | " + what + " | " + sb + " |");
         System.out.flush();
     }
