@@ -4,10 +4,12 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -524,9 +526,16 @@ public final class CausalLM implements AutoCloseable {
             k = cache.keys[layer].narrow(2, 0, start + t);
             v = cache.values[layer].narrow(2, 0, start + t);
         }
+        int groups = config.kvGroups();
+        if (cache == null && l.window == null && blocked.size(0) == 1 && !amxPacked.isEmpty() && !GradMode.is_enabled()) {
+            // the AMX view's forward (scoring: right-padded, causal only): libtorch's fused
+            // attention kernel, which never materialises the [T, T] scores per head
+            Tensor out = scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true,
+                    new DoubleOptional(config.attentionScale()), groups > 1);
+            return lin(out.transpose(1, 2).reshape(b, t, (long) nh * d), l.o, l.ob);
+        }
         // Grouped-query attention without copying K/V: the query heads that share a KV head are
         // stacked along the time axis, [B, kvh, groups*T, D], so the cache is read in place.
-        int groups = config.kvGroups();
         long tk = k.size(2);
         Tensor qg = q.reshape(b, kvh, (long) groups * t, d);
         Tensor scores = matmul(qg, k.transpose(2, 3)).mul(new Scalar(config.attentionScale()));
