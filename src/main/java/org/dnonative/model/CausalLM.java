@@ -254,6 +254,20 @@ public final class CausalLM implements AutoCloseable {
         return view;
     }
 
+    /**
+     * Whether sampling may prefill each distinct prompt once for all its samples: a float32 CPU
+     * model whose matrices are all ones the decode kernel takes (at least {@link DecodeLinear#MIN_WEIGHT}
+     * elements), so that the embedded demo's tiny policy prefills every row as before.
+     */
+    boolean sharesPrefill() {
+        if (!prefillSharing || !device.is_cpu() || dtype != FLOAT_TYPE()) return false;
+        for (Tensor p : params.values()) if (p.dim() == 2 && p.numel() < DecodeLinear.MIN_WEIGHT) return false;
+        return true;
+    }
+
+    /** Prefill sharing in use; tests switch it off to compare. */
+    static volatile boolean prefillSharing = true;
+
     /** The parameters' dtype (float32 except for an {@link #inferenceCopy}). */
     public torch.ScalarType dtype() { return dtype; }
 

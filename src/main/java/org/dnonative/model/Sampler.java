@@ -165,15 +165,48 @@ public final class Sampler {
         // for every thread count.
         int shares = Math.max(1, Math.min(DecodeLinear.threads(), b));
         double[][] scratch = new double[shares][vocab];
+        // The K samples of a prompt share its prefill: each distinct prompt of the batch is prefilled
+        // once and its cache rows copied to its samples' rows (K times less prefill work). Only
+        // for models whose matrices the decode kernel takes: a tiny model's products may round
+        // differently with the row count, and the demo's tables are those of a full prefill.
+        int[] first = new int[b];      // row -> the first row of the batch with its prompt
+        int u = 0;
+        int[] uniq = new int[b];       // distinct prompts' first rows
+        for (int i = 0; i < b; i++) {
+            first[i] = i;
+            if (model.sharesPrefill())
+                for (int j = 0; j < i; j++)
+                    if (rowIds[j] / p.samples() == rowIds[i] / p.samples()) { first[i] = first[j]; break; }
+            if (first[i] == i) uniq[u++] = i;
+        }
         try (NoGradGuard noGrad = new NoGradGuard();
-             KvCache cache = new KvCache(model.config(), b, maxLen + p.maxNewTokens(), device, model.dtype())) {
+             KvCache cache = new KvCache(model.config(), u, maxLen + p.maxNewTokens(), device, model.dtype())) {
             float[] logits;
             try (PointerScope scope = new PointerScope()) {
-                Tensor in = Tensors.fromLongs(ids, b, maxLen).to(device, torch.ScalarType.Long);
-                Tensor pos = Tensors.fromLongs(positions, b, maxLen).to(device, torch.ScalarType.Long);
-                Tensor km = Tensors.fromLongs(mask, b, maxLen).to(device, torch.ScalarType.Bool);
+                long[] uIds = new long[u * maxLen], uPos = new long[u * maxLen], uMask = new long[u * maxLen];
+                for (int j = 0; j < u; j++) {
+                    System.arraycopy(ids, uniq[j] * maxLen, uIds, j * maxLen, maxLen);
+                    System.arraycopy(positions, uniq[j] * maxLen, uPos, j * maxLen, maxLen);
+                    System.arraycopy(mask, uniq[j] * maxLen, uMask, j * maxLen, maxLen);
+                }
+                Tensor in = Tensors.fromLongs(uIds, u, maxLen).to(device, torch.ScalarType.Long);
+                Tensor pos = Tensors.fromLongs(uPos, u, maxLen).to(device, torch.ScalarType.Long);
+                Tensor km = Tensors.fromLongs(uMask, u, maxLen).to(device, torch.ScalarType.Bool);
                 Tensor h = model.hidden(in, pos, km, cache);
-                logits = Tensors.toFloats(model.logits(h.select(1, maxLen - 1)), null);
+                float[] prefilled = Tensors.toFloats(model.logits(h.select(1, maxLen - 1)), null);
+                if (u == b) {
+                    logits = prefilled;
+                } else {
+                    int[] slotOf = new int[b];
+                    for (int j = 0; j < u; j++) slotOf[uniq[j]] = j;
+                    long[] rowsFrom = new long[b];
+                    logits = new float[b * vocab];
+                    for (int i = 0; i < b; i++) {
+                        rowsFrom[i] = slotOf[first[i]];
+                        System.arraycopy(prefilled, (int) rowsFrom[i] * vocab, logits, i * vocab, vocab);
+                    }
+                    cache.keepRows(Tensors.fromLongs(rowsFrom, b).to(device, torch.ScalarType.Long));
+                }
             }
             int active = b;
             int[] live = new int[b];            // batch slot -> row; finished rows are dropped from the batch

@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * for the fused path (at least 2^16 elements), 8/4 grouped heads: teacher-forced log-probs of
  * every token agree to float32 rounding with float32 weights and with the bf16 decode copies, and
  * greedy sampling of left-padded prompts of different lengths (which exercises the key mask and
- * the cache compaction as rows finish) gives the same tokens.
+ * the cache compaction as rows finish) gives the same tokens. Also the shared prefill (each
+ * distinct prompt prefilled once for its K samples): the same samples as prefilling every row.
  */
 class FusedDecodeTest {
     static final ModelConfig CFG = ModelConfig.of(ModelConfig.Architecture.LLAMA, 300, 512, 512, 2, 8, 4, 256, true, null, 2, 0);
@@ -76,6 +77,34 @@ class FusedDecodeTest {
             List<List<Completion>> b = withFused(true, () -> new Sampler(policy).generate(prompts, greedy));
             for (int i = 0; i < prompts.size(); i++)
                 assertArrayEquals(a.get(i).get(0).ids(), b.get(i).get(0).ids(), "prompt " + i + " (seed 7)");
+        }
+    }
+
+    @Test
+    void sharedPrefillGivesTheSameSamples() throws Exception {
+        StringBuilder v = new StringBuilder("{\"model\":{\"type\":\"WordLevel\",\"unk_token\":\"t0\",\"vocab\":{");
+        for (int i = 0; i < 300; i++) v.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":").append(i);
+        v.append("}},\"decoder\":null,\"pre_tokenizer\":null,\"normalizer\":null}");
+        Tokenizer tok = Tokenizer.fromJson(v.toString(), "<test>");
+        try (CausalLM m = CausalLM.random(CFG, 11, CPU)) {
+            assertTrue(m.sharesPrefill());
+            Policy policy = Policy.of(m, tok, null);
+            SplittableRandom r = new SplittableRandom(11);
+            List<int[]> prompts = new ArrayList<>();
+            for (int len : new int[]{5, 12, 8}) prompts.add(r.ints(len, 3, 300).toArray());
+            SamplingParams p = new SamplingParams(3, 1.0, 0.95, 0, 15, List.of(), 11, 8);   // batches of 8 rows: 3 prompts x 3 samples
+            List<List<Completion>> shared = new Sampler(policy).generate(prompts, p);
+            boolean was = CausalLM.prefillSharing;
+            CausalLM.prefillSharing = false;
+            List<List<Completion>> every;
+            try {
+                every = new Sampler(policy).generate(prompts, p);
+            } finally {
+                CausalLM.prefillSharing = was;
+            }
+            for (int i = 0; i < prompts.size(); i++)
+                for (int k = 0; k < 3; k++)
+                    assertArrayEquals(every.get(i).get(k).ids(), shared.get(i).get(k).ids(), "prompt " + i + ", sample " + k + " (seed 11)");
         }
     }
 }
