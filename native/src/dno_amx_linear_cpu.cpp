@@ -256,17 +256,10 @@ extern "C" int dno_amx_pack_weight(int64_t out_features, int64_t in_features, co
     using namespace dno;
     clear_error();
     try {
-        if (out_features < 1)
-            return fail(DNO_E_INVALID_ARGUMENT, "out_features must be at least 1, got " + std::to_string(out_features));
-        if (in_features < 1)
-            return fail(DNO_E_INVALID_ARGUMENT, "in_features must be at least 1, got " + std::to_string(in_features));
-        if (w_row_stride < in_features)
-            return fail(DNO_E_INVALID_ARGUMENT, "w_row_stride (" + std::to_string(w_row_stride) +
-                                                    ") is less than in_features (" + std::to_string(in_features) + ")");
+        if (int rc = check_linear_shape(1, in_features, out_features, w_row_stride, "w_row_stride", num_threads); rc != DNO_OK)
+            return rc;
         if (!weight) return fail(DNO_E_INVALID_ARGUMENT, "weight is NULL");
         if (!packed) return fail(DNO_E_INVALID_ARGUMENT, "packed is NULL");
-        if (num_threads < 0)
-            return fail(DNO_E_INVALID_ARGUMENT, "num_threads must be >= 0, got " + std::to_string(num_threads));
         if (!amx::availability().ok) return fail(DNO_E_UNSUPPORTED, "AMX is not available: " + amx::availability().why);
         const int64_t KT = k_tiles(in_features), NT = col_tiles(out_features);
         uint16_t* p = static_cast<uint16_t*>(packed);
@@ -287,19 +280,11 @@ extern "C" int dno_amx_linear(int64_t rows, int64_t in_features, int64_t out_fea
     using namespace dno;
     clear_error();
     try {
-        if (rows < 1) return fail(DNO_E_INVALID_ARGUMENT, "rows must be at least 1, got " + std::to_string(rows));
-        if (in_features < 1)
-            return fail(DNO_E_INVALID_ARGUMENT, "in_features must be at least 1, got " + std::to_string(in_features));
-        if (out_features < 1)
-            return fail(DNO_E_INVALID_ARGUMENT, "out_features must be at least 1, got " + std::to_string(out_features));
-        if (x_row_stride < in_features)
-            return fail(DNO_E_INVALID_ARGUMENT, "x_row_stride (" + std::to_string(x_row_stride) +
-                                                    ") is less than in_features (" + std::to_string(in_features) + ")");
+        if (int rc = check_linear_shape(rows, in_features, out_features, x_row_stride, "x_row_stride", num_threads); rc != DNO_OK)
+            return rc;
         if (!x) return fail(DNO_E_INVALID_ARGUMENT, "x is NULL");
         if (!packed_weight) return fail(DNO_E_INVALID_ARGUMENT, "packed_weight is NULL");
         if (!y) return fail(DNO_E_INVALID_ARGUMENT, "y is NULL");
-        if (num_threads < 0)
-            return fail(DNO_E_INVALID_ARGUMENT, "num_threads must be >= 0, got " + std::to_string(num_threads));
         if (!amx::availability().ok) return fail(DNO_E_UNSUPPORTED, "AMX is not available: " + amx::availability().why);
         const int64_t KT = k_tiles(in_features), NT = col_tiles(out_features);
         const int64_t MT = ((rows + 31) / 32) * 2;

@@ -32,6 +32,20 @@ std::string position_name(int64_t row, int64_t seq_len) {
     return "[" + std::to_string(row / seq_len) + "," + std::to_string(row % seq_len) + "]";
 }
 
+int check_linear_shape(int64_t rows, int64_t in_features, int64_t out_features, int64_t x_row_stride,
+                       const char* stride_name, int num_threads) {
+    if (rows < 1) return fail(DNO_E_INVALID_ARGUMENT, "rows must be at least 1, got " + std::to_string(rows));
+    if (in_features < 1)
+        return fail(DNO_E_INVALID_ARGUMENT, "in_features must be at least 1, got " + std::to_string(in_features));
+    if (out_features < 1)
+        return fail(DNO_E_INVALID_ARGUMENT, "out_features must be at least 1, got " + std::to_string(out_features));
+    if (x_row_stride < in_features)
+        return fail(DNO_E_INVALID_ARGUMENT, std::string(stride_name) + " (" + std::to_string(x_row_stride) +
+                                                ") is less than in_features (" + std::to_string(in_features) + ")");
+    if (num_threads < 0) return fail(DNO_E_INVALID_ARGUMENT, "num_threads must be >= 0, got " + std::to_string(num_threads));
+    return DNO_OK;
+}
+
 int fail_label_range(int64_t row, int64_t seq_len, int64_t label, int64_t vocab, int64_t ignore_index) {
     return fail(DNO_E_LABEL_RANGE, "labels" + position_name(row, seq_len) + " = " + std::to_string(label) +
                                        " is outside [0," + std::to_string(vocab) + ") and is not the ignore index " +

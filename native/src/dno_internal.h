@@ -31,6 +31,11 @@ int fail_label_range(int64_t row, int64_t seq_len, int64_t label, int64_t vocab,
 
 const char* dtype_name(int dtype);
 
+// The sizes of a product y [rows, out_features] = x [rows, in_features] W^T, x's rows
+// `stride_name` = x_row_stride apart, and num_threads >= 0: DNO_OK or a failure naming the argument.
+int check_linear_shape(int64_t rows, int64_t in_features, int64_t out_features, int64_t x_row_stride,
+                       const char* stride_name, int num_threads);
+
 }  // namespace dno
 
 #endif

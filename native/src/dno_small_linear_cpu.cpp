@@ -15,21 +15,13 @@ extern "C" int dno_small_linear_cpu(int64_t rows, int64_t in_features, int64_t o
     using namespace dno;
     clear_error();
     try {
-        if (rows < 1) return fail(DNO_E_INVALID_ARGUMENT, "rows must be at least 1, got " + std::to_string(rows));
-        if (in_features < 1)
-            return fail(DNO_E_INVALID_ARGUMENT, "in_features must be at least 1, got " + std::to_string(in_features));
-        if (out_features < 1)
-            return fail(DNO_E_INVALID_ARGUMENT, "out_features must be at least 1, got " + std::to_string(out_features));
-        if (x_row_stride < in_features)
-            return fail(DNO_E_INVALID_ARGUMENT, "x_row_stride (" + std::to_string(x_row_stride) +
-                                                    ") is less than in_features (" + std::to_string(in_features) + ")");
+        if (int rc = check_linear_shape(rows, in_features, out_features, x_row_stride, "x_row_stride", num_threads); rc != DNO_OK)
+            return rc;
         if (!x) return fail(DNO_E_INVALID_ARGUMENT, "x is NULL");
         if (weight_dtype != DNO_F32 && weight_dtype != DNO_BF16)
             return fail(DNO_E_INVALID_ARGUMENT, "weight_dtype must be DNO_F32 or DNO_BF16, got " + std::to_string(weight_dtype));
         if (!weight) return fail(DNO_E_INVALID_ARGUMENT, "weight is NULL");
         if (!y) return fail(DNO_E_INVALID_ARGUMENT, "y is NULL");
-        if (num_threads < 0)
-            return fail(DNO_E_INVALID_ARGUMENT, "num_threads must be >= 0, got " + std::to_string(num_threads));
         const RowKernels* k = nullptr;
         int rc = active_row_kernels(&k);
         if (rc != DNO_OK) return rc;

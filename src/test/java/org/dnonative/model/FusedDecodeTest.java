@@ -32,6 +32,14 @@ class FusedDecodeTest {
         }
     }
 
+    /** A word-level tokenizer t0..t(n-1): ids without text, for sampling a random model. */
+    static Tokenizer wordTokenizer(int n) {
+        StringBuilder v = new StringBuilder("{\"model\":{\"type\":\"WordLevel\",\"unk_token\":\"t0\",\"vocab\":{");
+        for (int i = 0; i < n; i++) v.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":").append(i);
+        v.append("}},\"decoder\":null,\"pre_tokenizer\":null,\"normalizer\":null}");
+        return Tokenizer.fromJson(v.toString(), "<test>");
+    }
+
     @Test
     void teacherForcedLogprobsMatchTheLibtorchDecodeStep() {
         long seed = 31;
@@ -62,11 +70,8 @@ class FusedDecodeTest {
     }
 
     @Test
-    void greedySamplingOfPaddedPromptsGivesTheSameTokens() throws Exception {
-        StringBuilder v = new StringBuilder("{\"model\":{\"type\":\"WordLevel\",\"unk_token\":\"t0\",\"vocab\":{");
-        for (int i = 0; i < 300; i++) v.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":").append(i);
-        v.append("}},\"decoder\":null,\"pre_tokenizer\":null,\"normalizer\":null}");
-        Tokenizer tok = Tokenizer.fromJson(v.toString(), "<test>");
+    void greedySamplingOfPaddedPromptsGivesTheSameTokens() {
+        Tokenizer tok = wordTokenizer(300);
         try (CausalLM m = CausalLM.random(CFG, 7, CPU)) {
             Policy policy = Policy.of(m, tok, null);
             SplittableRandom r = new SplittableRandom(7);
@@ -81,11 +86,8 @@ class FusedDecodeTest {
     }
 
     @Test
-    void sharedPrefillGivesTheSameSamples() throws Exception {
-        StringBuilder v = new StringBuilder("{\"model\":{\"type\":\"WordLevel\",\"unk_token\":\"t0\",\"vocab\":{");
-        for (int i = 0; i < 300; i++) v.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":").append(i);
-        v.append("}},\"decoder\":null,\"pre_tokenizer\":null,\"normalizer\":null}");
-        Tokenizer tok = Tokenizer.fromJson(v.toString(), "<test>");
+    void sharedPrefillGivesTheSameSamples() {
+        Tokenizer tok = wordTokenizer(300);
         try (CausalLM m = CausalLM.random(CFG, 11, CPU)) {
             assertTrue(m.sharesPrefill());
             Policy policy = Policy.of(m, tok, null);
