@@ -29,9 +29,14 @@ public final class PairRules {
 
     public record ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram,
                                double repetitionThreshold, int maxPairs, boolean allTopPositives, boolean rarestTopPositive,
-                               double topTolerance) {
+                               double topTolerance, boolean modeBelowTop) {
         public ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram, double repetitionThreshold, int maxPairs) {
             this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, false, false, 0);
+        }
+
+        public ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram, double repetitionThreshold, int maxPairs,
+                            boolean allTopPositives, boolean rarestTopPositive, double topTolerance) {
+            this(positiveMin, margin, marginSelf, ngram, repetitionThreshold, maxPairs, allTopPositives, rarestTopPositive, topTolerance, false);
         }
 
         public ListwiseRule(double positiveMin, double margin, double marginSelf, int ngram, double repetitionThreshold, int maxPairs,
@@ -46,7 +51,8 @@ public final class PairRules {
 
         public static ListwiseRule of(org.dnonative.dno.config.PairsConfig c) {
             return new ListwiseRule(c.positiveMinScore(), c.negativeMargin(), c.negativeMarginSelf(), c.repetitionNgram(),
-                    c.repetitionThreshold(), c.maxPerPrompt(), c.allTopPositives(), c.rarestTopPositive(), c.topTolerance());
+                    c.repetitionThreshold(), c.maxPerPrompt(), c.allTopPositives(), c.rarestTopPositive(), c.topTolerance(),
+                    c.modeBelowTop());
         }
     }
 
@@ -104,7 +110,32 @@ public final class PairRules {
                 }
             }
         }
+        if (rule.modeBelowTop() && !candidates.get(pos).gold()) {
+            int mode = commonestOwn(candidates, repetitive);
+            // the policy's commonest response, when it is no positive and not a negative already but
+            // scores a whole point or more below the top, is a negative of each positive it is that far below
+            if (mode >= 0 && !positiveTexts.contains(candidates.get(mode).text()) && !negatives.contains(candidates.get(mode).text())
+                    && scores.get(mode) <= top - 1) {
+                for (int p : positives) {
+                    if (scores.get(mode) > scores.get(p) - 1) continue;
+                    out.add(new Choice(p, mode, null));
+                    if (rule.maxPairs() > 0 && out.size() == rule.maxPairs()) return out;
+                }
+            }
+        }
         return out;
+    }
+
+    /** The policy's own sample whose text it sampled most often (the earliest of those); -1 when it has none. */
+    private static int commonestOwn(List<Candidate> candidates, boolean[] repetitive) {
+        java.util.Map<String, Integer> count = new java.util.HashMap<>();
+        for (Candidate c : candidates) if (!c.gold()) count.merge(c.text(), 1, Integer::sum);
+        int best = -1;
+        for (int i = 0; i < candidates.size(); i++) {
+            if (repetitive[i] || candidates.get(i).gold()) continue;
+            if (best < 0 || count.get(candidates.get(i).text()) > count.get(candidates.get(best).text())) best = i;
+        }
+        return best;
     }
 
     /**

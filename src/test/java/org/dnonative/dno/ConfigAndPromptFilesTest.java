@@ -80,6 +80,11 @@ class ConfigAndPromptFilesTest {
         assertTrue(message(() -> d.with("pairs.top_tolerance", 1)).contains("field 'pairs.top_tolerance' needs pairs.all_top_positives"));
         assertTrue(message(() -> d.with("pairs.top_tolerance", -1)).contains("field 'pairs.top_tolerance' must be >= 0"));
         assertEquals(1.0, d.with(java.util.Map.of("pairs.all_top_positives", true, "pairs.top_tolerance", 1)).pairs().topTolerance());
+        assertEquals(org.dnonative.dno.config.TrainingConfig.Reference.PREVIOUS, d.training().reference(), "the paper's reference: pi_t");
+        assertEquals(org.dnonative.dno.config.TrainingConfig.Reference.START, d.with("training.reference", "start").training().reference());
+        assertTrue(message(() -> d.with("training.reference", "first")).contains("training.reference"));
+        assertEquals(4, d.training().referenceIteration(4), "previous: iteration 4 steps from pi_4");
+        assertEquals(1, d.with("training.reference", "start").training().referenceIteration(4), "start: from pi_1 at every iteration");
         assertTrue(message(() -> new org.dnonative.dno.config.SamplingConfig(1, 0.7, 0.95, 0, 256, 64, false, "float32").toString())
                 .contains("field 'samples' must be at least 2, was 1"), "the compact constructor validates");
         // every leaf field has a path that overrides take

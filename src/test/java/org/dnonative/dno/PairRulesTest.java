@@ -124,6 +124,26 @@ class PairRulesTest {
     }
 
     @Test
+    void modeBelowTopSetsThePolicysCommonestSampleBelowTheTopWhenAWholePointLower() {
+        // "7" (three times) scores 5, "3+4=7" 6, "?" 0, the gold "g" 6: with margin 2 only "?" is a negative
+        var c = withGold(samples("7", "?", "7", "3+4=7", "7"), "g");
+        List<Double> scores = List.of(5.0, 0.0, 5.0, 6.0, 5.0, 6.0);
+        var plain = new PairRules.ListwiseRule(5, 2, 2, 4, 0.5, 0, true, false, 0, false);
+        assertEquals(List.of(List.of(3, 1)), pairs(PairRules.listwise(c, scores, plain)).stream().map(p -> List.of(p[0], p[1])).toList());
+        // the commonest sample "7", a point below the top, is a negative too (once, its first occurrence)
+        var mode = new PairRules.ListwiseRule(5, 2, 2, 4, 0.5, 0, true, false, 0, true);
+        assertEquals(List.of(List.of(3, 1), List.of(3, 0)), pairs(PairRules.listwise(c, scores, mode)).stream().map(p -> List.of(p[0], p[1])).toList());
+        // tied at the top, the commonest sample is a positive, not a negative
+        List<Double> tied = List.of(6.0, 0.0, 6.0, 6.0, 6.0, 6.0);
+        assertEquals(pairs(PairRules.listwise(c, tied, plain)).stream().map(p -> List.of(p[0], p[1])).toList(),
+                pairs(PairRules.listwise(c, tied, mode)).stream().map(p -> List.of(p[0], p[1])).toList());
+        // a commonest sample that is a negative already ("?") adds nothing
+        var refusals = withGold(samples("?", "?", "7"), "g");
+        List<Double> r = List.of(0.0, 0.0, 6.0, 6.0);
+        assertEquals(List.of(List.of(2, 0)), pairs(PairRules.listwise(refusals, r, mode)).stream().map(p -> List.of(p[0], p[1])).toList());
+    }
+
+    @Test
     void pairwiseRuleUsesExpectedWinRatesAgainstThePolicysSamples() {
         // three samples and a gold response; P[i][j] = P(i beats j)
         var c = withGold(samples("a", "b", "c"), "g");

@@ -23,11 +23,15 @@ package org.dnonative.dno.config;
  * @param topTolerance        list-wise rule with {@code allTopPositives}: an own sample within this many points
  *                            of the top score (and at least {@code positiveMinScore}) counts as tied at the top,
  *                            so is a positive too, against each candidate at least the margin below it; 0 = exact ties
+ * @param modeBelowTop        list-wise rule: the policy's commonest sample (by text), when it is no positive and scores a
+ *                            whole point or more below the top, is a negative of each positive at least that far above it
+ *                            (whatever the margins): a pair that takes mass from the response the policy over-produces
+ *                            and gives it to the one the oracle prefers to it; other near-top samples stay unpaired
  */
 public record PairsConfig(Rule rule, double positiveMinScore, double negativeMargin, double negativeMarginSelf, int maxPerPrompt,
                           int repetitionNgram, double repetitionThreshold, double pairwiseMargin, boolean softTargets,
                           double replayFraction, double replayDecay, boolean allTopPositives,
-                          boolean rarestTopPositive, double topTolerance) {
+                          boolean rarestTopPositive, double topTolerance, boolean modeBelowTop) {
     public enum Rule { AUTO, LISTWISE, PAIRWISE }
 
     public PairsConfig {
@@ -46,6 +50,6 @@ public record PairsConfig(Rule rule, double positiveMinScore, double negativeMar
     }
 
     public static PairsConfig defaults() {
-        return new PairsConfig(Rule.AUTO, 5, 2, 1, 0, 4, 0.5, 0.1, false, 0.3, 0.5, false, false, 0);
+        return new PairsConfig(Rule.AUTO, 5, 2, 1, 0, 4, 0.5, 0.1, false, 0.3, 0.5, false, false, 0, false);
     }
 }

@@ -12,7 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** log pi_t(y|x) of every training pair's responses, pi_t frozen, before any training: the loss's reference. */
+/**
+ * log pi_ref(y|x) of every training pair's responses, frozen, before any training: the loss's reference,
+ * pi_t (the paper's) or, with {@code training.reference: start}, the starting policy pi_1.
+ */
 public final class ReferenceStage implements Stage {
     /** Pairs scored per call (the scorer batches them further by its token budget). */
     private static final int CHUNK = 256;
@@ -32,7 +35,7 @@ public final class ReferenceStage implements Stage {
         List<ReferenceLogps> out = run.cluster().gather("reference log-probs of iteration " + t, pairs.size(), ReferenceLogps.class, () -> {
             List<Integer> mine = run.cluster().shard().items(pairs.size(), chunk);
             Map<Integer, ReferenceLogps> m = new LinkedHashMap<>();
-            try (Policy p = run.loadPolicy(t)) {
+            try (Policy p = run.loadPolicy(run.config().training().referenceIteration(t))) {
                 List<Pair> part = mine.stream().map(pairs::get).toList();
                 double[][] ref = logprobs(run, p, part, chunk);
                 for (int i = 0; i < part.size(); i++) m.put(mine.get(i), new ReferenceLogps(part.get(i).id(), ref[0][i], ref[1][i]));
