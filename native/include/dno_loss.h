@@ -182,6 +182,12 @@ DNO_API int dno_llama_decode_layer_cpu(int64_t batch, int64_t hidden, int64_t he
                                        float* keys, float* values, const uint8_t* key_valid, int64_t capacity,
                                        int64_t position, float scale, int num_threads);
 
+/* Makes the C library's allocator keep freed host memory for reuse (glibc: no mmap for large
+ * blocks, no trimming, the heap grown 256 MiB at a time) instead of unmapping and page-faulting
+ * large blocks anew on every allocation. Process-wide and not undone; the process's memory then
+ * stays at its high-water mark. DNO_E_UNSUPPORTED where the C library is not glibc. */
+DNO_API int dno_keep_freed_host_memory(void);
+
 /* The optimizer step of training, for float32 parameters on the host: one pass over each tensor.
  *
  * dno_grad_sq_norm_cpu: *sq_norm = sum of grad[i]^2 over n elements, in float64 in a fixed order

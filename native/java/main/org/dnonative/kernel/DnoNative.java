@@ -88,6 +88,8 @@ final class DnoNative {
             @Cast("float*") long keys, @Cast("float*") long values, @Cast("const uint8_t*") long keyValid,
             @Cast("int64_t") long capacity, @Cast("int64_t") long position, float scale, int numThreads);
 
+    public static native int dno_keep_freed_host_memory();
+
     public static native int dno_grad_sq_norm_cpu(
             @Cast("int64_t") long n, @Cast("const float*") long grad, @Cast("double*") long sqNorm,
             @Cast("int64_t*") long firstNonfiniteBlock, int numThreads);

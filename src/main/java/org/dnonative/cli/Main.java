@@ -30,6 +30,14 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // freed host memory kept for reuse: large tensors are otherwise page-faulted anew every step
+        if (!"off".equals(System.getenv("DNO_KEEP_FREED_MEMORY"))) {
+            try {
+                org.dnonative.kernel.HostMemory.keepFreed();
+            } catch (RuntimeException | LinkageError e) {
+                // only a speed-up: a command that needs the native library reports a failure to load it itself
+            }
+        }
         System.exit(commandLine().execute(args));
     }
 
