@@ -172,9 +172,10 @@ public final class Sampler {
         int[] first = new int[b];      // row -> the first row of the batch with its prompt
         int u = 0;
         int[] uniq = new int[b];       // distinct prompts' first rows
+        boolean share = model.sharesPrefill();
         for (int i = 0; i < b; i++) {
             first[i] = i;
-            if (model.sharesPrefill())
+            if (share)
                 for (int j = 0; j < i; j++)
                     if (rowIds[j] / p.samples() == rowIds[i] / p.samples()) { first[i] = first[j]; break; }
             if (first[i] == i) uniq[u++] = i;
