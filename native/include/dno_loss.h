@@ -164,23 +164,27 @@ DNO_API int dno_amx_linear(int64_t rows, int64_t in_features, int64_t out_featur
                            int64_t x_row_stride, const void* packed_weight, const float* bias, float* y,
                            int num_threads);
 
-/* One Llama decoder layer for one new token per sequence (the decode step of sampling), in place:
- *   h = RMSNorm(x) * input_norm; q, k, v = h Wq^T, h Wk^T, h Wv^T; RoPE on q and k (cos, sin
+/* One Llama-family decoder layer for one new token per sequence (the decode step of sampling), in place:
+ *   h = RMSNorm(x) * input_norm; q, k, v = h Wq^T + bq, h Wk^T + bk, h Wv^T + bv (biases [out] or NULL:
+ *   Qwen2); with q_norm and k_norm [head_dim] (Qwen3; both or neither) each head's q and k RMSNormed
+ *   with them; RoPE on q and k (cos, sin
  *   [batch, head_dim] for each row's position); k and v written to slot `position` of the layer's
  *   cache keys/values [batch, kv_heads, capacity, head_dim]; attention of q over the slots
- *   0..position whose key_valid [batch, capacity] byte is nonzero (softmax of scale * q.k in
- *   float32); x += attn Wo^T; h = RMSNorm(x) * post_norm; x += (silu(h Wg^T) * h Wu^T) Wd^T.
+ *   0..position whose key_valid [batch, capacity] byte is nonzero, and with window > 0 (Mistral's
+ *   sliding window) only those after position - window (softmax of scale * q.k in float32); x += attn Wo^T; h = RMSNorm(x) * post_norm; x += (silu(h Wg^T) * h Wu^T) Wd^T.
  * x [batch, hidden] float32; norms float32; the seven matrices row-major [out, in] of weight_dtype
- * DNO_F32 or DNO_BF16 (widened exactly); no biases. Products through dno_small_linear_cpu
+ * DNO_F32 or DNO_BF16 (widened exactly); no o or MLP biases. Products through dno_small_linear_cpu
  * (num_threads split their columns): bitwise the same for every thread count and run; against a
  * composition of libtorch ops the same to float32 rounding. */
 DNO_API int dno_llama_decode_layer_cpu(int64_t batch, int64_t hidden, int64_t heads, int64_t kv_heads,
                                        int64_t head_dim, int64_t intermediate, float* x, const float* input_norm,
                                        const float* post_norm, float eps, int weight_dtype, const void* wq,
                                        const void* wk, const void* wv, const void* wo, const void* wgate,
-                                       const void* wup, const void* wdown, const float* cos, const float* sin,
-                                       float* keys, float* values, const uint8_t* key_valid, int64_t capacity,
-                                       int64_t position, float scale, int num_threads);
+                                       const void* wup, const void* wdown, const float* bq, const float* bk,
+                                       const float* bv, const float* q_norm, const float* k_norm,
+                                       const float* cos, const float* sin, float* keys, float* values,
+                                       const uint8_t* key_valid, int64_t capacity, int64_t position, int64_t window,
+                                       float scale, int num_threads);
 
 /* Makes the C library's allocator keep freed host memory for reuse (glibc: no mmap for large
  * blocks, no trimming, the heap grown 256 MiB at a time) instead of unmapping and page-faulting

@@ -1,5 +1,5 @@
-// dno_llama_decode_layer_cpu: one Llama decoder layer for one new token per sequence (the decode
-// step of sampling), in one call: RMSNorm, the q/k/v products, RoPE, the KV-cache write, attention
+// dno_llama_decode_layer_cpu: one Llama-family decoder layer (Llama, Mistral's sliding window, Qwen2's
+// q/k/v biases, Qwen3's q/k norms) for one new token per sequence (the decode step of sampling), in one call: RMSNorm, the q/k/v products, RoPE, the KV-cache write, attention
 // over the cache, the o product and the residual, RMSNorm, the SiLU-gated MLP and the residual.
 //
 // Why: through libtorch the same layer is ~45 small ops (views, casts, masks, softmax, adds), each
@@ -114,6 +114,12 @@ void rms_norm(const float* x, int64_t rows, int64_t n, const float* w, float eps
     }
 }
 
+void add_bias(float* y, int64_t rows, int64_t n, const float* bias) {
+    if (!bias) return;
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t i = 0; i < n; ++i) y[r * n + i] += bias[i];
+}
+
 // x * cos + rotate_half(x) * sin over each head's head_dim values, in place
 void rope(float* v, int64_t heads, int64_t d, const float* cos, const float* sin) {
     const int64_t half = d / 2;
@@ -144,9 +150,11 @@ extern "C" int dno_llama_decode_layer_cpu(int64_t batch, int64_t hidden, int64_t
                                           int64_t head_dim, int64_t intermediate, float* x, const float* input_norm,
                                           const float* post_norm, float eps, int weight_dtype, const void* wq,
                                           const void* wk, const void* wv, const void* wo, const void* wgate,
-                                          const void* wup, const void* wdown, const float* cos, const float* sin,
-                                          float* keys, float* values, const uint8_t* key_valid, int64_t capacity,
-                                          int64_t position, float scale, int num_threads) {
+                                          const void* wup, const void* wdown, const float* bq, const float* bk,
+                                          const float* bv, const float* q_norm, const float* k_norm,
+                                          const float* cos, const float* sin, float* keys, float* values,
+                                          const uint8_t* key_valid, int64_t capacity, int64_t position, int64_t window,
+                                          float scale, int num_threads) {
     using namespace dno;
     clear_error();
     try {
@@ -169,6 +177,9 @@ extern "C" int dno_llama_decode_layer_cpu(int64_t batch, int64_t hidden, int64_t
             return fail(DNO_E_INVALID_ARGUMENT, "a pointer argument is NULL");
         if (num_threads < 0)
             return fail(DNO_E_INVALID_ARGUMENT, "num_threads must be >= 0, got " + std::to_string(num_threads));
+        if (window < 0) return fail(DNO_E_INVALID_ARGUMENT, "window must be >= 0 (0 = none), got " + std::to_string(window));
+        if ((q_norm == nullptr) != (k_norm == nullptr))
+            return fail(DNO_E_INVALID_ARGUMENT, "q_norm and k_norm must be given together");
 
         const int64_t qn = heads * head_dim, kvn = kv_heads * head_dim, groups = heads / kv_heads;
         Scratch& s = scratch();
@@ -191,6 +202,15 @@ extern "C" int dno_llama_decode_layer_cpu(int64_t batch, int64_t hidden, int64_t
         if ((rc = lin(s.h.data(), hidden, wk, kvn, s.k.data())) != DNO_OK) return rc;
         if ((rc = lin(s.h.data(), hidden, wv, kvn, s.v.data())) != DNO_OK) return rc;
 
+        add_bias(s.q.data(), batch, qn, bq);
+        add_bias(s.k.data(), batch, kvn, bk);
+        add_bias(s.v.data(), batch, kvn, bv);
+        if (q_norm) {   // Qwen3: RMSNorm over each head's vector, before RoPE
+            rms_norm(s.q.data(), batch * heads, head_dim, q_norm, eps, s.q.data());
+            rms_norm(s.k.data(), batch * kv_heads, head_dim, k_norm, eps, s.k.data());
+        }
+        // a sliding window sees the slots after position - window only
+        const int64_t first_slot = window > 0 ? std::max<int64_t>(0, position - window + 1) : 0;
         for (int64_t b = 0; b < batch; ++b) {
             const float* cb = cos + b * head_dim;
             const float* sb = sin + b * head_dim;
@@ -209,8 +229,8 @@ extern "C" int dno_llama_decode_layer_cpu(int64_t batch, int64_t hidden, int64_t
                 const float* qv = s.q.data() + b * qn + hq * head_dim;
                 const float* kbase = keys + (b * kv_heads + kh) * capacity * head_dim;
                 const float* vbase = values + (b * kv_heads + kh) * capacity * head_dim;
-                attend_head(qv, kbase, vbase, valid, position, head_dim, scale, s.scores.data(),
-                            s.att.data() + b * qn + hq * head_dim);
+                attend_head(qv, kbase + first_slot * head_dim, vbase + first_slot * head_dim, valid + first_slot,
+                            position - first_slot, head_dim, scale, s.scores.data(), s.att.data() + b * qn + hq * head_dim);
             }
         }
         if ((rc = lin(s.att.data(), qn, wo, hidden, s.o.data())) != DNO_OK) return rc;

@@ -84,9 +84,12 @@ final class DnoNative {
             @Cast("float*") long x, @Cast("const float*") long inputNorm, @Cast("const float*") long postNorm, float eps,
             int weightDtype, @Cast("const void*") long wq, @Cast("const void*") long wk, @Cast("const void*") long wv,
             @Cast("const void*") long wo, @Cast("const void*") long wgate, @Cast("const void*") long wup,
-            @Cast("const void*") long wdown, @Cast("const float*") long cos, @Cast("const float*") long sin,
+            @Cast("const void*") long wdown, @Cast("const float*") long bq, @Cast("const float*") long bk,
+            @Cast("const float*") long bv, @Cast("const float*") long qNorm, @Cast("const float*") long kNorm,
+            @Cast("const float*") long cos, @Cast("const float*") long sin,
             @Cast("float*") long keys, @Cast("float*") long values, @Cast("const uint8_t*") long keyValid,
-            @Cast("int64_t") long capacity, @Cast("int64_t") long position, float scale, int numThreads);
+            @Cast("int64_t") long capacity, @Cast("int64_t") long position, @Cast("int64_t") long window, float scale,
+            int numThreads);
 
     public static native int dno_keep_freed_host_memory();
 

@@ -16,14 +16,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * {@link LlamaDecodeLayer} against a float64 reference of the same layer written out here
  * (RMSNorm, q/k/v, RoPE, cache write, masked softmax attention with grouped heads, o, residual,
- * RMSNorm, SiLU-gated MLP, residual), on odd sizes, a cache with blocked slots (left padding),
- * float32 and bf16 weights; random normal inputs from a seed per case that a failure prints.
+ * RMSNorm, SiLU-gated MLP, residual; Qwen2's q/k/v biases, Qwen3's per-head q/k norms, Mistral's
+ * sliding window), on odd sizes, a cache with blocked slots (left padding), float32 and bf16 weights; random normal inputs from a seed per case that a failure prints.
  */
 class LlamaDecodeLayerTest {
-    record Setup(int batch, int hidden, int heads, int kvHeads, int d, int inter, int capacity, int position, long seed) {}
+    record Setup(int batch, int hidden, int heads, int kvHeads, int d, int inter, int capacity, int position, long seed,
+                 boolean bias, boolean qkNorm, int window) {
+        Setup(int batch, int hidden, int heads, int kvHeads, int d, int inter, int capacity, int position, long seed) {
+            this(batch, hidden, heads, kvHeads, d, inter, capacity, position, seed, false, false, 0);
+        }
+    }
 
     static final class Data {
-        float[] x, inNorm, postNorm, q, k, v, o, gate, up, down, cos, sin, keys, values;
+        float[] x, inNorm, postNorm, q, k, v, o, gate, up, down, cos, sin, keys, values, bq, bk, bv, qNorm, kNorm;
         byte[] valid;
     }
 
@@ -41,6 +46,15 @@ class LlamaDecodeLayerTest {
         a.gate = SmallLinearTest.normal(r, s.inter * s.hidden, 1.0 / Math.sqrt(s.hidden));
         a.up = SmallLinearTest.normal(r, s.inter * s.hidden, 1.0 / Math.sqrt(s.hidden));
         a.down = SmallLinearTest.normal(r, s.hidden * s.inter, 1.0 / Math.sqrt(s.inter));
+        if (s.bias) {
+            a.bq = SmallLinearTest.normal(r, qn, 1.0);
+            a.bk = SmallLinearTest.normal(r, kvn, 1.0);
+            a.bv = SmallLinearTest.normal(r, kvn, 1.0);
+        }
+        if (s.qkNorm) {
+            a.qNorm = SmallLinearTest.normal(r, s.d, 1.0);
+            a.kNorm = SmallLinearTest.normal(r, s.d, 1.0);
+        }
         a.cos = new float[s.batch * s.d];
         a.sin = new float[s.batch * s.d];
         for (int b = 0; b < s.batch; b++)
@@ -72,6 +86,14 @@ class LlamaDecodeLayerTest {
             double[] xb = java.util.Arrays.copyOfRange(x, b * s.hidden, (b + 1) * s.hidden);
             double[] h = norm(xb, a.inNorm, eps);
             double[] q = mat(w[0], h, qn), k = mat(w[1], h, kvn), v = mat(w[2], h, kvn);
+            if (s.bias) {
+                for (int i = 0; i < qn; i++) q[i] += a.bq[i];
+                for (int i = 0; i < kvn; i++) { k[i] += a.bk[i]; v[i] += a.bv[i]; }
+            }
+            if (s.qkNorm) {
+                for (int hq = 0; hq < s.heads; hq++) headNorm(q, hq * s.d, s.d, a.qNorm, eps);
+                for (int kh = 0; kh < s.kvHeads; kh++) headNorm(k, kh * s.d, s.d, a.kNorm, eps);
+            }
             rope(q, s.heads, s.d, a.cos, a.sin, b);
             rope(k, s.kvHeads, s.d, a.cos, a.sin, b);
             for (int kh = 0; kh < s.kvHeads; kh++)
@@ -86,16 +108,16 @@ class LlamaDecodeLayerTest {
                 double[] sc = new double[s.position + 1];
                 double mx = Double.NEGATIVE_INFINITY;
                 for (int t = 0; t <= s.position; t++) {
-                    if (a.valid[b * s.capacity + t] == 0) continue;
+                    if (!sees(s, a, b, t)) continue;
                     double dot = 0;
                     for (int i = 0; i < s.d; i++) dot += q[hq * s.d + i] * keys[((b * s.kvHeads + kh) * s.capacity + t) * s.d + i];
                     sc[t] = dot * scale;
                     mx = Math.max(mx, sc[t]);
                 }
                 double sum = 0;
-                for (int t = 0; t <= s.position; t++) if (a.valid[b * s.capacity + t] != 0) sum += Math.exp(sc[t] - mx);
+                for (int t = 0; t <= s.position; t++) if (sees(s, a, b, t)) sum += Math.exp(sc[t] - mx);
                 for (int t = 0; t <= s.position; t++) {
-                    if (a.valid[b * s.capacity + t] == 0) continue;
+                    if (!sees(s, a, b, t)) continue;
                     double p = Math.exp(sc[t] - mx) / sum;
                     for (int i = 0; i < s.d; i++) att[hq * s.d + i] += p * values[((b * s.kvHeads + kh) * s.capacity + t) * s.d + i];
                 }
@@ -109,6 +131,18 @@ class LlamaDecodeLayerTest {
             for (int i = 0; i < s.hidden; i++) x[b * s.hidden + i] = xb[i] + dn[i];
         }
         return x;
+    }
+
+    /** Whether row b's new token attends slot t: a real token, and inside the window if there is one. */
+    static boolean sees(Setup s, Data a, int b, int t) {
+        return a.valid[b * s.capacity + t] != 0 && (s.window == 0 || t > s.position - s.window);
+    }
+
+    static void headNorm(double[] v, int off, int d, float[] w, float eps) {
+        double sq = 0;
+        for (int i = 0; i < d; i++) sq += v[off + i] * v[off + i];
+        double inv = 1 / Math.sqrt(sq / d + eps);
+        for (int i = 0; i < d; i++) v[off + i] = w[i] * v[off + i] * inv;
     }
 
     static double[] norm(double[] x, float[] w, float eps) {
@@ -151,13 +185,23 @@ class LlamaDecodeLayerTest {
                 addr[i] = p.address();
             }
         }
+        long[] extra = new long[5];
+        float[][] extras = {a.bq, a.bk, a.bv, a.qNorm, a.kNorm};
+        for (int i = 0; i < 5; i++)
+            if (extras[i] != null) {
+                FloatPointer p = new FloatPointer(extras[i]);
+                held.add(p);
+                extra[i] = p.address();
+            }
         try (FloatPointer x = new FloatPointer(a.x); FloatPointer in = new FloatPointer(a.inNorm); FloatPointer post = new FloatPointer(a.postNorm);
              FloatPointer cos = new FloatPointer(a.cos); FloatPointer sin = new FloatPointer(a.sin);
              FloatPointer keys = new FloatPointer(a.keys); FloatPointer values = new FloatPointer(a.values);
              BytePointer valid = new BytePointer(a.valid)) {
             LlamaDecodeLayer.apply(new LlamaDecodeLayer.Shape(s.batch, s.hidden, s.heads, s.kvHeads, s.d, s.inter), x.address(),
-                    new LlamaDecodeLayer.Weights(in.address(), post.address(), type, addr[0], addr[1], addr[2], addr[3], addr[4], addr[5], addr[6]),
-                    eps, cos.address(), sin.address(), keys.address(), values.address(), valid.address(), s.capacity, s.position, scale, threads);
+                    new LlamaDecodeLayer.Weights(in.address(), post.address(), type, addr[0], addr[1], addr[2], addr[3], addr[4], addr[5], addr[6],
+                            extra[0], extra[1], extra[2], extra[3], extra[4]),
+                    eps, cos.address(), sin.address(), keys.address(), values.address(), valid.address(), s.capacity, s.position,
+                    s.window, scale, threads);
             float[] out = new float[a.x.length];
             x.get(out);
             keys.get(keysOut);
@@ -172,9 +216,14 @@ class LlamaDecodeLayerTest {
     @ValueSource(booleans = {false, true})
     void matchesAFloat64Reference(boolean bf16) {
         for (Setup s : new Setup[]{new Setup(3, 40, 4, 2, 10, 24, 9, 6, 0), new Setup(1, 17, 3, 3, 6, 33, 4, 0, 0),
-                new Setup(5, 96, 8, 2, 12, 70, 13, 12, 0)}) {
+                new Setup(5, 96, 8, 2, 12, 70, 13, 12, 0),
+                new Setup(3, 40, 4, 2, 10, 24, 9, 7, 0, true, false, 0),     // Qwen2: q/k/v biases
+                new Setup(4, 48, 6, 2, 8, 30, 11, 9, 0, false, true, 0),     // Qwen3: per-head q/k norms
+                new Setup(3, 40, 4, 4, 10, 24, 12, 10, 0, false, false, 4),  // Mistral: a sliding window of 4
+                new Setup(2, 40, 4, 2, 10, 24, 12, 11, 0, true, true, 20)}) { // all three, a window wider than the context
             s = new Setup(s.batch, s.hidden, s.heads, s.kvHeads, s.d, s.inter, s.capacity, s.position,
-                    CaseSeed.of("LlamaDecodeLayerTest", s.batch, s.hidden, s.heads, bf16));
+                    CaseSeed.of("LlamaDecodeLayerTest", s.batch, s.hidden, s.heads, s.bias, s.qkNorm, s.window, bf16),
+                    s.bias, s.qkNorm, s.window);
             Data a = data(s);
             float eps = 1e-5f, scale = (float) (1 / Math.sqrt(s.d));
             float[][] w = {a.q, a.k, a.v, a.o, a.gate, a.up, a.down};
@@ -216,7 +265,12 @@ class LlamaDecodeLayerTest {
         assertTrue(e.getMessage().contains("v address"), e.getMessage());
         LlamaDecodeLayer.Shape s = new LlamaDecodeLayer.Shape(1, 8, 2, 2, 4, 8);
         LlamaDecodeLayer.Weights w = new LlamaDecodeLayer.Weights(1, 1, ElementType.FLOAT32, 1, 1, 1, 1, 1, 1, 1);
-        e = assertThrows(IllegalArgumentException.class, () -> LlamaDecodeLayer.apply(s, 1, w, 1e-6f, 1, 1, 1, 1, 1, 4, 4, 0.5f, 1));
+        e = assertThrows(IllegalArgumentException.class, () -> LlamaDecodeLayer.apply(s, 1, w, 1e-6f, 1, 1, 1, 1, 1, 4, 4, 0, 0.5f, 1));
         assertTrue(e.getMessage().contains("position"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> LlamaDecodeLayer.apply(s, 1, w, 1e-6f, 1, 1, 1, 1, 1, 4, 2, -1, 0.5f, 1));
+        assertTrue(e.getMessage().contains("window"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new LlamaDecodeLayer.Weights(1, 1, ElementType.FLOAT32, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0));
+        assertTrue(e.getMessage().contains("qNorm and kNorm"), e.getMessage());
     }
 }

@@ -406,8 +406,8 @@ public final class CausalLM implements AutoCloseable {
 
     /**
      * The weight type of the one-call decode layer ({@link org.dnonative.kernel.LlamaDecodeLayer}),
-     * or null when this model's decode step stays on libtorch ops: it takes plain Llama layers (no
-     * biases, no q/k norms, no sliding window, SiLU, one RoPE) of a float32 CPU model without
+     * or null when this model's decode step stays on libtorch ops: it takes Llama-family layers (q/k/v
+     * biases, q/k norms and sliding windows included; no o or MLP biases; SiLU; one RoPE; not Gemma) of a float32 CPU model without
      * autograd, whose matrices are all large enough for {@link DecodeLinear} (so the embedded
      * demo's tiny policy decodes exactly as before); bf16 when the view holds bf16 copies of all.
      * {@code DNO_DECODE_FUSED=off} keeps libtorch (to compare the two).
@@ -418,8 +418,9 @@ public final class CausalLM implements AutoCloseable {
         if (torch.is_autocast_enabled(torch.DeviceType.CPU)) return null;
         int bf16 = 0, matrices = 0;
         for (Layer l : layers) {
-            if (l.qb != null || l.kb != null || l.vb != null || l.ob != null || l.gateB != null || l.upB != null || l.downB != null
-                    || l.qNorm != null || l.window != null) return null;
+            if (l.ob != null || l.gateB != null || l.upB != null || l.downB != null) return null;
+            for (Tensor t : new Tensor[]{l.qb, l.kb, l.vb, l.qNorm, l.kNorm})
+                if (t != null && !t.is_contiguous()) return null;
             for (Tensor w : new Tensor[]{l.q, l.k, l.v, l.o, l.gate, l.up, l.down}) {
                 if (w.numel() < DecodeLinear.MIN_WEIGHT || !w.is_contiguous()) return null;
                 matrices++;
@@ -438,6 +439,7 @@ public final class CausalLM implements AutoCloseable {
                                   KvCache cache, int start) {
         boolean bf = type == org.dnonative.kernel.ElementType.BFLOAT16;
         java.util.function.Function<Tensor, Long> addr = w -> (bf ? decodeBf16.get(w) : w).data_ptr().address();
+        java.util.function.Function<Tensor, Long> opt = t -> t == null ? 0L : t.data_ptr().address();
         Tensor keys = cache.keys[i], values = cache.values[i], valid = cache.keyMask;
         org.dnonative.kernel.LlamaDecodeLayer.apply(
                 new org.dnonative.kernel.LlamaDecodeLayer.Shape(x.size(0), config.hiddenSize(), config.numHeads(),
@@ -445,10 +447,11 @@ public final class CausalLM implements AutoCloseable {
                 x.data_ptr().address(),
                 new org.dnonative.kernel.LlamaDecodeLayer.Weights(l.inputNorm.data_ptr().address(), l.postNorm.data_ptr().address(),
                         type, addr.apply(l.q), addr.apply(l.k), addr.apply(l.v), addr.apply(l.o), addr.apply(l.gate),
-                        addr.apply(l.up), addr.apply(l.down)),
+                        addr.apply(l.up), addr.apply(l.down), opt.apply(l.qb), opt.apply(l.kb), opt.apply(l.vb),
+                        opt.apply(l.qNorm), opt.apply(l.kNorm)),
                 (float) config.rmsNormEps(), cos.data_ptr().address(), sin.data_ptr().address(),
                 keys.data_ptr().address(), values.data_ptr().address(), valid.data_ptr().address(),
-                cache.capacity(), start, (float) config.attentionScale(), DecodeLinear.threads());
+                cache.capacity(), start, l.window == null ? 0 : l.window, (float) config.attentionScale(), DecodeLinear.threads());
     }
 
     private Tensor layer(Tensor x, Layer l, int i, Tensor cos, Tensor sin, Tensor blocked, KvCache cache, int start) {

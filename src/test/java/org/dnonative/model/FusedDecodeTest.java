@@ -2,6 +2,8 @@ package org.dnonative.model;
 
 import org.dnonative.model.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,8 +14,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The one-call native decode layer ({@link org.dnonative.kernel.LlamaDecodeLayer}) against the
- * decode step composed of libtorch ops, on a random Llama whose matrices are all large enough
- * for the fused path (at least 2^16 elements), 8/4 grouped heads: teacher-forced log-probs of
+ * decode step composed of libtorch ops, on random Llama, Qwen2, Qwen3 and sliding-window Mistral
+ * models whose matrices are all large enough for the fused path (at least 2^16 elements), 8/4
+ * grouped heads: teacher-forced log-probs of
  * every token agree to float32 rounding with float32 weights and with the bf16 decode copies, and
  * greedy sampling of left-padded prompts of different lengths (which exercises the key mask and
  * the cache compaction as rows finish) gives the same tokens. Also the shared prefill (each
@@ -40,10 +43,27 @@ class FusedDecodeTest {
         return Tokenizer.fromJson(v.toString(), "<test>");
     }
 
-    @Test
-    void teacherForcedLogprobsMatchTheLibtorchDecodeStep() {
+    /** The bench-like Llama, and the Llama-family variants the layer takes: Qwen2 (q/k/v biases), Qwen3 (q/k norms), Mistral (a window of 6). */
+    static ModelConfig config(String arch) {
+        return switch (arch) {
+            case "llama" -> CFG;
+            case "qwen2" -> ModelConfig.of(ModelConfig.Architecture.QWEN2, 300, 512, 512, 2, 8, 4, 256, true, null, 2, 0);
+            case "qwen3" -> ModelConfig.of(ModelConfig.Architecture.QWEN3, 300, 512, 512, 2, 8, 4, 256, true, null, 2, 0);
+            case "mistral-window" -> {
+                com.fasterxml.jackson.databind.node.ObjectNode n =
+                        ModelConfig.of(ModelConfig.Architecture.MISTRAL, 300, 512, 512, 2, 8, 4, 256, true, null, 2, 0).raw().deepCopy();
+                n.put("sliding_window", 6);
+                yield ModelConfig.fromJson(n, "<test: mistral with a window of 6>");
+            }
+            default -> throw new IllegalArgumentException(arch);
+        };
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"llama", "qwen2", "qwen3", "mistral-window"})
+    void teacherForcedLogprobsMatchTheLibtorchDecodeStep(String arch) {
         long seed = 31;
-        try (CausalLM m = CausalLM.random(CFG, seed, CPU)) {
+        try (CausalLM m = CausalLM.random(config(arch), seed, CPU)) {
             SplittableRandom r = new SplittableRandom(seed);
             List<int[]> prompts = new ArrayList<>(), responses = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
@@ -61,8 +81,8 @@ class FusedDecodeTest {
             for (int i = 0; i < prompts.size(); i++) {
                 any = Math.max(any, Math.abs(fused[i] - torch[i]) + Math.abs(fusedBf[i] - torchBf[i]));
                 double d = Math.abs(fused[i] - torch[i]) / 23, dBf = Math.abs(fusedBf[i] - torchBf[i]) / 23;
-                assertTrue(d < 2e-6, "row " + i + ": fused vs libtorch decode, per token " + d + " (seed " + seed + ")");
-                assertTrue(dBf < 2e-6, "row " + i + ": fused vs libtorch decode with bf16 weights, per token " + dBf + " (seed " + seed + ")");
+                assertTrue(d < 2e-6, arch + " row " + i + ": fused vs libtorch decode, per token " + d + " (seed " + seed + ")");
+                assertTrue(dBf < 2e-6, arch + " row " + i + ": fused vs libtorch decode with bf16 weights, per token " + dBf + " (seed " + seed + ")");
                 assertNotEquals(torch[i], torchBf[i], "the bf16 view changes the decode (so both paths saw its weights)");
             }
             assertTrue(any > 0, "the fused path ran: its sums, in another order, round differently somewhere");
