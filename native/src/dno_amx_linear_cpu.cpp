@@ -168,6 +168,14 @@ void pack_w_tile(const float* w, int64_t out, int64_t in, int64_t ld, int64_t nt
     }
 }
 
+// tmm0-3 += (tmm6, tmm7) x (tmm4, tmm5): one bf16 product on all four accumulators
+inline void accumulate_four() {
+    _tile_dpbf16ps(0, 6, 4);
+    _tile_dpbf16ps(1, 6, 5);
+    _tile_dpbf16ps(2, 7, 4);
+    _tile_dpbf16ps(3, 7, 5);
+}
+
 // One 32 x 32 block: row tiles mt, mt+1 and column tiles nt, nt+1, over all k tiles.
 // Per k tile: x_hi w_hi, then x_lo w_hi, then x_hi w_lo, each on all four accumulators.
 void block(const uint16_t* xp, const uint16_t* wp, int64_t KT, int64_t mt, int64_t nt, float* c, int64_t ldc_bytes) {
@@ -185,24 +193,15 @@ void block(const uint16_t* xp, const uint16_t* wp, int64_t KT, int64_t mt, int64
         _tile_loadd(5, b1 + h, 64);
         _tile_loadd(6, a0 + h, 64);
         _tile_loadd(7, a1 + h, 64);
-        _tile_dpbf16ps(0, 6, 4);
-        _tile_dpbf16ps(1, 6, 5);
-        _tile_dpbf16ps(2, 7, 4);
-        _tile_dpbf16ps(3, 7, 5);
+        accumulate_four();
         _tile_loadd(6, a0 + l, 64);
         _tile_loadd(7, a1 + l, 64);
-        _tile_dpbf16ps(0, 6, 4);
-        _tile_dpbf16ps(1, 6, 5);
-        _tile_dpbf16ps(2, 7, 4);
-        _tile_dpbf16ps(3, 7, 5);
+        accumulate_four();
         _tile_loadd(4, b0 + l, 64);
         _tile_loadd(5, b1 + l, 64);
         _tile_loadd(6, a0 + h, 64);
         _tile_loadd(7, a1 + h, 64);
-        _tile_dpbf16ps(0, 6, 4);
-        _tile_dpbf16ps(1, 6, 5);
-        _tile_dpbf16ps(2, 7, 4);
-        _tile_dpbf16ps(3, 7, 5);
+        accumulate_four();
     }
     char* base = reinterpret_cast<char*>(c);
     _tile_stored(0, base, ldc_bytes);

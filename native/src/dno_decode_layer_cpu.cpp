@@ -1,6 +1,7 @@
 // dno_llama_decode_layer_cpu: one Llama-family decoder layer (Llama, Mistral's sliding window, Qwen2's
-// q/k/v biases, Qwen3's q/k norms) for one new token per sequence (the decode step of sampling), in one call: RMSNorm, the q/k/v products, RoPE, the KV-cache write, attention
-// over the cache, the o product and the residual, RMSNorm, the SiLU-gated MLP and the residual.
+// q/k/v biases, Qwen3's q/k norms) for one new token per sequence (the decode step of sampling), in
+// one call: RMSNorm, the q/k/v products, RoPE, the KV-cache write, attention over the cache, the o
+// product and the residual, RMSNorm, the SiLU-gated MLP and the residual.
 //
 // Why: through libtorch the same layer is ~45 small ops (views, casts, masks, softmax, adds), each
 // a dispatch, an allocation and a JNI crossing: ~12 ms of a 39M-parameter model's decode step on
@@ -18,12 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "cpu_rows.h"
 #include "dno_internal.h"
-
-extern "C" int dno_small_linear_cpu(int64_t rows, int64_t in_features, int64_t out_features, const float* x,
-                                    int64_t x_row_stride, int weight_dtype, const void* weight, const float* bias,
-                                    float* y, int num_threads);
 
 namespace {
 
@@ -62,16 +58,22 @@ DNO_CLONES void silu_mul(int64_t n, float* g, const float* u) {
     }
 }
 
-// sum_i a[i] b[i] over 16 partial sums, then those in a fixed order
-inline float dot(const float* a, const float* b, int64_t n) {
+// sum of term(i) over i < n in 16 partial sums, then those in a fixed order (it vectorizes, and
+// every clone adds in the same order)
+template <class Term>
+inline float fixed_order_sum(int64_t n, Term term) {
     float acc[16] = {0};
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; ++j) acc[j] += a[i + j] * b[i + j];
-    for (int j = 0; i < n; ++i, ++j) acc[j] += a[i] * b[i];
+        for (int j = 0; j < 16; ++j) acc[j] += term(i + j);
+    for (int j = 0; i < n; ++i, ++j) acc[j] += term(i);
     float s = 0;
     for (int j = 0; j < 16; ++j) s += acc[j];
     return s;
+}
+
+inline float dot(const float* a, const float* b, int64_t n) {
+    return fixed_order_sum(n, [&](int64_t i) { return a[i] * b[i]; });
 }
 
 // One head of one row: out = softmax(scale * q.k_t over valid t <= position) . v
@@ -84,15 +86,8 @@ DNO_CLONES void attend_head(const float* q, const float* keys, const float* valu
         mx = std::max(mx, s);
     }
     for (int64_t t = 0; t <= position; ++t) scores[t] = valid[t] ? scores[t] - mx : -1e30f;
-    float acc[16] = {0};
-    int64_t t = 0;
-    for (; t <= position; ++t) scores[t] = exp_one(scores[t]);
-    for (t = 0; t + 16 <= position + 1; t += 16)
-        for (int j = 0; j < 16; ++j) acc[j] += scores[t + j];
-    for (int j = 0; t <= position; ++t, ++j) acc[j] += scores[t];
-    float sum = 0;
-    for (int j = 0; j < 16; ++j) sum += acc[j];
-    const float inv = 1.0f / sum;
+    for (int64_t t = 0; t <= position; ++t) scores[t] = exp_one(scores[t]);
+    const float inv = 1.0f / fixed_order_sum(position + 1, [&](int64_t t) { return scores[t]; });
     for (int64_t i = 0; i < d; ++i) out[i] = 0.0f;
     for (int64_t tt = 0; tt <= position; ++tt) {
         const float p = scores[tt] * inv;

@@ -413,9 +413,21 @@ public final class CausalLM implements AutoCloseable {
      * {@code DNO_DECODE_FUSED=off} keeps libtorch (to compare the two).
      */
     private org.dnonative.kernel.ElementType fusedDecodeWeights() {
-        if (!fusedDecode || !DecodeLinear.enabled() || !device.is_cpu() || dtype != FLOAT_TYPE() || GradMode.is_enabled()) return null;
+        if (!fusedDecode || GradMode.is_enabled() || torch.is_autocast_enabled(torch.DeviceType.CPU)) return null;
+        if (!fusedLayoutKnown) {   // the model's layers and weights do not change: decided once, not every step
+            fusedLayout = fusedDecodeLayout();
+            fusedLayoutKnown = true;
+        }
+        return fusedLayout;
+    }
+
+    private org.dnonative.kernel.ElementType fusedLayout;
+    private boolean fusedLayoutKnown;
+
+    /** What {@link #fusedDecodeWeights} says of this model's layers and weights, grad and autocast aside. */
+    private org.dnonative.kernel.ElementType fusedDecodeLayout() {
+        if (!DecodeLinear.enabled() || !device.is_cpu() || dtype != FLOAT_TYPE()) return null;
         if (gemma || config.activation() != ModelConfig.Activation.SILU || invFreq.length != 1) return null;
-        if (torch.is_autocast_enabled(torch.DeviceType.CPU)) return null;
         int bf16 = 0, matrices = 0;
         for (Layer l : layers) {
             if (l.ob != null || l.gateB != null || l.upB != null || l.downB != null) return null;
