@@ -160,9 +160,31 @@ DNO_API int dno_amx_available(const char** why_not);
 DNO_API int64_t dno_amx_packed_weight_bytes(int64_t out_features, int64_t in_features);
 DNO_API int dno_amx_pack_weight(int64_t out_features, int64_t in_features, const float* weight, int64_t w_row_stride,
                                 void* packed, int num_threads);
+/* The same packing from the weight's transpose weight_t [in_features, out_features] (row stride
+ * wt_row_stride >= out_features): for a product x W^T whose W is stored [K, N] (x @ B). */
+DNO_API int dno_amx_pack_weight_transposed(int64_t out_features, int64_t in_features, const float* weight_t,
+                                           int64_t wt_row_stride, void* packed, int num_threads);
 DNO_API int dno_amx_linear(int64_t rows, int64_t in_features, int64_t out_features, const float* x,
                            int64_t x_row_stride, const void* packed_weight, const float* bias, float* y,
                            int num_threads);
+
+/* cblas_sgemm's signature and meaning (order CblasRowMajor 101 / CblasColMajor 102, transposes
+ * CblasNoTrans 111 / CblasTrans 112 / CblasConjTrans 113) on the AMX bf16x3 products above: about
+ * float32 accuracy, ~2x a float32 BLAS on one AMX core. For callers that take a GEMM as a CBLAS
+ * function pointer (dno_fused_linear_cpu's `sgemm`, with dno_amx_sgemm_set_threads as its
+ * `blas_set_threads`). op(B) is packed on every call (from either orientation), a transposed A is
+ * transposed into scratch. Scratch, kept per calling thread and grown as needed: 4 bytes per
+ * element of op(B) (its packing), of A when transposed, and 4 * min(M, 1024) * N for y when
+ * alpha != 1, beta != 0 or ldc != N. Results are bitwise the same for every thread count.
+ *   dno_amx_sgemm_set_threads: the threads of later calls (0 = every core), process-wide.
+ *   dno_amx_sgemm_take_error: CBLAS returns nothing, so a failed call (AMX not available, out of
+ *     memory, invalid arguments) fills C with NaN and records its status and message; this
+ *     returns the first status recorded since the last take (DNO_OK if none), its message in
+ *     dno_last_error(), and clears it. */
+DNO_API void dno_amx_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a,
+                           int lda, const float* b, int ldb, float beta, float* c, int ldc);
+DNO_API void dno_amx_sgemm_set_threads(int num_threads);
+DNO_API int dno_amx_sgemm_take_error(void);
 
 /* One Llama-family decoder layer for one new token per sequence (the decode step of sampling), in place:
  *   h = RMSNorm(x) * input_norm; q, k, v = h Wq^T + bq, h Wk^T + bk, h Wv^T + bv (biases [out] or NULL:

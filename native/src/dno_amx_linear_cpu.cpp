@@ -168,6 +168,29 @@ void pack_w_tile(const float* w, int64_t out, int64_t in, int64_t ld, int64_t nt
     }
 }
 
+// The same tile from the weight's transpose: wt [in, out] (row stride ld), element (n, k) at
+// wt[k * ld + n], so that a [K, N] operand (grad_hidden's lm_head) needs no transposed copy.
+void pack_wt_tile(const float* wt, int64_t out, int64_t in, int64_t ld, int64_t nt, int64_t KT, uint16_t* packed) {
+    alignas(64) uint16_t hi[32][16], lo[32][16];
+    const int64_t n0 = nt * 16;
+    for (int64_t kt = 0; kt < KT; ++kt) {
+        for (int k = 0; k < 32; ++k) {
+            const int64_t row = kt * 32 + k;
+            const __m512 v = row < in ? load16(wt + row * ld + n0, out - n0) : _mm512_setzero_ps();
+            split16(v, hi[k], lo[k]);
+        }
+        uint16_t* bh = packed + ((nt * KT + kt) * 2) * kTile;
+        uint16_t* bl = packed + ((nt * KT + kt) * 2 + 1) * kTile;
+        for (int k2 = 0; k2 < 16; ++k2)
+            for (int n = 0; n < 16; ++n) {
+                bh[(k2 * 16 + n) * 2] = hi[2 * k2][n];
+                bh[(k2 * 16 + n) * 2 + 1] = hi[2 * k2 + 1][n];
+                bl[(k2 * 16 + n) * 2] = lo[2 * k2][n];
+                bl[(k2 * 16 + n) * 2 + 1] = lo[2 * k2 + 1][n];
+            }
+    }
+}
+
 // tmm0-3 += (tmm6, tmm7) x (tmm4, tmm5): one bf16 product on all four accumulators
 inline void accumulate_four() {
     _tile_dpbf16ps(0, 6, 4);
@@ -270,6 +293,30 @@ extern "C" int dno_amx_pack_weight(int64_t out_features, int64_t in_features, co
         return fail(DNO_E_OUT_OF_MEMORY, "out of host memory in dno_amx_pack_weight");
     } catch (const std::exception& e) {
         return fail(DNO_E_INTERNAL, std::string("dno_amx_pack_weight: ") + e.what());
+    }
+}
+
+extern "C" int dno_amx_pack_weight_transposed(int64_t out_features, int64_t in_features, const float* weight_t,
+                                              int64_t wt_row_stride, void* packed, int num_threads) {
+    using namespace dno;
+    clear_error();
+    try {
+        // weight_t is [in, out]: its rows are in_features long lists of out_features values
+        if (int rc = check_linear_shape(1, out_features, in_features, wt_row_stride, "wt_row_stride", num_threads); rc != DNO_OK)
+            return rc;
+        if (!weight_t) return fail(DNO_E_INVALID_ARGUMENT, "weight_t is NULL");
+        if (!packed) return fail(DNO_E_INVALID_ARGUMENT, "packed is NULL");
+        if (!amx::availability().ok) return fail(DNO_E_UNSUPPORTED, "AMX is not available: " + amx::availability().why);
+        const int64_t KT = k_tiles(in_features), NT = col_tiles(out_features);
+        uint16_t* p = static_cast<uint16_t*>(packed);
+        SharePool::instance().run(NT, share_helpers(num_threads), [&](int64_t nt) {
+            amx::pack_wt_tile(weight_t, out_features, in_features, wt_row_stride, nt, KT, p);
+        });
+        return DNO_OK;
+    } catch (const std::bad_alloc&) {
+        return fail(DNO_E_OUT_OF_MEMORY, "out of host memory in dno_amx_pack_weight_transposed");
+    } catch (const std::exception& e) {
+        return fail(DNO_E_INTERNAL, std::string("dno_amx_pack_weight_transposed: ") + e.what());
     }
 }
 

@@ -78,6 +78,14 @@ final class DnoNative {
             @Cast("const float*") long x, @Cast("int64_t") long xRowStride, @Cast("const void*") long packedWeight,
             @Cast("const float*") long bias, @Cast("float*") long y, int numThreads);
 
+    public static native void dno_amx_sgemm(
+            int order, int transA, int transB, int m, int n, int k, float alpha, @Cast("const float*") long a, int lda,
+            @Cast("const float*") long b, int ldb, float beta, @Cast("float*") long c, int ldc);
+
+    public static native void dno_amx_sgemm_set_threads(int numThreads);
+
+    public static native int dno_amx_sgemm_take_error();
+
     public static native int dno_llama_decode_layer_cpu(
             @Cast("int64_t") long batch, @Cast("int64_t") long hidden, @Cast("int64_t") long heads,
             @Cast("int64_t") long kvHeads, @Cast("int64_t") long headDim, @Cast("int64_t") long intermediate,

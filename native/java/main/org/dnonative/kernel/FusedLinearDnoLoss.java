@@ -42,6 +42,22 @@ public final class FusedLinearDnoLoss {
         }
     }
 
+    /** dno_amx_sgemm and dno_amx_sgemm_set_threads (libdnonative's CBLAS-shaped AMX GEMM), found once. */
+    private static final class AmxGemm {
+        static final long SGEMM;
+        static final long SET_THREADS;
+
+        static {
+            NativeLibrary.ensureLoaded();
+            Pointer sgemm = Loader.addressof("dno_amx_sgemm");
+            Pointer threads = Loader.addressof("dno_amx_sgemm_set_threads");
+            if (sgemm == null || sgemm.isNull() || threads == null || threads.isNull())
+                throw new DnoException(DnoException.Status.INTERNAL, "dno_amx_sgemm not found in libdnonative");
+            SGEMM = sgemm.address();
+            SET_THREADS = threads.address();
+        }
+    }
+
     /** float32 hidden states and lm_head; the CLI's entry point. */
     public static FusedLinearResult compute(LossShape shape, int hiddenSize, float[] hidden, float[] weight,
                                             float[] bias, long[] labels, float[] refLogps, float[] targets,
@@ -129,7 +145,10 @@ public final class FusedLinearDnoLoss {
         if (options == null) throw new IllegalArgumentException("options is null");
         if (fused == null) throw new IllegalArgumentException("fused options are null");
         NativeLibrary.ensureLoaded();
-        long sgemm = Blas.SGEMM, setThreads = Blas.SET_THREADS;
+        boolean amx = fused.gemm() == FusedLinearOptions.Gemm.AMX;
+        if (amx && !AmxLinear.available())
+            throw new DnoException(DnoException.Status.UNSUPPORTED, "fused gemm AMX: " + AmxLinear.whyNotAvailable());
+        long sgemm = amx ? AmxGemm.SGEMM : Blas.SGEMM, setThreads = amx ? AmxGemm.SET_THREADS : Blas.SET_THREADS;
         int n = Math.toIntExact(shape.sequences());
         int p = Math.toIntExact(shape.pairs());
         try (PointerScope scope = new PointerScope()) {
@@ -144,7 +163,9 @@ public final class FusedLinearDnoLoss {
                     o + 4, o + 4 * (1L + n), o + 4 * (1L + n + p), o + 4 * (1L + n + 2L * p), gradHidden, gradWeight,
                     gradBias, fused.accumulate() ? 1 : 0, fused.memoryBudget(), stats.address(), sgemm, setThreads,
                     options.threads());
-            NativeLibrary.check(rc);
+            // the AMX GEMM cannot return an error through CBLAS's signature: it records it instead
+            int gemmRc = amx ? DnoNative.dno_amx_sgemm_take_error() : 0;
+            NativeLibrary.check(gemmRc != 0 ? gemmRc : rc);
             return result(out, stats, n, p);
         }
     }

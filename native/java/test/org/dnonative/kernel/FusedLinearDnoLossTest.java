@@ -112,6 +112,41 @@ class FusedLinearDnoLossTest {
         return all.stream();
     }
 
+    /**
+     * The same float64 reference with the AMX GEMM (bf16x3 products: about float32; the gradients
+     * go through two products, hence 5x float32's tolerance); the 16-bit dtypes keep theirs.
+     */
+    @ParameterizedTest(name = "P={0} T={1} H={2} V={3} {4} bias={5} soft={6} mean={7}")
+    @MethodSource("cases")
+    void matchesFloat64ReferenceWithTheAmxGemm(int p, int t, int h, int v, ElementType dtype, boolean bias, boolean soft, boolean average) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(AmxLinear.available(), AmxLinear::whyNotAvailable);
+        FusedCase c = new FusedCase(p, t, h, v, dtype, bias, soft, p > 1,
+                CaseSeed.of("FusedLinearDnoLossTest.matchesFloat64ReferenceWithTheAmxGemm", p, t, h, v, dtype, bias, soft, average));
+        DnoLossOptions o = DnoLossOptions.defaults().withBeta(0.5f).withAverage(average).withGradScale(1.7f);
+        FusedCase.Reference want = c.reference(0.5, average, 1.7);
+        Out got = run(c, o, FusedLinearOptions.defaults().withGemm(FusedLinearOptions.Gemm.AMX), true);
+        double lossTol = dtype == ElementType.FLOAT32 ? 2e-5 : 1e-4;
+        DnoLossTest.assertClose(c + " loss", want.dno.loss, got.r().loss(), lossTol, lossTol);
+        for (int n = 0; n < 2 * p; n++)
+            DnoLossTest.assertClose(c + " logps[" + n + "]", want.dno.logps[n], got.r().logps()[n], 2e-5, average ? 1e-5 : 2e-4);
+        for (int i = 0; i < p; i++)
+            DnoLossTest.assertClose(c + " z[" + i + "]", want.dno.z[i], got.r().z()[i], 1e-4, 5e-5);
+        double g = dtype == ElementType.FLOAT32 ? 1e-4 : tol(dtype);
+        assertTensorClose(c + " gradHidden", want.gradHidden, got.gradHidden(), g, floor(dtype));
+        assertTensorClose(c + " gradWeight", want.gradWeight, got.gradWeight(), g, floor(dtype));
+        if (bias) assertTensorClose(c + " gradBias", want.gradBias, got.gradBias(), g, floor(dtype));
+    }
+
+    @Test
+    void theAmxGemmIsRefusedWithTheReasonWhereItCannotRun() {
+        if (AmxLinear.available()) return;   // covered by matchesFloat64ReferenceWithTheAmxGemm
+        FusedCase c = new FusedCase(1, 5, 8, 17, ElementType.FLOAT32, false, false, false, CaseSeed.of("FusedLinearDnoLossTest.amxRefused", 1));
+        DnoException e = assertThrows(DnoException.class, () -> run(c, DnoLossOptions.defaults(),
+                FusedLinearOptions.defaults().withGemm(FusedLinearOptions.Gemm.AMX), true));
+        assertEquals(DnoException.Status.UNSUPPORTED, e.status());
+        assertTrue(e.getMessage().contains(AmxLinear.whyNotAvailable()), e.getMessage());
+    }
+
     @ParameterizedTest(name = "P={0} T={1} H={2} V={3} {4} bias={5} soft={6} mean={7}")
     @MethodSource("cases")
     void matchesFloat64Reference(int p, int t, int h, int v, ElementType dtype, boolean bias, boolean soft, boolean average) {

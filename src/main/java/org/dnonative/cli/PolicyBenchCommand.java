@@ -45,6 +45,8 @@ public final class PolicyBenchCommand implements Callable<Integer> {
     @Option(names = "--parts", split = ",", defaultValue = "load,sampling,scoring,train,decode",
             description = "what to measure: load (--model only), sampling, scoring, train, decode (per-token cost vs context)") List<String> parts;
     @Option(names = "--sampling-dtype", defaultValue = "float32", description = "float32 or bfloat16 (the weights while sampling)") String samplingDtype;
+    @Option(names = "--train-loss", defaultValue = "NATIVE", description = "the training step's pair loss: NATIVE, FUSED or LIBTORCH (training.loss)")
+    org.dnonative.train.PairLoss.Kind trainLoss;
     @Option(names = "--threads", defaultValue = "0", description = "compute threads (0 = every processor); see Threads") int threads;
 
     @Override
@@ -191,7 +193,7 @@ public final class PolicyBenchCommand implements Callable<Integer> {
         try (CausalLM model = source.copy(source.device());
              org.dnonative.train.PolicyTrainer trainer = new org.dnonative.train.PolicyTrainer(model,
                      org.dnonative.train.TrainOptions.adamW(1e-5, 0, 1000, 0.0, 1.0));
-             org.dnonative.train.PairLoss loss = org.dnonative.train.PairLoss.create(org.dnonative.train.PairLoss.Kind.NATIVE,
+             org.dnonative.train.PairLoss loss = org.dnonative.train.PairLoss.create(trainLoss,
                      org.dnonative.model.Threads.count());
              org.dnonative.model.SequenceBatch batch = new org.dnonative.model.SequenceBatch(prompts, rs, pad, model.device())) {
             for (int r = -1; r < repeats; r++) {
@@ -206,7 +208,7 @@ public final class PolicyBenchCommand implements Callable<Integer> {
                 }
             }
         }
-        row(name, "training step, 2 pairs (4 x (32 prompt + 32 response)), native loss, AdamW: ms by wall", median(ms));
+        row(name, "training step, 2 pairs (4 x (32 prompt + 32 response)), " + trainLoss.name().toLowerCase(java.util.Locale.ROOT) + " loss, AdamW: ms by wall", median(ms));
         result("train_step_ms", median(ms));
         result("train_update_ms", median(update));   // of which clipping, AdamW and zeroing the gradients
     }

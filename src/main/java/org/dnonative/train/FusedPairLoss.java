@@ -1,6 +1,7 @@
 package org.dnonative.train;
 
 import org.bytedeco.pytorch.Tensor;
+import org.dnonative.kernel.AmxLinear;
 import org.dnonative.kernel.DnoLossOptions;
 import org.dnonative.kernel.FusedLinearOptions;
 import org.dnonative.model.CausalLM;
@@ -34,9 +35,21 @@ final class FusedPairLoss implements PairLoss {
         DnoLossOptions options = DnoLossOptions.defaults().withBeta((float) beta).withGradScale((float) gradScale).withThreads(threads);
         // the model's lm_head has no bias (CausalLM.logits)
         TorchFusedLinearDnoLoss.Output out = kernel.compute(hidden, model.lmHeadWeight(), null, batch.labels(), refLogps,
-                softTargets, options, FusedLinearOptions.defaults());
+                softTargets, options, FusedLinearOptions.defaults().withGemm(gemm(model)));
         return new Gradients(hidden, out.gradHidden(), out.gradWeight(), out.result().loss(), out.result().rewardMargin(),
                 out.result().accuracy());
+    }
+
+    /**
+     * AMX's bf16x3 products for the lm_head's three GEMMs where they run (a host model on a CPU
+     * with AMX, DNO_AMX not off) and the lm_head is large enough for its per-call packing to pay
+     * (the same 2^16-element threshold as the sampler's fast paths, so small models, the embedded
+     * demo's among them, keep OpenBLAS's float32 bits); OpenBLAS elsewhere.
+     */
+    static FusedLinearOptions.Gemm gemm(CausalLM model) {
+        boolean large = model.lmHeadWeight().numel() >= (1L << 16);
+        return large && !model.device().is_cuda() && AmxLinear.available() ? FusedLinearOptions.Gemm.AMX
+                : FusedLinearOptions.Gemm.BLAS;
     }
 
     @Override

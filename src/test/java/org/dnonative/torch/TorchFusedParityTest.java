@@ -23,12 +23,19 @@ class TorchFusedParityTest {
 
     @ParameterizedTest(name = "{0} P={1} T={2} H={3} V={4} bias={5} soft={6} seed={7}")
     @CsvSource({
-        "Float, 3, 13, 37, 1031, false, false, 101",
-        "Float, 2, 9, 64, 517, true, true, 102",
-        "BFloat16, 3, 13, 37, 1031, true, false, 103",
-        "Half, 2, 11, 33, 257, false, true, 104",
+        "Float, 3, 13, 37, 1031, false, false, 101, BLAS",
+        "Float, 2, 9, 64, 517, true, true, 102, BLAS",
+        "BFloat16, 3, 13, 37, 1031, true, false, 103, BLAS",
+        "Half, 2, 11, 33, 257, false, true, 104, BLAS",
+        "Float, 3, 13, 37, 1031, false, false, 105, AMX",
+        "Float, 2, 9, 64, 1031, true, true, 106, AMX",
+        "BFloat16, 3, 13, 37, 1031, true, false, 107, AMX",
     })
-    void matchesAutograd(String dtype, int p, int t, int h, int v, boolean withBias, boolean soft, long seed) {
+    void matchesAutograd(String dtype, int p, int t, int h, int v, boolean withBias, boolean soft, long seed,
+                         FusedLinearOptions.Gemm gemm) {
+        if (gemm == FusedLinearOptions.Gemm.AMX)
+            org.junit.jupiter.api.Assumptions.assumeTrue(org.dnonative.kernel.AmxLinear.available(),
+                    org.dnonative.kernel.AmxLinear::whyNotAvailable);
         Random rnd = new Random(seed);
         int n = 2 * p;
         float[] hs = gaussian(rnd, n * t * h, 1.0), ws = gaussian(rnd, v * h, 0.3), bs = gaussian(rnd, v, 0.5);
@@ -64,8 +71,8 @@ class TorchFusedParityTest {
 
         try (TorchFusedLinearDnoLoss k = new TorchFusedLinearDnoLoss()) {
             TorchFusedLinearDnoLoss.Output out = k.compute(hidden, weight, bias, lab, refT, qT, DnoLossOptions.defaults(),
-                    FusedLinearOptions.defaults().withMemoryBudget(64 << 10));  // force several chunks
-            String ctx = dtype + " seed=" + seed;
+                    FusedLinearOptions.defaults().withMemoryBudget(64 << 10).withGemm(gemm));  // force several chunks
+            String ctx = dtype + " " + gemm + " seed=" + seed;
             assertEquals(loss.item_double(), out.result().loss(), 2e-5 + 2e-5 * Math.abs(loss.item_double()), ctx + " loss");
             double rtol = st == ScalarType.Float ? 1e-3 : st == ScalarType.BFloat16 ? 2e-2 : 4e-3;
             compare(ctx + " grad_hidden", h32.grad(), out.gradHidden(), rtol);

@@ -16,8 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -69,6 +71,43 @@ class TrainingTest {
                 m.zeroGrad();
             }
         }
+    }
+
+    /**
+     * An lm_head of at least 2^16 elements on a CPU with AMX: FUSED takes the AMX GEMM (small ones,
+     * the demo's among them, keep OpenBLAS), and its loss and gradients agree with the libtorch
+     * composition's to float32-level tolerance.
+     */
+    @Test
+    void theFusedLossOnALargeLmHeadUsesTheAmxGemmAndAgreesWithLibtorch() {
+        ModelConfig small = TinyPairs.config(true);
+        ModelConfig large = ModelConfig.of(ModelConfig.Architecture.LLAMA, 2053, 32, 48, 2, 4, 2, 64, true, null, 1, 0);
+        try (CausalLM s = CausalLM.random(small, 5, CPU)) {
+            assertEquals(org.dnonative.kernel.FusedLinearOptions.Gemm.BLAS, FusedPairLoss.gemm(s), "a 61 x 32 lm_head");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.dnonative.kernel.AmxLinear.available(),
+                org.dnonative.kernel.AmxLinear::whyNotAvailable);
+        Random rnd = new Random(21);
+        List<int[]> prompts = new ArrayList<>(), responses = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            prompts.add(rnd.ints(3 + i, 1, 2053).toArray());
+            responses.add(rnd.ints(2 + 2 * i, 1, 2053).toArray());
+        }
+        List<int[]> ps = List.of(prompts.get(0), prompts.get(1), prompts.get(0), prompts.get(1));
+        float[] ref = {-30f, -45f, -31f, -44f};
+        Map<PairLoss.Kind, Map<String, float[]>> grads = new java.util.EnumMap<>(PairLoss.Kind.class);
+        Map<PairLoss.Kind, Double> losses = new java.util.EnumMap<>(PairLoss.Kind.class);
+        for (PairLoss.Kind kind : new PairLoss.Kind[] {PairLoss.Kind.LIBTORCH, PairLoss.Kind.FUSED}) {
+            try (CausalLM m = CausalLM.random(large, 7, CPU); PolicyTrainer t = new PolicyTrainer(m, TrainOptions.adamW(1e-3, 0, 10, 0, 0));
+                 PairLoss loss = PairLoss.create(kind, 1); SequenceBatch batch = new SequenceBatch(ps, responses, 0, CPU)) {
+                if (kind == PairLoss.Kind.FUSED)
+                    assertEquals(org.dnonative.kernel.FusedLinearOptions.Gemm.AMX, FusedPairLoss.gemm(m), "a 2053 x 32 lm_head");
+                losses.put(kind, t.accumulate(loss, batch, ref, null, 0.1, 1.0).loss());
+                grads.put(kind, TinyPairs.grads(m));
+            }
+        }
+        assertEquals(losses.get(PairLoss.Kind.LIBTORCH), losses.get(PairLoss.Kind.FUSED), 1e-5, "loss");
+        TinyPairs.assertClose(grads.get(PairLoss.Kind.LIBTORCH), grads.get(PairLoss.Kind.FUSED), 1e-4, "FUSED (AMX) vs LIBTORCH:");
     }
 
     /** Micro-batches of 3 and 1 pairs with weights 3/4 and 1/4 accumulate the gradients of one batch of 4. */
