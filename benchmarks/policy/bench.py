@@ -1,7 +1,8 @@
 """Policy speed, this project against transformers / PyTorch eager, side by side in one run.
 
 For each round and each thread count, in turn: ours in float32 (bench-policy: load, sampling,
-scoring, training step), ours sampling with bfloat16 weights, and the peer (peer.py: transformers
+scoring, training step with training.loss native), our training step with each further
+--train-loss (default: fused), ours sampling with bfloat16 weights, and the peer (peer.py: transformers
 generate, forward, PyTorch-eager training step), each in a fresh process, JVM start and model load
 excluded from the figures. Every process prints medians of its repeats; the table gives the median
 over rounds and the ratio ours / peer, with the load average before each run.
@@ -25,6 +26,8 @@ ap.add_argument("--threads", default="1,2")
 ap.add_argument("--model", default="/tmp/dno-bench/llama-39m")
 ap.add_argument("--jar", default=os.path.join(root, "target", "dno-native.jar"))
 ap.add_argument("--raw", default=None, help="append every RESULT line here")
+ap.add_argument("--train-loss", default="NATIVE,FUSED",
+                help="our training step's pair loss(es) (training.loss): NATIVE (the default of train), FUSED, LIBTORCH")
 a = ap.parse_args()
 
 if not os.path.exists(os.path.join(a.model, "model.safetensors")):
@@ -54,6 +57,7 @@ def run(side, threads, cmd):
 
 
 threads = [int(t) for t in a.threads.split(",")]
+losses = a.train_loss.split(",")
 java = ["java", "-cp", a.jar, "org.dnonative.cli.Main", "bench-policy", "--model", a.model, "--repeats", str(a.repeats)]
 res = {}   # (side, threads) -> key -> [values]
 loads = []
@@ -62,7 +66,11 @@ print(f"# {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs
 for r in range(a.rounds):
     for t in threads:
         for side, cmd in [
-            ("ours-f32", java + ["--threads", str(t), "--parts", "load,sampling,scoring,train"]),
+            ("ours-f32", java + ["--threads", str(t), "--parts", "load,sampling,scoring,train",
+                                 "--train-loss", losses[0]]),
+        ] + [
+            (f"ours-train-{k}", java + ["--threads", str(t), "--parts", "train", "--train-loss", k]) for k in losses[1:]
+        ] + [
             ("ours-bf16", java + ["--threads", str(t), "--parts", "sampling", "--sampling-dtype", "bfloat16"]),
             ("peer", [sys.executable, os.path.join(here, "peer.py"), a.model, str(t), str(a.repeats)]),
         ]:
@@ -78,7 +86,7 @@ def med(side, t, k):
 
 
 print(f"\nload average before the runs: median {statistics.median(loads):.2f}, range {min(loads):.2f}-{max(loads):.2f}")
-print("\n| threads | sampling tok/s: ours f32 / ours bf16 / transformers (ratios) | scoring tok/s: ours / transformers | training step ms: ours / PyTorch eager (speed ratio) | load ms: ours / transformers |")
+print("\n| threads | sampling tok/s: ours f32 / ours bf16 / transformers (ratios) | scoring tok/s: ours / transformers | training step ms: ours (training.loss " + losses[0].lower() + ") / PyTorch eager (speed ratio) | load ms: ours / transformers |")
 print("|---|---|---|---|---|")
 for t in threads:
     sf, sb, sp = med("ours-f32", t, "sampling_tok_s"), med("ours-bf16", t, "sampling_tok_s"), med("peer", t, "sampling_tok_s")
@@ -87,6 +95,10 @@ for t in threads:
     lf, lp = med("ours-f32", t, "load_ms"), med("peer", t, "load_ms")
     print(f"| {t} | {sf:.0f} / {sb:.0f} / {sp:.0f} ({sf / sp:.2f}x, {sb / sp:.2f}x) | {cf:.0f} / {cp:.0f} ({cf / cp:.2f}x) "
           f"| {tf:.0f} / {tp:.0f} ({tp / tf:.2f}x) | {lf:.0f} / {lp:.0f} ({lf / lp:.2f}x) |")
+for t in threads:
+    for k in losses[1:]:
+        tk, tp = med(f"ours-train-{k}", t, "train_step_ms"), med("peer", t, "train_step_ms")
+        print(f"\n{t} thread(s), training step with training.loss {k.lower()}: {tk:.0f} ms vs PyTorch eager {tp:.0f} ms ({tp / tk:.2f}x)")
 amx = res.get(("ours-f32", threads[0]), {}).get("scoring_amx_err_per_token")
 if amx:
     print(f"\nscoring through AMX (bf16x3) vs libtorch float32 products: mean |log-prob difference| per token {statistics.median(amx):.2e} nats")

@@ -171,23 +171,24 @@ void pack_w_tile(const float* w, int64_t out, int64_t in, int64_t ld, int64_t nt
 // The same tile from the weight's transpose: wt [in, out] (row stride ld), element (n, k) at
 // wt[k * ld + n], so that a [K, N] operand (grad_hidden's lm_head) needs no transposed copy.
 void pack_wt_tile(const float* wt, int64_t out, int64_t in, int64_t ld, int64_t nt, int64_t KT, uint16_t* packed) {
-    alignas(64) uint16_t hi[32][16], lo[32][16];
     const int64_t n0 = nt * 16;
+    const __m512i low16 = _mm512_set1_epi32(0xffff);
     for (int64_t kt = 0; kt < KT; ++kt) {
-        for (int k = 0; k < 32; ++k) {
-            const int64_t row = kt * 32 + k;
-            const __m512 v = row < in ? load16(wt + row * ld + n0, out - n0) : _mm512_setzero_ps();
-            split16(v, hi[k], lo[k]);
+        // VNNI: B row k2 holds, for each column n, the pair (w[n][2 k2], w[n][2 k2 + 1]) as one
+        // 32-bit lane: the even row's bf16 in the low half, the odd row's in the high half
+        __m512i* bh = reinterpret_cast<__m512i*>(packed + ((nt * KT + kt) * 2) * kTile);
+        __m512i* bl = reinterpret_cast<__m512i*>(packed + ((nt * KT + kt) * 2 + 1) * kTile);
+        for (int k2 = 0; k2 < 16; ++k2) {
+            const int64_t row = kt * 32 + 2 * k2;
+            const __m512 v0 = row < in ? load16(wt + row * ld + n0, out - n0) : _mm512_setzero_ps();
+            const __m512 v1 = row + 1 < in ? load16(wt + (row + 1) * ld + n0, out - n0) : _mm512_setzero_ps();
+            const __m512i h0 = to_bf16(v0), h1 = to_bf16(v1);   // bf16 bits in each lane's low half
+            const __m512 r0 = _mm512_sub_ps(v0, _mm512_castsi512_ps(_mm512_slli_epi32(h0, 16)));
+            const __m512 r1 = _mm512_sub_ps(v1, _mm512_castsi512_ps(_mm512_slli_epi32(h1, 16)));
+            const __m512i l0 = to_bf16(r0), l1 = to_bf16(r1);
+            _mm512_storeu_si512(bh + k2, _mm512_or_si512(_mm512_and_si512(h0, low16), _mm512_slli_epi32(h1, 16)));
+            _mm512_storeu_si512(bl + k2, _mm512_or_si512(_mm512_and_si512(l0, low16), _mm512_slli_epi32(l1, 16)));
         }
-        uint16_t* bh = packed + ((nt * KT + kt) * 2) * kTile;
-        uint16_t* bl = packed + ((nt * KT + kt) * 2 + 1) * kTile;
-        for (int k2 = 0; k2 < 16; ++k2)
-            for (int n = 0; n < 16; ++n) {
-                bh[(k2 * 16 + n) * 2] = hi[2 * k2][n];
-                bh[(k2 * 16 + n) * 2 + 1] = hi[2 * k2 + 1][n];
-                bl[(k2 * 16 + n) * 2] = lo[2 * k2][n];
-                bl[(k2 * 16 + n) * 2 + 1] = lo[2 * k2 + 1][n];
-            }
     }
 }
 

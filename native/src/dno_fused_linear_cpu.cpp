@@ -12,6 +12,7 @@
 //   Hc <- Lc @ W, scattered into grad_hidden               sgemm 3 (Hc is free by then)
 // Extra memory: R*(V+H)*4 bytes for the chunk, O(N*T + V) for the rest, and for 16-bit weights a
 // float32 copy of the weight and of its gradient (outside the budget, see dno_loss.h).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -38,6 +39,21 @@ void convert_to_float(int dtype, const void* src, int64_t first, int64_t n, floa
 
 // Index of the first non-finite element among n, or -1.
 int64_t first_nonfinite(int dtype, const void* base, int64_t first, int64_t n) {
+    if (dtype == DNO_F32) {
+        // float32 (the lm_head every training step): a branchless exponent test per block, which
+        // the compiler vectorises (an early-exit loop it does not); the element only where one is bad
+        const uint32_t* bits = static_cast<const uint32_t*>(base) + first;
+        constexpr int64_t kBlock = 4096;
+        for (int64_t b = 0; b < n; b += kBlock) {
+            const int64_t e = std::min(n, b + kBlock);
+            uint32_t bad = 0;
+            for (int64_t i = b; i < e; ++i) bad |= (uint32_t)((bits[i] & 0x7f800000u) == 0x7f800000u);
+            if (bad)
+                for (int64_t i = b; i < e; ++i)
+                    if ((bits[i] & 0x7f800000u) == 0x7f800000u) return i;
+        }
+        return -1;
+    }
     for (int64_t i = 0; i < n; ++i)
         if (!std::isfinite(load_as_float(dtype, base, first + i))) return i;
     return -1;
