@@ -274,51 +274,46 @@ extern "C" int64_t dno_amx_packed_weight_bytes(int64_t out_features, int64_t in_
     return col_tiles(out_features) * k_tiles(in_features) * 2 * dno::amx::kTile * (int64_t)sizeof(uint16_t);
 }
 
-extern "C" int dno_amx_pack_weight(int64_t out_features, int64_t in_features, const float* weight, int64_t w_row_stride,
-                                   void* packed, int num_threads) {
+namespace {
+
+// Both packings: the weight as [out, in] (transposed = false) or as its transpose [in, out].
+int pack_weight(int64_t out_features, int64_t in_features, const float* w, int64_t stride, void* packed,
+                int num_threads, bool transposed) {
     using namespace dno;
+    const char* fn = transposed ? "dno_amx_pack_weight_transposed" : "dno_amx_pack_weight";
     clear_error();
     try {
-        if (int rc = check_linear_shape(1, in_features, out_features, w_row_stride, "w_row_stride", num_threads); rc != DNO_OK)
-            return rc;
-        if (!weight) return fail(DNO_E_INVALID_ARGUMENT, "weight is NULL");
+        // a row of the stored matrix is in_features long, or out_features long when transposed
+        const int rc = transposed ? check_linear_shape(1, out_features, in_features, stride, "wt_row_stride", num_threads)
+                                  : check_linear_shape(1, in_features, out_features, stride, "w_row_stride", num_threads);
+        if (rc != DNO_OK) return rc;
+        if (!w) return fail(DNO_E_INVALID_ARGUMENT, transposed ? "weight_t is NULL" : "weight is NULL");
         if (!packed) return fail(DNO_E_INVALID_ARGUMENT, "packed is NULL");
         if (!amx::availability().ok) return fail(DNO_E_UNSUPPORTED, "AMX is not available: " + amx::availability().why);
         const int64_t KT = k_tiles(in_features), NT = col_tiles(out_features);
         uint16_t* p = static_cast<uint16_t*>(packed);
         SharePool::instance().run(NT, share_helpers(num_threads), [&](int64_t nt) {
-            amx::pack_w_tile(weight, out_features, in_features, w_row_stride, nt, KT, p);
+            if (transposed) amx::pack_wt_tile(w, out_features, in_features, stride, nt, KT, p);
+            else amx::pack_w_tile(w, out_features, in_features, stride, nt, KT, p);
         });
         return DNO_OK;
     } catch (const std::bad_alloc&) {
-        return fail(DNO_E_OUT_OF_MEMORY, "out of host memory in dno_amx_pack_weight");
+        return fail(DNO_E_OUT_OF_MEMORY, std::string("out of host memory in ") + fn);
     } catch (const std::exception& e) {
-        return fail(DNO_E_INTERNAL, std::string("dno_amx_pack_weight: ") + e.what());
+        return fail(DNO_E_INTERNAL, std::string(fn) + ": " + e.what());
     }
+}
+
+}  // namespace
+
+extern "C" int dno_amx_pack_weight(int64_t out_features, int64_t in_features, const float* weight, int64_t w_row_stride,
+                                   void* packed, int num_threads) {
+    return pack_weight(out_features, in_features, weight, w_row_stride, packed, num_threads, false);
 }
 
 extern "C" int dno_amx_pack_weight_transposed(int64_t out_features, int64_t in_features, const float* weight_t,
                                               int64_t wt_row_stride, void* packed, int num_threads) {
-    using namespace dno;
-    clear_error();
-    try {
-        // weight_t is [in, out]: its rows are in_features long lists of out_features values
-        if (int rc = check_linear_shape(1, out_features, in_features, wt_row_stride, "wt_row_stride", num_threads); rc != DNO_OK)
-            return rc;
-        if (!weight_t) return fail(DNO_E_INVALID_ARGUMENT, "weight_t is NULL");
-        if (!packed) return fail(DNO_E_INVALID_ARGUMENT, "packed is NULL");
-        if (!amx::availability().ok) return fail(DNO_E_UNSUPPORTED, "AMX is not available: " + amx::availability().why);
-        const int64_t KT = k_tiles(in_features), NT = col_tiles(out_features);
-        uint16_t* p = static_cast<uint16_t*>(packed);
-        SharePool::instance().run(NT, share_helpers(num_threads), [&](int64_t nt) {
-            amx::pack_wt_tile(weight_t, out_features, in_features, wt_row_stride, nt, KT, p);
-        });
-        return DNO_OK;
-    } catch (const std::bad_alloc&) {
-        return fail(DNO_E_OUT_OF_MEMORY, "out of host memory in dno_amx_pack_weight_transposed");
-    } catch (const std::exception& e) {
-        return fail(DNO_E_INTERNAL, std::string("dno_amx_pack_weight_transposed: ") + e.what());
-    }
+    return pack_weight(out_features, in_features, weight_t, wt_row_stride, packed, num_threads, true);
 }
 
 extern "C" int dno_amx_linear(int64_t rows, int64_t in_features, int64_t out_features, const float* x,

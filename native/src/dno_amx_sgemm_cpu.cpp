@@ -23,6 +23,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cpu_rows.h"
@@ -134,7 +135,9 @@ void fill_nan(int order, int64_t M, int64_t N, float* C, int64_t ldc) {
 extern "C" void dno_amx_sgemm(int order, int trans_a, int trans_b, int M, int N, int K, float alpha, const float* A,
                               int lda, const float* B, int ldb, float beta, float* C, int ldc) {
     using namespace dno;
-    const int threads = g_threads.load(std::memory_order_relaxed);
+    // 0 = every core, for the AMX products and for this file's own loops (parallel_for counts workers)
+    const int set = g_threads.load(std::memory_order_relaxed);
+    const int threads = set > 0 ? set : (int)std::max(1u, std::thread::hardware_concurrency());
     int rc = DNO_OK;
     std::string message;
     try {
