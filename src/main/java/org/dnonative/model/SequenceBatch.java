@@ -22,6 +22,7 @@ public final class SequenceBatch implements AutoCloseable {
     private final int padId;
     private final Device device;
     private final Tensor inputIds, hiddenIndex, targets, sequenceOf;
+    private final List<int[]> prompts, responses;   // kept for pairs(): sub-batches are packed again from them
 
     public SequenceBatch(List<int[]> prompts, List<int[]> responses, int padId, Device device) {
         if (prompts.size() != responses.size()) throw new IllegalArgumentException("prompts and responses differ in number");
@@ -30,6 +31,8 @@ public final class SequenceBatch implements AutoCloseable {
         if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("a batch of " + total + " tokens is more than one batch can index");
         this.padId = padId;
         this.device = device;
+        this.prompts = prompts.stream().map(int[]::clone).toList();
+        this.responses = responses.stream().map(int[]::clone).toList();
         batch = prompts.size();
         promptLengths = new int[batch];
         responseLengths = new int[batch];
@@ -65,6 +68,22 @@ public final class SequenceBatch implements AutoCloseable {
         hiddenIndex = longs(idx, n).to(device, torch.ScalarType.Long);
         targets = longs(tgt, n).to(device, torch.ScalarType.Long);
         sequenceOf = longs(seq, n).to(device, torch.ScalarType.Long);
+    }
+
+    /**
+     * For a batch laid out as pairs (P chosen sequences, then the P rejected ones to the same
+     * prompts): the pairs [from, to) as a batch of their own in the same layout, packed again
+     * (its length is its own longest sequence). Close it.
+     */
+    public SequenceBatch pairs(int from, int to) {
+        if (batch % 2 != 0) throw new IllegalStateException("a batch of " + batch + " sequences is not laid out as pairs");
+        int p = batch / 2;
+        if (from < 0 || to > p || from >= to)
+            throw new IllegalArgumentException("pairs [" + from + ", " + to + ") of a batch of " + p + " pairs");
+        List<int[]> ps = new java.util.ArrayList<>(prompts.subList(from, to)), rs = new java.util.ArrayList<>(responses.subList(from, to));
+        ps.addAll(prompts.subList(p + from, p + to));
+        rs.addAll(responses.subList(p + from, p + to));
+        return new SequenceBatch(ps, rs, padId, device);
     }
 
     /** An int64 tensor of the values; an empty one has no data pointer to copy into (all responses empty). */

@@ -77,6 +77,11 @@ public final class Threads {
         }
     }
 
+    /** Whether the calling thread is one of the compute workers (work it splits runs inline). */
+    public static boolean isWorker() {
+        return WORKER.get();
+    }
+
     /** libtorch's OpenMP thread count of the calling thread set to one. */
     static void singleThreadedHere() {
         if (torch.get_num_threads() != 1) torch.set_num_threads(1);

@@ -82,9 +82,15 @@ public final class PolicyTrainer implements AutoCloseable {
      * @param weight      this micro-batch's share of the optimizer step (its pairs / the step's pairs):
      *                    the gradients are multiplied by it, and by nothing else
      * @return means over the micro-batch's pairs
+     *
+     * <p>On the CPU with several compute threads ({@link org.dnonative.model.Threads}) the pairs are
+     * split over them ({@link SplitMicroBatch}): the same result for the same thread count, and the
+     * same up to float rounding as one batch.
      */
     public MicroResult accumulate(PairLoss loss, SequenceBatch batch, float[] refLogps, float[] softTargets, double beta, double weight) {
         int pairs = checkMicroBatch(loss, batch, refLogps, softTargets, beta, weight);
+        int parts = SplitMicroBatch.parts(model, pairs);
+        if (parts > 1) return SplitMicroBatch.run(this, loss.kind(), batch, refLogps, softTargets, beta, weight, parts);
         try (PointerScope scope = new PointerScope()) {
             Tensor hidden = hidden(batch);
             Tensor ref = Tensors.fromFloats(refLogps, 2L * pairs).to(model.device(), torch.ScalarType.Float);

@@ -219,4 +219,21 @@ class PolicyTest {
             assertArrayEquals(new long[]{I, I, 7, 8, I, /* row 2 */ 9, 10, 11, I, I}, labels);
         }
     }
+
+    /** pairs(from, to) of a batch of P chosen then P rejected rows: those pairs' rows, in the same layout, packed to their own length. */
+    @Test
+    void aSubBatchOfPairsKeepsThePairLayout() {
+        List<int[]> prompts = List.of(new int[]{1, 2}, new int[]{3}, new int[]{4, 5, 6}, new int[]{1, 2}, new int[]{3}, new int[]{4, 5, 6});
+        List<int[]> responses = List.of(new int[]{7}, new int[]{8, 9, 10, 11, 12}, new int[]{13}, new int[]{14, 15}, new int[]{16}, new int[]{17});
+        try (PointerScope s = new PointerScope(); SequenceBatch b = new SequenceBatch(prompts, responses, 0, CPU);
+             SequenceBatch last = b.pairs(2, 3); SequenceBatch first = b.pairs(0, 2)) {
+            assertEquals(6, b.length());
+            assertArrayEquals(new long[]{4, 5, 6, 13, 4, 5, 6, 17}, Tensors.toLongs(last.inputIds()), "pair 2: chosen, then rejected, length 4");
+            assertArrayEquals(new int[]{1, 1}, last.responseLengths());
+            assertArrayEquals(new int[]{1, 5, 2, 1}, first.responseLengths(), "pairs 0 and 1: chosen 0, 1, then rejected 0, 1");
+            assertArrayEquals(new long[]{7, 8, 9, 10, 11, 12, 14, 15, 16}, Tensors.toLongs(first.targets()));
+            assertThrows(IllegalArgumentException.class, () -> b.pairs(1, 4), "beyond the 3 pairs");
+            assertThrows(IllegalArgumentException.class, () -> b.pairs(2, 2), "empty");
+        }
+    }
 }

@@ -110,6 +110,59 @@ class TrainingTest {
         TinyPairs.assertClose(grads.get(PairLoss.Kind.LIBTORCH), grads.get(PairLoss.Kind.FUSED), 1e-4, "FUSED (AMX) vs LIBTORCH:");
     }
 
+    /**
+     * The pairs split over 2 and 3 compute threads (SplitMicroBatch: each part's forward and
+     * backward on its own worker, the gradients added in part order) give the float64 reference's
+     * loss and gradients, for every loss kind, tied and untied, hard and soft, into gradients that
+     * start undefined and that start accumulated; and a second run with the same thread count gives
+     * bitwise the same gradients.
+     */
+    @ParameterizedTest(name = "{0} tied={1} soft={2}")
+    @CsvSource({"NATIVE, true, false", "FUSED, true, true", "LIBTORCH, false, false", "FUSED, false, true", "NATIVE, false, true"})
+    void pairsSplitOverThreadsGiveTheReferenceGradientsRepeatably(PairLoss.Kind kind, boolean tied, boolean soft) {
+        TinyPairs data = new TinyPairs(31, tied, 5);
+        double weight = 0.6;
+        int before = org.dnonative.model.Threads.count();
+        try (CausalLM m = data.model(); PolicyTrainer trainer = new PolicyTrainer(m, TrainOptions.adamW(1e-3, 0, 10, 0, 0));
+             PairLoss loss = PairLoss.create(kind, 1); org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
+             SequenceBatch batch = data.batch(0, 5)) {
+            // a fresh model's gradients are undefined: the first part's become them
+            org.dnonative.model.Threads.configure(2);
+            trainer.accumulate(loss, batch, data.ref(0, 5), soft ? data.targets(0, 5) : null, TinyPairs.BETA, weight);
+            Map<String, float[]> fresh = TinyPairs.grads(m);
+            TinyPairs.Expected want = data.expected(m, trainer, 0, 5, soft, weight);
+            TinyPairs.assertClose(want.grads(), fresh, 1e-4, data.context() + " " + kind + " tied=" + tied + " soft=" + soft
+                    + " threads=2, undefined gradients vs float64:");
+            for (int threads : new int[] {2, 3}) {
+                String ctx = data.context() + " " + kind + " tied=" + tied + " soft=" + soft + " threads=" + threads;
+                org.dnonative.model.Threads.configure(threads);
+                Map<String, float[]> first = null;
+                for (int run = 0; run < 2; run++) {
+                    PolicyTrainer.MicroResult r = trainer.accumulate(loss, batch, data.ref(0, 5), soft ? data.targets(0, 5) : null, TinyPairs.BETA, weight);
+                    assertEquals(want.loss().loss, r.loss(), 1e-5, ctx + " loss");
+                    Map<String, float[]> got = TinyPairs.grads(m);
+                    TinyPairs.assertClose(want.grads(), got, 1e-4, ctx + " vs float64:");
+                    if (first == null) first = got;
+                    else for (String name : first.keySet())
+                        assertArrayEquals(first.get(name), got.get(name), ctx + " " + name + ": a second run differs");
+                    m.zeroGrad();
+                }
+                // into gradients already accumulated: twice the same micro-batch, twice the gradients
+                trainer.accumulate(loss, batch, data.ref(0, 5), soft ? data.targets(0, 5) : null, TinyPairs.BETA, weight);
+                trainer.accumulate(loss, batch, data.ref(0, 5), soft ? data.targets(0, 5) : null, TinyPairs.BETA, weight);
+                Map<String, float[]> twice = TinyPairs.grads(m);
+                for (Map.Entry<String, float[]> e : first.entrySet()) {
+                    float[] g = e.getValue(), t = twice.get(e.getKey());
+                    for (int i = 0; i < g.length; i++)
+                        assertEquals(2 * g[i], t[i], 1e-6 * (1 + Math.abs(g[i])), ctx + " " + e.getKey() + "[" + i + "] accumulated twice");
+                }
+                m.zeroGrad();
+            }
+        } finally {
+            org.dnonative.model.Threads.configure(before);
+        }
+    }
+
     /** Micro-batches of 3 and 1 pairs with weights 3/4 and 1/4 accumulate the gradients of one batch of 4. */
     @ParameterizedTest(name = "{0}")
     @CsvSource({"NATIVE", "FUSED", "LIBTORCH"})

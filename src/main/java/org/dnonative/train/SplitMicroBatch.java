@@ -1,0 +1,157 @@
+package org.dnonative.train;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRefOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.dnonative.model.CausalLM;
+import org.dnonative.model.SequenceBatch;
+import org.dnonative.model.Tensors;
+import org.dnonative.model.Threads;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * One micro-batch of pairs over the compute workers ({@link Threads}), on the CPU: the pairs are
+ * cut into W contiguous parts (W = min(workers, pairs)); each part's forward, loss and backward
+ * run on a worker of its own with single-threaded kernels, returning its own gradients
+ * (autograd.grad); then the workers add them to the parameters' .grad in part order, each worker
+ * a share of the parameters.
+ *
+ * <p>Why: the presets' libtorch can only spread a step's matrix products over its OpenMP and
+ * OpenBLAS pools, whose idle threads spin against each other and collapse under load
+ * ({@link Threads}); independent parts of a batch need no pool: each worker computes alone and
+ * never waits inside its part. Why autograd.grad and not backward: concurrent backward passes
+ * would add into the same .grad in whichever order they finish (and a tied lm_head takes two
+ * additions per part); here the sum has a fixed order, so a run is the same for the same thread
+ * count (not across thread counts: the sum is split differently). Cost: one float32 copy of the
+ * gradients per part while the parts run, and one pass over them to add them.
+ */
+final class SplitMicroBatch {
+    private SplitMicroBatch() {}
+
+    /**
+     * The part count for {@code pairs} pairs: 1 (no split) off the CPU, with one worker, when a
+     * worker calls, or with {@code DNO_TRAIN_SPLIT=off} (to compare).
+     */
+    static int parts(CausalLM model, int pairs) {
+        if (!model.device().is_cpu() || Threads.isWorker() || "off".equals(System.getenv("DNO_TRAIN_SPLIT"))) return 1;
+        return Math.max(1, Math.min(Threads.count(), pairs));
+    }
+
+    /** Runs the parts, adds their gradients to .grad in part order; returns the micro-batch's means. */
+    static PolicyTrainer.MicroResult run(PolicyTrainer trainer, PairLoss.Kind kind, SequenceBatch batch, float[] refLogps,
+                                         float[] softTargets, double beta, double weight, int parts) {
+        CausalLM model = trainer.model();
+        int pairs = batch.batch() / 2;
+        List<Tensor> params = new ArrayList<>(model.parameters().values());
+        int head = -1;
+        Tensor lmHead = model.lmHeadWeight();
+        for (int i = 0; i < params.size(); i++) if (params.get(i).is_same(lmHead)) head = i;
+        final int headIndex = head;
+
+        List<Callable<Part>> tasks = new ArrayList<>();
+        for (int[] r : Threads.ranges(pairs, parts)) {
+            int from = r[0], to = r[1];
+            tasks.add(() -> part(trainer, kind, batch, refLogps, softTargets, beta, weight * (to - from) / pairs,
+                    from, to, params, headIndex));
+        }
+        List<Part> done = Threads.run(tasks);
+        try {
+            addInPartOrder(params, done);
+        } finally {
+            for (Part p : done) for (Tensor g : p.grads) if (g != null) g.close();
+        }
+        double loss = 0, margin = 0, accuracy = 0;
+        for (Part p : done) {
+            double share = (double) p.pairs / pairs;
+            loss += share * p.result.loss();
+            margin += share * p.result.rewardMargin();
+            accuracy += share * p.result.accuracy();
+        }
+        return new PolicyTrainer.MicroResult(loss, margin, accuracy);
+    }
+
+    private record Part(Tensor[] grads, PolicyTrainer.MicroResult result, int pairs) {}
+
+    /** .grad += part 0's gradient, then part 1's, ...: each worker a contiguous share of the parameters (by elements). */
+    private static void addInPartOrder(List<Tensor> params, List<Part> done) {
+        long total = 0;
+        for (Tensor p : params) total += p.numel();
+        int shares = Math.min(Threads.count(), params.size());
+        List<Callable<Void>> tasks = new ArrayList<>();
+        int start = 0;
+        long seen = 0;
+        for (int s = 0; s < shares && start < params.size(); s++) {
+            long until = total * (s + 1) / shares;
+            int end = start;
+            while (end < params.size() && (seen < until || end == start)) seen += params.get(end++).numel();
+            if (s == shares - 1) end = params.size();
+            int from = start, to = end;
+            tasks.add(() -> {
+                try (PointerScope scope = new PointerScope()) {
+                    for (int i = from; i < to; i++) addOne(params.get(i), done, i);
+                }
+                return null;
+            });
+            start = end;
+        }
+        Threads.run(tasks);
+    }
+
+    private static void addOne(Tensor param, List<Part> done, int i) {
+        for (Part p : done) {
+            Tensor g = p.grads[i];
+            if (g == null) continue;
+            Tensor grad = param.grad();
+            if (grad.defined()) grad.add_(g);
+            else param.backward(g, new BoolOptional(), false, new TensorArrayRefOptional());  // the first: .grad becomes g's values
+        }
+    }
+
+    private static Part part(PolicyTrainer trainer, PairLoss.Kind kind, SequenceBatch whole, float[] refLogps,
+                             float[] softTargets, double beta, double weight, int from, int to, List<Tensor> params,
+                             int headIndex) {
+        int n = to - from, pairs = whole.batch() / 2;
+        float[] refs = new float[2 * n];
+        for (int i = 0; i < n; i++) {
+            refs[i] = refLogps[from + i];
+            refs[n + i] = refLogps[pairs + from + i];
+        }
+        float[] targets = softTargets == null ? null : Arrays.copyOfRange(softTargets, from, to);
+        CausalLM model = trainer.model();
+        Tensor[] grads = new Tensor[params.size()];
+        try (PairLoss loss = PairLoss.create(kind, 1); PointerScope scope = new PointerScope();
+             SequenceBatch batch = whole.pairs(from, to)) {
+            Tensor hidden = trainer.hidden(batch);
+            Tensor ref = Tensors.fromFloats(refs, 2L * n);
+            Tensor tg = targets == null ? null : Tensors.fromFloats(targets, n);
+            PairLoss.Gradients g = loss.compute(model, batch, hidden, ref, tg, beta, weight);
+            TensorVector out = torch.grad(new TensorVector(g.output()), Tensors.vector(params), new TensorVector(g.gradOutput()),
+                    new BoolOptional(false), false, true);
+            for (int i = 0; i < grads.length; i++) {
+                Tensor t = out.get(i);   // a view into the vector's storage, gone with the vector
+                if (t.defined()) grads[i] = keep(new Tensor(t));   // its own handle on the gradient
+            }
+            if (g.gradLmHead() != null) {
+                if (headIndex < 0) throw new IllegalStateException("the lm_head weight is not among the parameters");
+                if (grads[headIndex] == null) grads[headIndex] = keep(g.gradLmHead().clone());
+                else grads[headIndex].add_(g.gradLmHead());   // this part's own tensor: added in place
+            }
+            return new Part(grads, new PolicyTrainer.MicroResult(g.loss(), g.rewardMargin(), g.accuracy()), n);
+        } catch (RuntimeException | Error e) {
+            for (Tensor t : grads) if (t != null) t.close();
+            throw e;
+        }
+    }
+
+    private static Tensor keep(Tensor t) {
+        t.retainReference();  // outlives the part's scope; closed after the sum
+        return t;
+    }
+}
