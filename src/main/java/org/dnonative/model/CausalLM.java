@@ -365,22 +365,10 @@ public final class CausalLM implements AutoCloseable {
             Map<Integer, Tensor> blockedByWindow = new java.util.HashMap<>();
             for (Layer l : layers)
                 blockedByWindow.computeIfAbsent(l.window == null ? 0 : l.window, w -> attentionBlocked(keyValid, tk, t, start, w));
-            Tensor floatPositions = positions.to(torch.ScalarType.Float).unsqueeze(-1);
             Tensor[] cos = new Tensor[invFreq.length], sin = new Tensor[invFreq.length];
-            for (int r = 0; r < invFreq.length; r++) {
-                Tensor freqs = floatPositions.mul(invFreq[r]);                                   // [B,T,D/2]
-                Tensor emb = cat(new TensorVector(freqs, freqs), -1);
-                cos[r] = emb.cos().unsqueeze(1);                                                  // [B,1,T,D]
-                sin[r] = emb.sin().unsqueeze(1);
-                if (dtype != FLOAT_TYPE()) {   // in the weights' dtype, as transformers casts them: q and k stay bf16
-                    cos[r] = cos[r].to(dtype);
-                    sin[r] = sin[r].to(dtype);
-                }
-            }
+            ropeTables(positions, cos, sin);
 
-            Tensor x = embedding(embed, inputIds);
-            // Gemma: times sqrt(hidden) rounded to float32 first (transformers' embed_scale buffer)
-            if (gemma) x = x.mul(new Scalar((double) (float) Math.sqrt(config.hiddenSize())));
+            Tensor x = embed(inputIds);
             org.dnonative.kernel.ElementType fused = t == 1 && cache != null ? fusedDecodeWeights() : null;
             if (fused != null) {
                 x = x.contiguous();
@@ -393,7 +381,9 @@ public final class CausalLM implements AutoCloseable {
                 try (PointerScope layerScope = new PointerScope()) {
                     Layer l = layers[i];
                     Tensor blocked = blockedByWindow.get(l.window == null ? 0 : l.window);
-                    next = Scopes.keep(layer(x, l, i, cos[l.rope], sin[l.rope], blocked, cache, start));
+                    int li = i;
+                    Tensor c = cos[l.rope], sn = sin[l.rope];
+                    next = Scopes.keep(layer(x, l, h -> attention(h, l, li, c, sn, blocked, cache, start)));
                 }
                 x.close();
                 x = Scopes.adopt(next);
@@ -466,9 +456,126 @@ public final class CausalLM implements AutoCloseable {
                 cache.capacity(), start, l.window == null ? 0 : l.window, (float) config.attentionScale(), DecodeLinear.threads());
     }
 
-    private Tensor layer(Tensor x, Layer l, int i, Tensor cos, Tensor sin, Tensor blocked, KvCache cache, int start) {
+    /** RoPE's cos and sin [B,1,T,D] for each of the model's RoPEs at int64 positions [B,T]. */
+    private void ropeTables(Tensor positions, Tensor[] cos, Tensor[] sin) {
+        Tensor floatPositions = positions.to(torch.ScalarType.Float).unsqueeze(-1);
+        for (int r = 0; r < invFreq.length; r++) {
+            Tensor freqs = floatPositions.mul(invFreq[r]);                                   // [B,T,D/2]
+            Tensor emb = cat(new TensorVector(freqs, freqs), -1);
+            cos[r] = emb.cos().unsqueeze(1);                                                  // [B,1,T,D]
+            sin[r] = emb.sin().unsqueeze(1);
+            if (dtype != FLOAT_TYPE()) {   // in the weights' dtype, as transformers casts them: q and k stay bf16
+                cos[r] = cos[r].to(dtype);
+                sin[r] = sin[r].to(dtype);
+            }
+        }
+    }
+
+    /** The input embeddings of int64 ids. */
+    private Tensor embed(Tensor ids) {
+        Tensor x = embedding(embed, ids);
+        // Gemma: times sqrt(hidden) rounded to float32 first (transformers' embed_scale buffer)
+        if (gemma) x = x.mul(new Scalar((double) (float) Math.sqrt(config.hiddenSize())));
+        return x;
+    }
+
+    /**
+     * The final hidden states [R,T,H] of R right-padded sequences of which several continue the
+     * same prompt (training's chosen and rejected responses), as {@link #hidden} computes them on
+     * {@link SequenceBatch#inputIds()} up to float rounding, with autograd; but each distinct
+     * prompt goes through the layers once: the response tokens attend to its keys and values, and
+     * backward adds their gradients. Positions where a sequence is padding hold some other
+     * position's state (finite; nothing reads them).
+     *
+     * <p>Why: DNO trains on pairs, two responses to one prompt; computing the prompt once per pair
+     * saves a quarter of the layers' work when prompts are as long as responses, more when longer.
+     */
+    public Tensor hiddenSharingPrompts(SequenceBatch.SharedPrompts s) {
+        long u = s.promptIds().size(0), tp = s.promptIds().size(1), r = s.responseIds().size(0), tr = s.responseIds().size(1);
+        long h = config.hiddenSize();
+        Tensor result;
+        try (PointerScope scope = new PointerScope()) {
+            TensorOptions longOpts = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(device));
+            Tensor promptPositions = arange(new Scalar(0), new Scalar(tp), longOpts).unsqueeze(0).expand(u, tp);
+            Tensor lp = s.promptLengthOfRow();                                                          // [R]
+            Tensor responsePositions = lp.unsqueeze(1).add(arange(new Scalar(0), new Scalar(tr), longOpts).unsqueeze(0));  // [R,Tr]
+            Tensor[] cosP = new Tensor[invFreq.length], sinP = new Tensor[invFreq.length];
+            Tensor[] cosR = new Tensor[invFreq.length], sinR = new Tensor[invFreq.length];
+            ropeTables(promptPositions, cosP, sinP);
+            ropeTables(responsePositions, cosR, sinR);
+            Map<Integer, Tensor> blockedP = new java.util.HashMap<>(), blockedR = new java.util.HashMap<>();
+            for (Layer l : layers) {
+                int w = l.window == null ? 0 : l.window;
+                blockedP.computeIfAbsent(w, x -> attentionBlocked(null, tp, tp, 0, x));
+                blockedR.computeIfAbsent(w, x -> responseBlocked(lp, tp, tr, x));
+            }
+            // prompt tokens then response tokens as one [U*Tp + R*Tr, H] matrix: every product of a
+            // layer is one call (a GEMM library packs the weight once per call); only attention is per part
+            // (one embedding lookup: its backward writes one dense [V,H] gradient, not one per part)
+            Tensor x = embed(cat(new TensorVector(s.promptIds().reshape(-1), s.responseIds().reshape(-1)), 0));
+            for (int i = 0; i < layers.length; i++) {
+                Tensor next;
+                try (PointerScope layerScope = new PointerScope()) {
+                    Layer l = layers[i];
+                    int w = l.window == null ? 0 : l.window;
+                    SharedAttention a = new SharedAttention(u, tp, r, tr, s.promptOfRow(), cosP[l.rope], sinP[l.rope],
+                            cosR[l.rope], sinR[l.rope], blockedP.get(w), blockedR.get(w));
+                    next = Scopes.keep(layer(x, l, hs -> sharedAttention(hs, l, a)));
+                }
+                x.close();
+                x = Scopes.adopt(next);
+            }
+            Tensor flat = norm(x, finalNorm);
+            result = Scopes.keep(flat.index_select(0, s.gather()).view(r, s.length(), h));
+        }
+        return Scopes.adopt(result);
+    }
+
+    /**
+     * True where a response query may not attend: [R,1,Tr,Tp+Tr] over the keys of its prompt (the
+     * first Tp slots, real up to the row's prompt length) then its own (causal), with a window w
+     * (0 = none) by positions, as {@link #attentionBlocked} masks the unshared sequence.
+     */
+    private Tensor responseBlocked(Tensor promptLengthOfRow, long tp, long tr, int window) {
+        TensorOptions longOpts = new TensorOptions(torch.ScalarType.Long).device(new DeviceOptional(device));
+        Tensor j = arange(new Scalar(0), new Scalar(tr), longOpts).view(1, tr, 1);            // query slot in the response
+        Tensor k = arange(new Scalar(0), new Scalar(tp + tr), longOpts).view(1, 1, tp + tr);   // key slot
+        Tensor lp = promptLengthOfRow.view(-1, 1, 1);
+        Tensor inPrompt = k.lt(new Scalar(tp));
+        Tensor kr = k.sub(new Scalar(tp));                                                      // key slot in the response
+        Tensor allowed = where(inPrompt, k.lt(lp), kr.le(j));
+        if (window > 0) {
+            Tensor keyPosition = where(inPrompt, k, lp.add(kr)), queryPosition = lp.add(j);
+            allowed = allowed.logical_and(queryPosition.sub(keyPosition).lt(new Scalar(window)));
+        }
+        return allowed.logical_not().unsqueeze(1);
+    }
+
+    /** The shapes, RoPE tables and masks of one layer's attention in {@link #hiddenSharingPrompts}. */
+    private record SharedAttention(long prompts, long promptLength, long rows, long responseLength, Tensor promptOfRow,
+                                   Tensor cosP, Tensor sinP, Tensor cosR, Tensor sinR, Tensor blockedP, Tensor blockedR) {}
+
+    /**
+     * Attention of {@link #hiddenSharingPrompts} on x [U*Tp + R*Tr, H]: the projections over all
+     * tokens at once; the prompts attend causally among themselves, each response row to its
+     * prompt's keys and values ({@code promptOfRow}) and then causally to its own.
+     */
+    private Tensor sharedAttention(Tensor x, Layer l, SharedAttention a) {
+        long np = a.prompts() * a.promptLength(), nr = a.rows() * a.responseLength();
+        Tensor q = lin(x, l.q, l.qb), k = lin(x, l.k, l.kb), v = lin(x, l.v, l.vb);
+        Tensor[] p = heads(q.narrow(0, 0, np), k.narrow(0, 0, np), v.narrow(0, 0, np), l, a.prompts(), a.promptLength(), a.cosP(), a.sinP());
+        Tensor[] r = heads(q.narrow(0, np, nr), k.narrow(0, np, nr), v.narrow(0, np, nr), l, a.rows(), a.responseLength(), a.cosR(), a.sinR());
+        Tensor outP = attend(p[0], p[1], p[2], a.blockedP(), a.prompts(), a.promptLength());
+        Tensor keys = cat(new TensorVector(p[1].index_select(0, a.promptOfRow()), r[1]), 2);
+        Tensor values = cat(new TensorVector(p[2].index_select(0, a.promptOfRow()), r[2]), 2);
+        Tensor outR = attend(r[0], keys, values, a.blockedR(), a.rows(), a.responseLength());
+        return lin(cat(new TensorVector(outP.reshape(np, -1), outR.reshape(nr, -1)), 0), l.o, l.ob);
+    }
+
+    /** One decoder layer on x [.., H]; {@code attention} maps the normalised x to the attention branch's output. */
+    private Tensor layer(Tensor x, Layer l, java.util.function.UnaryOperator<Tensor> attention) {
         Tensor h = norm(x, l.inputNorm);
-        Tensor a = attention(h, l, i, cos, sin, blocked, cache, start);
+        Tensor a = attention.apply(h);
         if (gemma) {
             // Gemma normalises each branch's output too: post_attention_layernorm is applied to the
             // attention output, and the MLP sits between pre_ and post_feedforward_layernorm
@@ -539,30 +646,48 @@ public final class CausalLM implements AutoCloseable {
 
     private Tensor attention(Tensor x, Layer l, int layer, Tensor cos, Tensor sin, Tensor blocked, KvCache cache, int start) {
         long b = x.size(0), t = x.size(1);
-        int nh = config.numHeads(), kvh = config.numKvHeads(), d = config.headDim();
-        Tensor q = lin(x, l.q, l.qb).view(b, t, nh, d).transpose(1, 2);
-        Tensor k = lin(x, l.k, l.kb).view(b, t, kvh, d).transpose(1, 2);
-        Tensor v = lin(x, l.v, l.vb).view(b, t, kvh, d).transpose(1, 2);
-        if (l.qNorm != null) {   // Qwen3 / Gemma 3: RMSNorm over each head's vector, before RoPE
-            q = norm(q, l.qNorm);
-            k = norm(k, l.kNorm);
-        }
-        q = rope(q, cos, sin);
-        k = rope(k, cos, sin);
+        int nh = config.numHeads(), d = config.headDim();
+        Tensor[] qkv = heads(lin(x, l.q, l.qb), lin(x, l.k, l.kb), lin(x, l.v, l.vb), l, b, t, cos, sin);
+        Tensor q = qkv[0], k = qkv[1], v = qkv[2];
         if (cache != null) {
             cache.keys[layer].narrow(2, start, t).copy_(k);
             cache.values[layer].narrow(2, start, t).copy_(v);
             k = cache.keys[layer].narrow(2, 0, start + t);
             v = cache.values[layer].narrow(2, 0, start + t);
         }
-        int groups = config.kvGroups();
         if (cache == null && l.window == null && blocked.size(0) == 1 && !amxPacked.isEmpty() && !GradMode.is_enabled()) {
             // the AMX view's forward (scoring: right-padded, causal only): libtorch's fused
             // attention kernel, which never materialises the [T, T] scores per head
             Tensor out = scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true,
-                    new DoubleOptional(config.attentionScale()), groups > 1);
+                    new DoubleOptional(config.attentionScale()), config.kvGroups() > 1);
             return lin(out.transpose(1, 2).reshape(b, t, (long) nh * d), l.o, l.ob);
         }
+        return lin(attend(q, k, v, blocked, b, t), l.o, l.ob);
+    }
+
+    /**
+     * Projected q, k, v ([.., heads * D], b*t rows) as heads [b, heads, t, D], q/k-normed where the
+     * model has those norms, and rotated (RoPE).
+     */
+    private Tensor[] heads(Tensor q, Tensor k, Tensor v, Layer l, long b, long t, Tensor cos, Tensor sin) {
+        int nh = config.numHeads(), kvh = config.numKvHeads(), d = config.headDim();
+        q = q.reshape(b, t, nh, d).transpose(1, 2);
+        k = k.reshape(b, t, kvh, d).transpose(1, 2);
+        v = v.reshape(b, t, kvh, d).transpose(1, 2);
+        if (l.qNorm != null) {   // Qwen3 / Gemma 3: RMSNorm over each head's vector, before RoPE
+            q = norm(q, l.qNorm);
+            k = norm(k, l.kNorm);
+        }
+        return new Tensor[]{rope(q, cos, sin), rope(k, cos, sin), v};
+    }
+
+    /**
+     * Attention of queries q [b, nh, t, D] over keys and values [b, kvh, tk, D], where
+     * {@code blocked} [b or 1, 1, t, tk] is false: [b, t, nh * D], before the output projection.
+     */
+    private Tensor attend(Tensor q, Tensor k, Tensor v, Tensor blocked, long b, long t) {
+        int nh = config.numHeads(), kvh = config.numKvHeads(), d = config.headDim();
+        int groups = config.kvGroups();
         // Grouped-query attention without copying K/V: the query heads that share a KV head are
         // stacked along the time axis, [B, kvh, groups*T, D], so the cache is read in place.
         long tk = k.size(2);
@@ -573,8 +698,7 @@ public final class CausalLM implements AutoCloseable {
         // mask and softmax in float32: float32's lowest value overflows bf16 scores under autocast
         scores = scores.to(torch.ScalarType.Float).masked_fill(mask, new Scalar(MASKED));
         Tensor probs = softmax(scores, -1, new ScalarTypeOptional(torch.ScalarType.Float)).to(q.scalar_type());
-        Tensor out = matmul(probs, v).reshape(b, nh, t, d).transpose(1, 2).reshape(b, t, (long) nh * d);
-        return lin(out, l.o, l.ob);
+        return matmul(probs, v).reshape(b, nh, t, d).transpose(1, 2).reshape(b, t, (long) nh * d);
     }
 
     private static Tensor rope(Tensor x, Tensor cos, Tensor sin) {

@@ -86,6 +86,72 @@ public final class SequenceBatch implements AutoCloseable {
         return new SequenceBatch(ps, rs, padId, device);
     }
 
+    /**
+     * The batch with each distinct prompt once ({@link CausalLM#hiddenSharingPrompts}): promptIds
+     * [U,Tp] and responseIds [R,Tr] right-padded, promptOfRow [R] (which prompt row each sequence
+     * continues), promptLengthOfRow [R], and gather [R*T]: for each slot of {@link #inputIds()}
+     * the row of [prompt states (U*Tp); response states (R*Tr)] that holds its state (padding: 0).
+     */
+    public record SharedPrompts(Tensor promptIds, Tensor responseIds, Tensor promptOfRow, Tensor promptLengthOfRow,
+                                Tensor gather, int prompts, int length) implements AutoCloseable {
+        @Override
+        public void close() {
+            promptIds.close();
+            responseIds.close();
+            promptOfRow.close();
+            promptLengthOfRow.close();
+            gather.close();
+        }
+    }
+
+    /** How many distinct prompts the batch's sequences continue. */
+    public int distinctPrompts() {
+        java.util.Set<java.util.List<Integer>> seen = new java.util.HashSet<>();
+        for (int[] p : prompts) seen.add(java.util.Arrays.stream(p).boxed().toList());
+        return seen.size();
+    }
+
+    /** The batch laid out with each distinct prompt once (see {@link SharedPrompts}); close it. */
+    public SharedPrompts sharedPrompts() {
+        java.util.Map<java.util.List<Integer>, Integer> index = new java.util.LinkedHashMap<>();
+        long[] promptOf = new long[batch], lengthOf = new long[batch];
+        java.util.List<int[]> distinct = new java.util.ArrayList<>();
+        int tp = 1, tr = 1;
+        for (int b = 0; b < batch; b++) {
+            int[] p = prompts.get(b);
+            Integer u = index.get(java.util.Arrays.stream(p).boxed().toList());
+            if (u == null) {
+                u = distinct.size();
+                index.put(java.util.Arrays.stream(p).boxed().toList(), u);
+                distinct.add(p);
+            }
+            promptOf[b] = u;
+            lengthOf[b] = p.length;
+            tp = Math.max(tp, p.length);
+            tr = Math.max(tr, responses.get(b).length);
+        }
+        int u = distinct.size();
+        long[] pids = new long[u * tp], rids = new long[batch * tr], gather = new long[batch * length];
+        java.util.Arrays.fill(pids, padId);
+        java.util.Arrays.fill(rids, padId);
+        for (int i = 0; i < u; i++) {
+            int[] p = distinct.get(i);
+            for (int t = 0; t < p.length; t++) pids[i * tp + t] = p[t];
+        }
+        for (int b = 0; b < batch; b++) {
+            int[] r = responses.get(b);
+            for (int t = 0; t < r.length; t++) rids[b * tr + t] = r[t];
+            int lp = promptLengths[b];
+            for (int t = 0; t < length; t++) {
+                if (t < lp) gather[b * length + t] = promptOf[b] * tp + t;
+                else if (t - lp < r.length) gather[b * length + t] = (long) u * tp + (long) b * tr + (t - lp);
+            }
+        }
+        return new SharedPrompts(longs(pids, u, tp).to(device, torch.ScalarType.Long), longs(rids, batch, tr).to(device, torch.ScalarType.Long),
+                longs(promptOf, batch).to(device, torch.ScalarType.Long), longs(lengthOf, batch).to(device, torch.ScalarType.Long),
+                longs(gather, (long) batch * length).to(device, torch.ScalarType.Long), u, length);
+    }
+
     /** An int64 tensor of the values; an empty one has no data pointer to copy into (all responses empty). */
     private static Tensor longs(long[] data, long... shape) {
         return data.length == 0 ? torch.empty(shape, Tensors.options(Tensors.LONG), null) : Tensors.fromLongs(data, shape);
@@ -115,6 +181,38 @@ public final class SequenceBatch implements AutoCloseable {
         long[] idx = Tensors.toLongs(hiddenIndex), tgt = Tensors.toLongs(targets);
         for (int j = 0; j < idx.length; j++) labels[(int) idx[j]] = tgt[j];
         return Tensors.fromLongs(labels, batch, length).to(device, torch.ScalarType.Long);
+    }
+
+    /**
+     * The response tokens laid out per sequence, [B, R] with R the longest response: hiddenIndex
+     * [B*R] is the flat index into hidden.view(B*T, H) of the state that predicts each slot's
+     * token (padding slots: 0), labels [B, R] the token ({@link #IGNORE} at padding). The logits
+     * of only these states are what a pairwise loss reads: half or less of [B,T] when prompts are as
+     * long as responses.
+     */
+    public record ResponseSlots(Tensor hiddenIndex, Tensor labels, int length) implements AutoCloseable {
+        @Override
+        public void close() {
+            hiddenIndex.close();
+            labels.close();
+        }
+    }
+
+    /** The batch's {@link ResponseSlots}; close them. */
+    public ResponseSlots responseSlots() {
+        int r = 1;
+        for (int len : responseLengths) r = Math.max(r, len);
+        long[] idx = new long[batch * r], labels = new long[batch * r];
+        java.util.Arrays.fill(labels, IGNORE);
+        for (int b = 0; b < batch; b++) {
+            int[] resp = responses.get(b);
+            for (int j = 0; j < resp.length; j++) {
+                idx[b * r + j] = (long) b * length + promptLengths[b] + j - 1;
+                labels[b * r + j] = resp[j];
+            }
+        }
+        return new ResponseSlots(longs(idx, (long) batch * r).to(device, torch.ScalarType.Long),
+                longs(labels, batch, r).to(device, torch.ScalarType.Long), r);
     }
 
     /** The hidden states that predict the response tokens: [N,H] from [B,T,H] (differentiable). */

@@ -64,11 +64,34 @@ public final class PolicyTrainer implements AutoCloseable {
 
     public int steps() { return steps; }
 
-    /** Final hidden states [B,T,H] of the batch, with autograd (for losses other than DNO's, e.g. a warm start). */
+    /**
+     * Final hidden states [B,T,H] of the batch, with autograd (for losses other than DNO's, e.g. a
+     * warm start). Sequences that continue the same prompt (a pair's chosen and rejected) share its
+     * forward where {@link #sharesPrompts} says so.
+     */
     public Tensor hidden(SequenceBatch batch) {
         try (Autocast.Region region = Autocast.forDevice(model.device(), autocast)) {
+            if (sharesPrompts(model, batch))
+                try (SequenceBatch.SharedPrompts s = batch.sharedPrompts()) {
+                    return model.hiddenSharingPrompts(s);
+                }
             return model.hidden(batch.inputIds(), null, null, null);
         }
+    }
+
+    /**
+     * Whether the forward of {@code batch} computes each distinct prompt once
+     * ({@link CausalLM#hiddenSharingPrompts}: the same states up to float rounding, a quarter less
+     * work on the layers when prompts are as long as responses): on the CPU, when fewer distinct
+     * prompts than sequences, for models whose lm_head has at least 2^16 elements (the embedded
+     * demo's tiny policy trains exactly as before, so its documented tables stand), unless
+     * {@code DNO_TRAIN_SHARED_PROMPTS=off} (to compare). CUDA keeps the plain forward (not yet
+     * checked on a GPU).
+     */
+    static boolean sharesPrompts(CausalLM model, SequenceBatch batch) {
+        if (!model.device().is_cpu() || "off".equals(System.getenv("DNO_TRAIN_SHARED_PROMPTS"))) return false;
+        if (model.lmHeadWeight().numel() < (1 << 16)) return false;
+        return batch.distinctPrompts() < batch.batch();
     }
 
     /**

@@ -111,6 +111,59 @@ class TrainingTest {
     }
 
     /**
+     * An lm_head of at least 2^16 elements: the native loss takes the logits of the response
+     * positions only, and the forward computes each distinct prompt once (PolicyTrainer.sharesPrompts);
+     * on 1 and on 2 compute threads (the pairs split), hard and soft targets, the loss and every
+     * gradient agree with a float64 reference of the loss on the plain forward's full logits.
+     */
+    @ParameterizedTest(name = "soft={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aLargeLmHeadTrainsOnResponseLogitsAndSharedPromptsAsTheReference(boolean soft) {
+        ModelConfig large = ModelConfig.of(ModelConfig.Architecture.LLAMA, 2053, 32, 48, 2, 4, 2, 64, true, null, 1, 0);
+        long seed = 41;
+        Random rnd = new Random(seed);
+        List<int[]> distinct = List.of(rnd.ints(5, 1, 2053).toArray(), rnd.ints(9, 1, 2053).toArray(), rnd.ints(2, 1, 2053).toArray());
+        List<int[]> prompts = new ArrayList<>(), responses = new ArrayList<>();
+        int[] promptOf = {0, 1, 0, 2};   // 4 pairs, two of them to prompt 0
+        for (int side = 0; side < 2; side++)
+            for (int i = 0; i < promptOf.length; i++) {
+                prompts.add(distinct.get(promptOf[i]));
+                responses.add(rnd.ints(1 + rnd.nextInt(7), 1, 2053).toArray());
+            }
+        float[] ref = new float[8], targets = {0.9f, 1f, 0.7f, 0.8f};
+        for (int i = 0; i < 8; i++) ref[i] = -20f - 3f * rnd.nextFloat() * responses.get(i).length;
+        double weight = 0.75;
+        String ctx = "seed " + seed + " soft=" + soft;
+        int before = org.dnonative.model.Threads.count();
+        try (CausalLM m = CausalLM.random(large, 7, CPU); PolicyTrainer t = new PolicyTrainer(m, TrainOptions.adamW(1e-3, 0, 10, 0, 0));
+             PairLoss loss = PairLoss.create(PairLoss.Kind.NATIVE, 1); PointerScope scope = new PointerScope();
+             SequenceBatch batch = new SequenceBatch(prompts, responses, 0, CPU)) {
+            assertTrue(PolicyTrainer.sharesPrompts(m, batch), ctx + ": 3 distinct prompts of 8 sequences, a 2053 x 32 lm_head");
+            // the reference: the plain forward, every position's logits, the float64 loss and its gradient
+            Tensor logits = m.logits(m.hidden(batch.inputIds(), null, null, null)).contiguous();
+            int n = (int) logits.size(0), len = (int) logits.size(1), v = (int) logits.size(2);
+            org.dnonative.kernel.ReferenceDnoLoss want = new org.dnonative.kernel.ReferenceDnoLoss(n / 2, len, v,
+                    TinyPairs.widen(Tensors.toFloats(logits)), Tensors.toLongs(batch.labels()), TinyPairs.widen(ref),
+                    soft ? TinyPairs.widen(targets) : null, 0.1, false, SequenceBatch.IGNORE, weight);
+            float[] g = new float[want.grad.length];
+            for (int i = 0; i < g.length; i++) g[i] = (float) want.grad[i];
+            logits.backward(Tensors.fromFloats(g, n, len, v), new org.bytedeco.pytorch.BoolOptional(), false,
+                    new org.bytedeco.pytorch.TensorArrayRefOptional());
+            Map<String, float[]> wantGrads = TinyPairs.grads(m);
+            m.zeroGrad();
+            for (int threads : new int[] {1, 2}) {
+                org.dnonative.model.Threads.configure(threads);
+                PolicyTrainer.MicroResult r = t.accumulate(loss, batch, ref, soft ? targets : null, 0.1, weight);
+                assertEquals(want.loss, r.loss(), 1e-5, ctx + " threads=" + threads + " loss");
+                TinyPairs.assertClose(wantGrads, TinyPairs.grads(m), 1e-4, ctx + " threads=" + threads + " vs float64:");
+                m.zeroGrad();
+            }
+        } finally {
+            org.dnonative.model.Threads.configure(before);
+        }
+    }
+
+    /**
      * The pairs split over 2 and 3 compute threads (SplitMicroBatch: each part's forward and
      * backward on its own worker, the gradients added in part order) give the float64 reference's
      * loss and gradients, for every loss kind, tied and untied, hard and soft, into gradients that
