@@ -3,7 +3,7 @@ PolicyBenchCommand: load, sampling (generate, 2 prompts x 4 samples, 32-token pr
 tokens, temperature 1, no top-k/top-p), scoring (16 x (128 + 128) tokens, batches of 8, log-probs
 of the response tokens: lm_head only on the response positions, as ours does), and one training
 step (2 DNO pairs of 32 + 32 tokens: forward, the pairwise log-ratio loss, backward, gradient
-clipping at 1, torch.optim.AdamW). float32, torch.set_num_threads(THREADS). Prints RESULT lines.
+clipping at 1, torch.optim.AdamW; the median of REPEATS steps after 3 warm-up steps). float32, torch.set_num_threads(THREADS). Prints RESULT lines.
 
 Usage: python3 peer.py MODEL_DIR THREADS REPEATS [PARTS]
 """
@@ -84,7 +84,8 @@ if "train" in parts:
     opt = torch.optim.AdamW(model.parameters(), lr=1e-5, weight_decay=0.0)
     model.train()
     ms = []
-    for r in range(repeats + 1):
+    warmup = 3  # as many as bench-policy's (TRAIN_WARMUP), whose JIT compiles during its first steps
+    for r in range(repeats + warmup):
         t0 = time.perf_counter()
         lp = response_logps(seqs, 32)
         z = 0.1 * ((lp[:2] - ref[:2]) - (lp[2:] - ref[2:]))
@@ -93,6 +94,6 @@ if "train" in parts:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=False)
-        if r > 0:
-            ms.append((time.perf_counter() - t0) * 1e3)  # r = 0 is the warm-up
+        if r >= warmup:
+            ms.append((time.perf_counter() - t0) * 1e3)
     result("train_step_ms", statistics.median(ms))

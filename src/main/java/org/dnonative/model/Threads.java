@@ -27,10 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * at load 5-8 (benchmarks/RESULTS.md). Independent single-threaded workers never wait on each other
  * inside a step, so they add throughput while cores are free and only time-share when they are not.
  *
- * <p>Training runs on the calling thread alone (plus the native loss kernel's threads): giving it
- * the pools back for its large matrix products was measured slower still under contention (a
- * training step at 2 threads 7-21 s against 1.75 s at 1, load 5-8), and splitting a micro-batch's
- * pairs over the workers was measured no faster on a step of 2 pairs (docs/POLICY.md).
+ * <p>Training splits a micro-batch's pairs over the workers (org.dnonative.train.SplitMicroBatch):
+ * giving it the pools back for its large matrix products instead was measured slower still under
+ * contention (a training step at 2 threads 7-21 s against 1.75 s at 1, load 5-8; docs/POLICY.md).
  *
  * <p>The OpenMP thread count is an attribute of the calling thread, so every thread that runs
  * libtorch ops must set it: the workers here do when they start, and {@link #configure} does it
