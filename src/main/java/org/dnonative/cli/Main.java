@@ -30,6 +30,14 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // the native libraries first, one process at a time (concurrent first loads crashed: NativeLibraries)
+        if (loadsNatives(args)) {
+            try {
+                org.dnonative.model.NativeLibraries.load();
+            } catch (RuntimeException | LinkageError e) {
+                // the command that needs them reports the failure to load them itself
+            }
+        }
         // freed host memory kept for reuse: large tensors are otherwise page-faulted anew every step
         if (!"off".equals(System.getenv("DNO_KEEP_FREED_MEMORY"))) {
             try {
@@ -39,6 +47,14 @@ public final class Main implements Runnable {
             }
         }
         System.exit(commandLine().execute(args));
+    }
+
+    /** Whether a command line runs a command (not only help or the version), which loads the native libraries. */
+    static boolean loadsNatives(String[] args) {
+        if (args.length == 0 || "help".equals(args[0])) return false;
+        for (String a : args)
+            if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) return false;
+        return true;
     }
 
     /** The configured command line, also used by tests. */
