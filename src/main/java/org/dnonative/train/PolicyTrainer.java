@@ -17,8 +17,8 @@ import java.util.List;
  * Trains a {@link CausalLM} on DNO pairs. {@link #accumulate} runs one micro-batch: the forward
  * pass, a {@link PairLoss}, and the one backward path, which adds the micro-batch's gradients,
  * weighted by its share of the optimizer step, to the parameters' .grad; {@link #step} then
- * clips the accumulated gradients, takes an AdamW step at the scheduled learning rate and zeroes
- * them.
+ * clips the accumulated gradients, takes an AdamW step at the scheduled learning rate and drops
+ * them (undefined until the next backward, as PyTorch's zero_grad leaves them).
  *
  * <p>On CUDA the forward runs under bf16 {@link Autocast} while parameters and AdamW state stay
  * float32 (the master weights); the CPU runs float32 throughout.
@@ -149,7 +149,7 @@ public final class PolicyTrainer implements AutoCloseable {
         return pairs;
     }
 
-    /** Clips the accumulated (and synced) gradients, steps AdamW with the scheduled learning rate, zeroes the gradients. */
+    /** Clips the accumulated (and synced) gradients, steps AdamW with the scheduled learning rate, drops the gradients. */
     public StepResult step() {
         sync.reduce(model.parameters());
         double norm = Double.NaN;
@@ -175,9 +175,24 @@ public final class PolicyTrainer implements AutoCloseable {
             }
         }
         double lr = schedule.lr(steps);
-        optimizer.step(lr, scale, true);   // leaves every gradient zero, in the same pass
+        optimizer.step(lr, scale, false);
+        dropGradients();
         steps++;
         return new StepResult(steps, lr, norm);
+    }
+
+    /**
+     * Leaves every gradient undefined, as PyTorch's {@code zero_grad()} does by default
+     * ({@code set_to_none=True}): the next backward then hands each .grad its own freshly computed
+     * buffer instead of adding it into a zeroed one, which saves a pass that writes the zeros and
+     * one that reads them. The parameters are bitwise those of zeroed gradients (0 + g is g, up to
+     * the sign of a zero, which AdamW's moments do not keep; TrainingTest compares the two).
+     */
+    private void dropGradients() {
+        try (PointerScope scope = new PointerScope()) {
+            for (Tensor p : model.parameters().values())
+                if (p.grad().defined()) p.mutable_grad().reset();
+        }
     }
 
     /**

@@ -3,7 +3,6 @@ package org.dnonative.train;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.dnonative.model.CausalLM;
@@ -110,7 +109,7 @@ final class SplitMicroBatch {
             if (g == null) continue;
             Tensor grad = param.grad();
             if (grad.defined()) grad.add_(g);
-            else param.backward(g, new BoolOptional(), false, new TensorArrayRefOptional());  // the first: .grad becomes g's values
+            else param.mutable_grad().put(g);   // none yet: .grad becomes this part's own buffer (no copy)
         }
     }
 
