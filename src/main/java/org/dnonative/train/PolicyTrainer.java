@@ -203,14 +203,28 @@ public final class PolicyTrainer implements AutoCloseable {
      *         (nothing is updated: an optimizer step would spread it to every weight)
      */
     private Tensor totalGradNorm(List<Tensor> withGrad) {
-        List<Tensor> norms = new ArrayList<>();
-        for (Tensor p : withGrad) {
-            Tensor n = p.grad().norm(new Scalar(2.0));
-            if (!Double.isFinite(n.item_double())) throw new IllegalStateException("optimizer step " + (steps + 1)
-                    + ": the gradient of " + nameOf(p) + " holds a NaN or an infinity (not finite); no parameter was updated");
-            norms.add(n);
+        // each gradient's norm on a compute worker (a read of every gradient: split over the threads);
+        // every norm is the same single-threaded kernel on any thread, so the bits do not depend on the split
+        List<java.util.concurrent.Callable<float[]>> tasks = new ArrayList<>();
+        for (int[] r : org.dnonative.model.Threads.ranges(withGrad.size(), org.dnonative.model.Threads.count()))
+            tasks.add(() -> {
+                float[] out = new float[r[1] - r[0]];
+                try (PointerScope scope = new PointerScope()) {
+                    for (int i = r[0]; i < r[1]; i++) out[i - r[0]] = withGrad.get(i).grad().norm(new Scalar(2.0)).item_float();
+                }
+                return out;
+            });
+        float[] each = new float[withGrad.size()];
+        int at = 0;
+        for (float[] part : org.dnonative.model.Threads.run(tasks)) {
+            System.arraycopy(part, 0, each, at, part.length);
+            at += part.length;
         }
-        return norms.size() == 1 ? norms.get(0) : torch.stack(Tensors.vector(norms)).norm(new Scalar(2.0));
+        for (int i = 0; i < each.length; i++)
+            if (!Float.isFinite(each[i])) throw new IllegalStateException("optimizer step " + (steps + 1)
+                    + ": the gradient of " + nameOf(withGrad.get(i)) + " holds a NaN or an infinity (not finite); no parameter was updated");
+        Tensor norms = Tensors.fromFloats(each, each.length).to(model.device(), torch.ScalarType.Float);
+        return each.length == 1 ? norms.view(new long[0]) : norms.norm(new Scalar(2.0));
     }
 
     private String nameOf(Tensor p) {
