@@ -4,8 +4,9 @@ For each round and each thread count, in turn: ours in float32 (bench-policy: lo
 scoring, training step with training.loss native), our training step with each further
 --train-loss (default: fused), ours sampling with bfloat16 weights, and the peer (peer.py: transformers
 generate, forward, PyTorch-eager training step), each in a fresh process, JVM start and model load
-excluded from the figures. Every process prints medians of its repeats; the table gives the median
-over rounds and the ratio ours / peer, with the load average before each run.
+excluded from the figures (the training step after 3 warm-up steps on both sides: the JVM's JIT
+compiles during the first ones). Every process prints medians of its repeats; the table gives the
+median over rounds and the ratio ours / peer, with the load average before each run.
 
 Usage: python3 benchmarks/policy/bench.py [--rounds 3] [--repeats 3] [--threads 1,2] [--model DIR]
 Needs target/dno-native.jar (mvn -f src/pom.xml package -DskipTests) and pip install torch transformers safetensors.
