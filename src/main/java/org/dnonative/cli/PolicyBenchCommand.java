@@ -179,13 +179,13 @@ public final class PolicyBenchCommand implements Callable<Integer> {
         }
     }
 
+    /** Training steps run before the timed ones. */
+    static final int TRAIN_WARMUP = 3;
+
     /**
      * One optimizer step on 2 DNO pairs (4 sequences of 32 prompt + 32 response tokens): forward,
      * the default (native) pair loss, backward, AdamW. On a copy: the benched model is not changed.
      */
-    /** Training steps run before the timed ones. */
-    static final int TRAIN_WARMUP = 3;
-
     private void training(String name, CausalLM source, int pad, SplittableRandom rng, int vocab) {
         List<int[]> ps = new ArrayList<>(), rs = new ArrayList<>();
         for (int i = 0; i < 2; i++) ps.add(randomIds(rng, 32, vocab));

@@ -298,6 +298,14 @@ public final class CausalLM implements AutoCloseable {
     public Tensor lmHeadWeight() { return lmHead; }
 
     /**
+     * Whether the lm_head has at least 2^16 elements ({@link DecodeLinear#MIN_WEIGHT}): the size from
+     * which the training fast paths that round differently (shared prompts, response-only logits,
+     * AMX in the fused loss) apply, as the sampler's do. The embedded demo's policy is below it, so
+     * its documented tables stand.
+     */
+    public boolean largeLmHead() { return lmHead.numel() >= DecodeLinear.MIN_WEIGHT; }
+
+    /**
      * False when the logits are soft-capped (Gemma's final_logit_softcapping): then anything that
      * computes them from the hidden states and {@link #lmHeadWeight()} itself (the fused lm_head
      * loss) would compute other logits than {@link #logits}.

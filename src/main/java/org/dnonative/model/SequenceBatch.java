@@ -23,6 +23,8 @@ public final class SequenceBatch implements AutoCloseable {
     private final Device device;
     private final Tensor inputIds, hiddenIndex, targets, sequenceOf;
     private final List<int[]> prompts, responses;   // kept for pairs(): sub-batches are packed again from them
+    private int[] promptOf;      // which distinct prompt (numbered as first seen) each sequence continues; computed once
+    private int distinctPrompts;
 
     public SequenceBatch(List<int[]> prompts, List<int[]> responses, int padId, Device device) {
         if (prompts.size() != responses.size()) throw new IllegalArgumentException("prompts and responses differ in number");
@@ -106,26 +108,32 @@ public final class SequenceBatch implements AutoCloseable {
 
     /** How many distinct prompts the batch's sequences continue. */
     public int distinctPrompts() {
-        java.util.Set<java.util.List<Integer>> seen = new java.util.HashSet<>();
-        for (int[] p : prompts) seen.add(java.util.Arrays.stream(p).boxed().toList());
-        return seen.size();
+        promptOf();
+        return distinctPrompts;
+    }
+
+    private int[] promptOf() {
+        if (promptOf == null) {
+            java.util.Map<java.util.List<Integer>, Integer> index = new java.util.HashMap<>();
+            int[] of = new int[batch];
+            for (int b = 0; b < batch; b++)
+                of[b] = index.computeIfAbsent(java.util.Arrays.stream(prompts.get(b)).boxed().toList(), k -> index.size());
+            distinctPrompts = index.size();
+            promptOf = of;
+        }
+        return promptOf;
     }
 
     /** The batch laid out with each distinct prompt once (see {@link SharedPrompts}); close it. */
     public SharedPrompts sharedPrompts() {
-        java.util.Map<java.util.List<Integer>, Integer> index = new java.util.LinkedHashMap<>();
-        long[] promptOf = new long[batch], lengthOf = new long[batch];
+        int[] of = promptOf();
+        long[] promptRow = new long[batch], lengthOf = new long[batch];
         java.util.List<int[]> distinct = new java.util.ArrayList<>();
         int tp = 1, tr = 1;
         for (int b = 0; b < batch; b++) {
             int[] p = prompts.get(b);
-            Integer u = index.get(java.util.Arrays.stream(p).boxed().toList());
-            if (u == null) {
-                u = distinct.size();
-                index.put(java.util.Arrays.stream(p).boxed().toList(), u);
-                distinct.add(p);
-            }
-            promptOf[b] = u;
+            if (of[b] == distinct.size()) distinct.add(p);
+            promptRow[b] = of[b];
             lengthOf[b] = p.length;
             tp = Math.max(tp, p.length);
             tr = Math.max(tr, responses.get(b).length);
@@ -143,12 +151,12 @@ public final class SequenceBatch implements AutoCloseable {
             for (int t = 0; t < r.length; t++) rids[b * tr + t] = r[t];
             int lp = promptLengths[b];
             for (int t = 0; t < length; t++) {
-                if (t < lp) gather[b * length + t] = promptOf[b] * tp + t;
+                if (t < lp) gather[b * length + t] = promptRow[b] * tp + t;
                 else if (t - lp < r.length) gather[b * length + t] = (long) u * tp + (long) b * tr + (t - lp);
             }
         }
         return new SharedPrompts(longs(pids, u, tp).to(device, torch.ScalarType.Long), longs(rids, batch, tr).to(device, torch.ScalarType.Long),
-                longs(promptOf, batch).to(device, torch.ScalarType.Long), longs(lengthOf, batch).to(device, torch.ScalarType.Long),
+                longs(promptRow, batch).to(device, torch.ScalarType.Long), longs(lengthOf, batch).to(device, torch.ScalarType.Long),
                 longs(gather, (long) batch * length).to(device, torch.ScalarType.Long), u, length);
     }
 

@@ -47,8 +47,7 @@ final class FusedPairLoss implements PairLoss {
      * demo's among them, keep OpenBLAS's float32 bits); OpenBLAS elsewhere.
      */
     static FusedLinearOptions.Gemm gemm(CausalLM model) {
-        boolean large = model.lmHeadWeight().numel() >= (1L << 16);
-        return large && !model.device().is_cuda() && AmxLinear.available() ? FusedLinearOptions.Gemm.AMX
+        return model.largeLmHead() && !model.device().is_cuda() && AmxLinear.available() ? FusedLinearOptions.Gemm.AMX
                 : FusedLinearOptions.Gemm.BLAS;
     }
 

@@ -12,11 +12,10 @@ import org.dnonative.torch.TorchDnoLoss;
 /**
  * {@link PairLoss.Kind#NATIVE}: the native kernel on the logits; the logits' gradient goes back. The
  * logits are those of the positions that predict response tokens, [N,R,V] (R the longest
- * response), for lm_heads of at least 2^16 elements; smaller ones (the embedded demo's policy,
+ * response), for lm_heads of at least 2^16 elements ({@link CausalLM#largeLmHead}); smaller ones (the embedded demo's policy,
  * whose documented tables are this path's) take the logits of every position, [N,T,V], as before.
  */
 final class NativePairLoss implements PairLoss {
-    static final long RESPONSE_ONLY_MIN_LM_HEAD = 1 << 16;
     private final TorchDnoLoss kernel = new TorchDnoLoss();
     private final int threads;
 
@@ -33,7 +32,7 @@ final class NativePairLoss implements PairLoss {
         DnoLossOptions options = DnoLossOptions.defaults().withBeta((float) beta).withGradScale((float) gradScale).withThreads(threads);
         Tensor logits, labels;
         SequenceBatch.ResponseSlots slots = null;
-        if (model.lmHeadWeight().numel() >= RESPONSE_ONLY_MIN_LM_HEAD) {
+        if (model.largeLmHead()) {
             // logits only where they predict a response token, [N, R, V]: the prompt positions' logits
             // are never read, and the lm_head's three products are the step's largest
             slots = batch.responseSlots();

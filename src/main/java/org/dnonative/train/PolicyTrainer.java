@@ -90,8 +90,7 @@ public final class PolicyTrainer implements AutoCloseable {
      */
     static boolean sharesPrompts(CausalLM model, SequenceBatch batch) {
         if (!model.device().is_cpu() || "off".equals(System.getenv("DNO_TRAIN_SHARED_PROMPTS"))) return false;
-        if (model.lmHeadWeight().numel() < (1 << 16)) return false;
-        return batch.distinctPrompts() < batch.batch();
+        return model.largeLmHead() && batch.distinctPrompts() < batch.batch();
     }
 
     /**
