@@ -184,6 +184,13 @@ DNO_API int dno_amx_linear(int64_t rows, int64_t in_features, int64_t out_featur
 DNO_API void dno_amx_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a,
                            int lda, const float* b, int ldb, float beta, float* c, int ldc);
 DNO_API void dno_amx_sgemm_set_threads(int num_threads);
+/* The same row-major product with its own thread count (0 = every core) and a status return (no
+ * NaN fill, nothing recorded for dno_amx_sgemm_take_error): C = alpha op(A) op(B) + beta C, A
+ * [M, K] (trans_a 111) or [K, M] (112), B [K, N] or [N, K], row strides lda, ldb, ldc. For callers
+ * that run several products at once on threads of their own (the training step's linear layers,
+ * one pair per worker), where a process-wide thread count would not do. */
+DNO_API int dno_amx_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                         int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, int num_threads);
 DNO_API int dno_amx_sgemm_take_error(void);
 
 /* One Llama-family decoder layer for one new token per sequence (the decode step of sampling), in place:

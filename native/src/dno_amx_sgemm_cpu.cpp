@@ -166,6 +166,31 @@ extern "C" void dno_amx_sgemm(int order, int trans_a, int trans_b, int M, int N,
     }
 }
 
+extern "C" int dno_amx_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                            int num_threads) {
+    using namespace dno;
+    clear_error();
+    if (!(trans_a == kNoTrans || is_trans(trans_a)) || !(trans_b == kNoTrans || is_trans(trans_b)))
+        return fail(DNO_E_INVALID_ARGUMENT, "dno_amx_gemm: trans_a and trans_b must be 111 (no transpose) or 112");
+    if (M < 0 || N < 0 || K < 0) return fail(DNO_E_INVALID_ARGUMENT, "dno_amx_gemm: M, N and K must be >= 0");
+    if (M > 0 && N > 0 && !C) return fail(DNO_E_INVALID_ARGUMENT, "dno_amx_gemm: C is NULL");
+    if (M > 0 && N > 0 && K > 0 && alpha != 0.0f && (!A || !B))
+        return fail(DNO_E_INVALID_ARGUMENT, "dno_amx_gemm: A or B is NULL");
+    const int64_t need_a = is_trans(trans_a) ? M : K, need_b = is_trans(trans_b) ? K : N;
+    if (lda < std::max<int64_t>(1, need_a) || ldb < std::max<int64_t>(1, need_b) || ldc < std::max<int64_t>(1, N))
+        return fail(DNO_E_INVALID_ARGUMENT, "dno_amx_gemm: a leading dimension is less than its matrix's row length");
+    if (num_threads < 0) return fail(DNO_E_INVALID_ARGUMENT, "dno_amx_gemm: num_threads must be >= 0");
+    const int threads = num_threads > 0 ? num_threads : (int)std::max(1u, std::thread::hardware_concurrency());
+    try {
+        return row_major(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, threads);
+    } catch (const std::bad_alloc&) {
+        return fail(DNO_E_OUT_OF_MEMORY, "dno_amx_gemm: out of host memory for its scratch");
+    } catch (const std::exception& e) {
+        return fail(DNO_E_INTERNAL, std::string("dno_amx_gemm: ") + e.what());
+    }
+}
+
 extern "C" void dno_amx_sgemm_set_threads(int num_threads) {
     g_threads.store(num_threads > 0 ? num_threads : 0, std::memory_order_relaxed);
 }

@@ -93,6 +93,39 @@ public final class AmxLinear {
         NativeLibrary.check(DnoNative.dno_amx_linear(rows, inFeatures, outFeatures, x, xRowStride, packed, bias, y, numThreads));
     }
 
+    /**
+     * {@code C = alpha · op(A) · op(B) + beta · C}, row-major, on the same bf16x3 tiles (about
+     * float32 accuracy; op(B) is packed on every call): cblas_sgemm's meaning for
+     * {@code CblasRowMajor}, with its own thread count. For products whose operands change every
+     * call, the backward of a linear layer above all: {@code dX = dY · W} ({@code transB = false})
+     * and {@code dW (+)= dYᵀ · X} ({@code transA = true}).
+     *
+     * @param transA     A is {@code [k, m]} (true) or {@code [m, k]} (false), rows {@code lda} floats apart
+     * @param transB     B is {@code [n, k]} (true) or {@code [k, n]} (false), rows {@code ldb} floats apart
+     * @param c          {@code [m, n]}, rows {@code ldc} floats apart; read only when {@code beta != 0}
+     * @param numThreads threads splitting the work (0 = all cores); bitwise the same result for every count
+     */
+    public static void gemm(boolean transA, boolean transB, long m, long n, long k, float alpha, long a, long lda,
+                            long b, long ldb, float beta, long c, long ldc, int numThreads) {
+        if (m < 0 || n < 0 || k < 0)
+            throw new IllegalArgumentException("m, n and k must be >= 0, got " + m + ", " + n + ", " + k);
+        if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("m, n and k must be below 2^31, got " + m + ", " + n + ", " + k);
+        if (lda < Math.max(1, transA ? m : k))
+            throw new IllegalArgumentException("lda (" + lda + ") is less than A's row length (" + (transA ? m : k) + ")");
+        if (ldb < Math.max(1, transB ? k : n))
+            throw new IllegalArgumentException("ldb (" + ldb + ") is less than B's row length (" + (transB ? k : n) + ")");
+        if (ldc < Math.max(1, n)) throw new IllegalArgumentException("ldc (" + ldc + ") is less than n (" + n + ")");
+        if (m > 0 && n > 0 && c == 0) throw new IllegalArgumentException("c address is 0");
+        if (m > 0 && n > 0 && k > 0 && (a == 0 || b == 0)) throw new IllegalArgumentException("a or b address is 0");
+        if (!Float.isFinite(alpha) || !Float.isFinite(beta))
+            throw new IllegalArgumentException("alpha and beta must be finite, got " + alpha + ", " + beta);
+        checkThreads(numThreads);
+        NativeLibrary.ensureLoaded();
+        NativeLibrary.check(DnoNative.dno_amx_gemm(transA ? 112 : 111, transB ? 112 : 111, m, n, k, alpha, a, lda, b, ldb,
+                beta, c, ldc, numThreads));
+    }
+
     private static void checkSizes(long outFeatures, long inFeatures) {
         if (outFeatures < 1) throw new IllegalArgumentException("outFeatures must be at least 1, got " + outFeatures);
         if (inFeatures < 1) throw new IllegalArgumentException("inFeatures must be at least 1, got " + inFeatures);

@@ -84,6 +84,11 @@ final class DnoNative {
 
     public static native void dno_amx_sgemm_set_threads(int numThreads);
 
+    public static native int dno_amx_gemm(
+            int transA, int transB, @Cast("int64_t") long m, @Cast("int64_t") long n, @Cast("int64_t") long k, float alpha,
+            @Cast("const float*") long a, @Cast("int64_t") long lda, @Cast("const float*") long b, @Cast("int64_t") long ldb,
+            float beta, @Cast("float*") long c, @Cast("int64_t") long ldc, int numThreads);
+
     public static native int dno_amx_sgemm_take_error();
 
     public static native int dno_llama_decode_layer_cpu(

@@ -88,15 +88,41 @@ class AmxSgemmTest {
         }
     }
 
+    /** {@link AmxLinear#gemm}: the same product with its own thread count (row-major only). */
+    static float[] runJava(Case c, float[] a, float[] b, float[] c0, int threads) {
+        try (FloatPointer pa = new FloatPointer(a); FloatPointer pb = new FloatPointer(b);
+             FloatPointer pc = new FloatPointer(c0)) {
+            AmxLinear.gemm(c.ta == T, c.tb == T, c.m, c.n, c.k, c.alpha, pa.address(), c.lda(), pb.address(), c.ldb(),
+                    c.beta, pc.address(), c.ldc(), threads);
+            float[] out = new float[c0.length];
+            pc.get(out);
+            return out;
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void matchesAFloat64Gemm(Case c) {
+        check(c, false);
+    }
+
+    static Stream<Arguments> rowMajorCases() {
+        return cases().filter(a -> ((Case) a.get()[0]).order == ROW);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rowMajorCases")
+    void theGemmWithItsOwnThreadCountMatchesAFloat64GemmToo(Case c) {
+        check(c, true);
+    }
+
+    private static void check(Case c, boolean java) {
         assumeTrue(AmxLinear.available(), AmxLinear::whyNotAvailable);
         SplittableRandom r = new SplittableRandom(c.seed);
         float[] a = SmallLinearTest.normal(r, (c.aRows() - 1) * c.lda() + c.aCols(), 1.0);
         float[] b = SmallLinearTest.normal(r, (c.bRows() - 1) * c.ldb() + c.bCols(), 1.0 / Math.sqrt(c.k));
         float[] c0 = SmallLinearTest.normal(r, (c.cRows() - 1) * c.ldc() + c.cCols(), 1.0);
-        float[] got = run(c, a, b, c0, 1);
+        float[] got = java ? runJava(c, a, b, c0, 1) : run(c, a, b, c0, 1);
         for (int i = 0; i < c.m; i++)
             for (int j = 0; j < c.n; j++) {
                 double dot = 0, mag = 0;
@@ -130,6 +156,31 @@ class AmxSgemmTest {
         float[] one = run(c, a, b, c0, 1);
         for (int t : new int[] {2, 3, 0}) assertArrayEquals(one, run(c, a, b, c0, t), c + " threads=" + t);
         DnoNative.dno_amx_sgemm_set_threads(0);
+        for (int t : new int[] {1, 2, 3, 0}) assertArrayEquals(one, runJava(c, a, b, c0, t), c + " AmxLinear.gemm threads=" + t);
+    }
+
+    @Test
+    void theJavaGemmNamesTheArgumentItRefuses() {
+        try (FloatPointer p = new FloatPointer(64)) {
+            long x = p.address();
+            String lda = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> AmxLinear.gemm(false, false, 4, 4, 8, 1f, x, 7, x, 4, 0f, x, 4, 1)).getMessage();
+            assertTrue(lda.contains("lda (7)"), lda);
+            String ldc = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> AmxLinear.gemm(false, true, 4, 5, 8, 1f, x, 8, x, 8, 0f, x, 4, 1)).getMessage();
+            assertTrue(ldc.contains("ldc (4)"), ldc);
+            String c = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> AmxLinear.gemm(false, false, 2, 2, 2, 1f, x, 2, x, 2, 0f, 0, 2, 1)).getMessage();
+            assertTrue(c.contains("c address"), c);
+            String alpha = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> AmxLinear.gemm(false, false, 2, 2, 2, Float.NaN, x, 2, x, 2, 0f, x, 2, 1)).getMessage();
+            assertTrue(alpha.contains("alpha"), alpha);
+            if (!AmxLinear.available()) {
+                DnoException e = org.junit.jupiter.api.Assertions.assertThrows(DnoException.class,
+                        () -> AmxLinear.gemm(false, false, 2, 2, 2, 1f, x, 2, x, 2, 0f, x, 2, 1));
+                assertEquals(DnoException.Status.UNSUPPORTED, e.status());
+            }
+        }
     }
 
     @Test

@@ -377,6 +377,7 @@ public final class CausalLM implements AutoCloseable {
             ropeTables(positions, cos, sin);
 
             Tensor x = embed(inputIds);
+            TrainingTape tape = TrainingTape.current(this);
             org.dnonative.kernel.ElementType fused = t == 1 && cache != null ? fusedDecodeWeights() : null;
             if (fused != null) {
                 x = x.contiguous();
@@ -391,7 +392,8 @@ public final class CausalLM implements AutoCloseable {
                     Tensor blocked = blockedByWindow.get(l.window == null ? 0 : l.window);
                     int li = i;
                     Tensor c = cos[l.rope], sn = sin[l.rope];
-                    next = Scopes.keep(layer(x, l, h -> attention(h, l, li, c, sn, blocked, cache, start)));
+                    Tensor in = tape == null ? x : tape.boundary(x);
+                    next = Scopes.keep(layer(in, l, h -> attention(h, l, li, c, sn, blocked, cache, start)));
                 }
                 x.close();
                 x = Scopes.adopt(next);
@@ -521,6 +523,7 @@ public final class CausalLM implements AutoCloseable {
             // layer is one call (a GEMM library packs the weight once per call); only attention is per part
             // (one embedding lookup: its backward writes one dense [V,H] gradient, not one per part)
             Tensor x = embed(cat(new TensorVector(s.promptIds().reshape(-1), s.responseIds().reshape(-1)), 0));
+            TrainingTape tape = TrainingTape.current(this);
             for (int i = 0; i < layers.length; i++) {
                 Tensor next;
                 try (PointerScope layerScope = new PointerScope()) {
@@ -528,7 +531,8 @@ public final class CausalLM implements AutoCloseable {
                     int w = l.window == null ? 0 : l.window;
                     SharedAttention a = new SharedAttention(u, tp, r, tr, s.promptOfRow(), cosP[l.rope], sinP[l.rope],
                             cosR[l.rope], sinR[l.rope], blockedP.get(w), blockedR.get(w));
-                    next = Scopes.keep(layer(x, l, hs -> sharedAttention(hs, l, a)));
+                    Tensor in = tape == null ? x : tape.boundary(x);
+                    next = Scopes.keep(layer(in, l, hs -> sharedAttention(hs, l, a)));
                 }
                 x.close();
                 x = Scopes.adopt(next);
@@ -606,7 +610,9 @@ public final class CausalLM implements AutoCloseable {
 
     /** Logits [.., V] = hidden · lm_headᵀ, soft-capped (cap · tanh(logits / cap)) where the config says so. */
     public Tensor logits(Tensor hidden) {
-        Tensor y = DecodeLinear.tryApply(hidden, lmHead, null, decodeBf16.get(lmHead));
+        TrainingTape tape = TrainingTape.current(this);
+        Tensor y = tape == null ? null : tape.linear(hidden, lmHead);
+        if (y == null) y = DecodeLinear.tryApply(hidden, lmHead, null, decodeBf16.get(lmHead));
         if (y == null) y = ManyRowLinear.tryApply(hidden, null, amxPacked.get(lmHead));
         if (y == null) y = linear(hidden, lmHead);
         Double cap = config.finalLogitSoftcap();
@@ -729,6 +735,11 @@ public final class CausalLM implements AutoCloseable {
     }
 
     private Tensor lin(Tensor x, Tensor w, Tensor bias) {
+        TrainingTape tape = TrainingTape.current(this);
+        if (tape != null) {
+            Tensor y = tape.linear(x, w);
+            if (y != null) return bias == null ? y : y.add(bias);
+        }
         Tensor fast = DecodeLinear.tryApply(x, w, bias, decodeBf16.get(w));
         if (fast != null) return fast;
         fast = ManyRowLinear.tryApply(x, bias, amxPacked.get(w));

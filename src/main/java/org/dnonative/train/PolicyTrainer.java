@@ -9,6 +9,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.dnonative.model.CausalLM;
 import org.dnonative.model.SequenceBatch;
 import org.dnonative.model.Tensors;
+import org.dnonative.model.Threads;
+import org.dnonative.model.TrainingTape;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -113,16 +115,34 @@ public final class PolicyTrainer implements AutoCloseable {
         int pairs = checkMicroBatch(loss, batch, refLogps, softTargets, beta, weight);
         int parts = SplitMicroBatch.parts(model, pairs);
         if (parts > 1) return SplitMicroBatch.run(this, loss.kind(), batch, refLogps, softTargets, beta, weight, parts);
-        try (PointerScope scope = new PointerScope()) {
+        try (PointerScope scope = new PointerScope();
+             TrainingTape tape = TrainingTape.open(model, Threads.isWorker() ? 1 : Threads.count())) {
             Tensor hidden = hidden(batch);
             Tensor ref = Tensors.fromFloats(refLogps, 2L * pairs).to(model.device(), torch.ScalarType.Float);
             Tensor targets = softTargets == null ? null : Tensors.fromFloats(softTargets, pairs).to(model.device(), torch.ScalarType.Float);
             PairLoss.Gradients g = loss.compute(model, batch, hidden, ref, targets, beta, weight);
-            g.output().backward(g.gradOutput(), new BoolOptional(), false, new TensorArrayRefOptional());
+            if (tape != null) {
+                Tensor[] grads = tape.backward(g.output(), g.gradOutput());
+                List<Tensor> params = new ArrayList<>(model.parameters().values());
+                try {
+                    for (int i = 0; i < grads.length; i++) if (grads[i] != null) addToGrad(params.get(i), grads[i]);
+                } finally {
+                    for (Tensor t : grads) if (t != null) t.close();
+                }
+            } else {
+                g.output().backward(g.gradOutput(), new BoolOptional(), false, new TensorArrayRefOptional());
+            }
             if (g.gradLmHead() != null)
                 model.lmHeadWeight().backward(g.gradLmHead(), new BoolOptional(), false, new TensorArrayRefOptional());
             return new MicroResult(g.loss(), g.rewardMargin(), g.accuracy());
         }
+    }
+
+    /** param.grad += g; where param has no gradient yet, .grad becomes g's buffer itself (no copy). */
+    static void addToGrad(Tensor param, Tensor g) {
+        Tensor grad = param.grad();
+        if (grad.defined()) grad.add_(g);
+        else param.mutable_grad().put(g);
     }
 
     private static int checkMicroBatch(PairLoss loss, SequenceBatch batch, float[] refLogps, float[] softTargets, double beta, double weight) {

@@ -9,6 +9,7 @@ import org.dnonative.model.CausalLM;
 import org.dnonative.model.SequenceBatch;
 import org.dnonative.model.Tensors;
 import org.dnonative.model.Threads;
+import org.dnonative.model.TrainingTape;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -106,10 +107,7 @@ final class SplitMicroBatch {
     private static void addOne(Tensor param, List<Part> done, int i) {
         for (Part p : done) {
             Tensor g = p.grads[i];
-            if (g == null) continue;
-            Tensor grad = param.grad();
-            if (grad.defined()) grad.add_(g);
-            else param.mutable_grad().put(g);   // none yet: .grad becomes this part's own buffer (no copy)
+            if (g != null) PolicyTrainer.addToGrad(param, g);   // none yet: .grad becomes this part's own buffer
         }
     }
 
@@ -126,16 +124,21 @@ final class SplitMicroBatch {
         CausalLM model = trainer.model();
         Tensor[] grads = new Tensor[params.size()];
         try (PairLoss loss = PairLoss.create(kind, 1); PointerScope scope = new PointerScope();
-             SequenceBatch batch = whole.pairs(from, to)) {
+             SequenceBatch batch = whole.pairs(from, to); TrainingTape tape = TrainingTape.open(model, 1)) {
             Tensor hidden = trainer.hidden(batch);
             Tensor ref = Tensors.fromFloats(refs, 2L * n);
             Tensor tg = targets == null ? null : Tensors.fromFloats(targets, n);
             PairLoss.Gradients g = loss.compute(model, batch, hidden, ref, tg, beta, weight);
-            TensorVector out = torch.grad(new TensorVector(g.output()), Tensors.vector(params), new TensorVector(g.gradOutput()),
-                    new BoolOptional(false), false, true);
-            for (int i = 0; i < grads.length; i++) {
-                Tensor t = out.get(i);   // a view into the vector's storage, gone with the vector
-                if (t.defined()) grads[i] = keep(new Tensor(t));   // its own handle on the gradient
+            if (tape != null) {
+                Tensor[] got = tape.backward(g.output(), g.gradOutput());   // retained for us
+                System.arraycopy(got, 0, grads, 0, grads.length);
+            } else {
+                TensorVector out = torch.grad(new TensorVector(g.output()), Tensors.vector(params), new TensorVector(g.gradOutput()),
+                        new BoolOptional(false), false, true);
+                for (int i = 0; i < grads.length; i++) {
+                    Tensor t = out.get(i);   // a view into the vector's storage, gone with the vector
+                    if (t.defined()) grads[i] = keep(new Tensor(t));   // its own handle on the gradient
+                }
             }
             if (g.gradLmHead() != null) {
                 if (headIndex < 0) throw new IllegalStateException("the lm_head weight is not among the parameters");
