@@ -93,10 +93,11 @@ const Availability& availability() {
     return a;
 }
 
-// Each thread configures its tiles once: 8 tiles of 16 rows x 64 bytes.
+// 8 tiles of 16 rows x 64 bytes, loaded at the start of every work block: not once per thread,
+// because other code on the same thread may release the tile state in between (oneDNN's AMX
+// kernels in libtorch end with TILERELEASE, e.g. a bf16 matmul under autocast), after which a
+// tile instruction faults (SIGILL). One LDTILECFG per block of up to 256 x 256 outputs costs nothing.
 void configure_tiles() {
-    thread_local bool configured = false;
-    if (configured) return;
     TileConfig c;
     std::memset(&c, 0, sizeof c);
     c.palette = 1;
@@ -105,7 +106,6 @@ void configure_tiles() {
         c.rows[i] = 16;
     }
     _tile_loadconfig(&c);
-    configured = true;
 }
 
 // Round to nearest even, float32 -> bf16 bits (in the low half of each 32-bit lane). Inputs are

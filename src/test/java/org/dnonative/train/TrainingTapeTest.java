@@ -88,6 +88,23 @@ class TrainingTapeTest {
                 if (threads == 1) first = got;
                 m.zeroGrad();
             }
+            // each weight packed once for the step, or by each product itself: the same bits
+            assertTrue(t.packs().matrices() > 0, ctx + ": the step's weights are packed");
+            try (PointerScope inner = new PointerScope(); TrainingTape tape = TrainingTape.open(m, 1, null)) {
+                Tensor hidden = t.hidden(batch);
+                PairLoss.Gradients g = loss.compute(m, batch, hidden, Tensors.fromFloats(ref, 8),
+                        soft ? Tensors.fromFloats(targets, 4) : null, beta, weight);
+                Tensor[] grads = tape.backward(g.output(), g.gradOutput());
+                if (g.gradLmHead() != null) {
+                    int head = new ArrayList<>(m.parameters().values()).indexOf(m.lmHeadWeight());
+                    grads[head] = grads[head] == null ? g.gradLmHead() : grads[head].add(g.gradLmHead());
+                }
+                int i = 0;
+                for (String name : first.keySet()) {
+                    Tensor gi = grads[i++];
+                    assertArrayEquals(first.get(name), Tensors.toFloats(gi), ctx + " " + name + ": packed per product differs");
+                }
+            }
             // the products really ran on the tape: libtorch's float32 products round differently
             Threads.configure(1);
             TrainingTape.setEnabled(false);
@@ -131,11 +148,39 @@ class TrainingTapeTest {
         }
     }
 
+    /**
+     * libtorch's bf16 matmul (oneDNN's AMX kernels on this CPU, which end with TILERELEASE) and then
+     * the project's AMX products on the same thread: the kernel loads its tile configuration per
+     * work block, so this runs (it used to fault with SIGILL, killing the JVM, when the
+     * configuration was kept per thread).
+     */
+    @Test
+    void amxProductsRunAfterLibtorchReleasedTheTiles() {
+        Assumptions.assumeTrue(AmxLinear.available(), AmxLinear::whyNotAvailable);
+        try (PointerScope scope = new PointerScope()) {
+            Tensor a = torch.randn(new long[]{256, 256}).to(torch.ScalarType.BFloat16);
+            Tensor before = torch.matmul(a, a).to(torch.ScalarType.Float);
+            float[] x = new float[64 * 64];
+            for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
+            try (org.bytedeco.javacpp.FloatPointer p = new org.bytedeco.javacpp.FloatPointer(x);
+                 org.bytedeco.javacpp.FloatPointer y = new org.bytedeco.javacpp.FloatPointer(64 * 64)) {
+                for (int round = 0; round < 2; round++) {
+                    AmxLinear.gemm(false, true, 64, 64, 64, 1f, p.address(), 64, p.address(), 64, 0f, y.address(), 64, 1);
+                    torch.matmul(a, a);   // releases the tiles again
+                }
+                double dot = 0;
+                for (int k = 0; k < 64; k++) dot += (double) x[k] * x[64 + k];
+                assertEquals(dot, y.get(1), 1e-4 * 64, "y[0][1]");
+            }
+            assertTrue(before.isfinite().all().item_bool());
+        }
+    }
+
     @Test
     void theDemoSizedPolicyTrainsWithoutTheTape() {
         try (CausalLM m = CausalLM.random(TinyPairs.config(true), 5, CPU)) {
             assertFalse(TrainingTape.applies(m), "a 61 x 32 lm_head: libtorch's products, as the documented demo tables were made");
-            assertEquals(null, TrainingTape.open(m, 1));
+            assertEquals(null, TrainingTape.open(m, 1, null));
         }
     }
 }
