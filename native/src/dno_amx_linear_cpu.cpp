@@ -168,12 +168,15 @@ void pack_w_tile(const float* w, int64_t out, int64_t in, int64_t ld, int64_t nt
     }
 }
 
-// The same tile from the weight's transpose: wt [in, out] (row stride ld), element (n, k) at
+// The same tiles from the weight's transpose: wt [in, out] (row stride ld), element (n, k) at
 // wt[k * ld + n], so that a [K, N] operand (grad_hidden's lm_head) needs no transposed copy.
-void pack_wt_tile(const float* wt, int64_t out, int64_t in, int64_t ld, int64_t nt, int64_t KT, uint16_t* packed) {
-    const int64_t n0 = nt * 16;
+// One call packs the 32 stored rows of k tile kt for every column tile NT: it reads those rows
+// front to back (a call per column tile read 64 bytes of every row, 2 KiB apart, which ran at
+// 4.4 GB/s on the 32000 x 512 lm_head against ~8 for the other orientation).
+void pack_wt_rows(const float* wt, int64_t out, int64_t in, int64_t ld, int64_t kt, int64_t KT, int64_t NT, uint16_t* packed) {
     const __m512i low16 = _mm512_set1_epi32(0xffff);
-    for (int64_t kt = 0; kt < KT; ++kt) {
+    for (int64_t nt = 0; nt < NT; ++nt) {
+        const int64_t n0 = nt * 16;
         // VNNI: B row k2 holds, for each column n, the pair (w[n][2 k2], w[n][2 k2 + 1]) as one
         // 32-bit lane: the even row's bf16 in the low half, the odd row's in the high half
         __m512i* bh = reinterpret_cast<__m512i*>(packed + ((nt * KT + kt) * 2) * kTile);
@@ -292,10 +295,14 @@ int pack_weight(int64_t out_features, int64_t in_features, const float* w, int64
         if (!amx::availability().ok) return fail(DNO_E_UNSUPPORTED, "AMX is not available: " + amx::availability().why);
         const int64_t KT = k_tiles(in_features), NT = col_tiles(out_features);
         uint16_t* p = static_cast<uint16_t*>(packed);
-        SharePool::instance().run(NT, share_helpers(num_threads), [&](int64_t nt) {
-            if (transposed) amx::pack_wt_tile(w, out_features, in_features, stride, nt, KT, p);
-            else amx::pack_w_tile(w, out_features, in_features, stride, nt, KT, p);
-        });
+        if (transposed)
+            SharePool::instance().run(KT, share_helpers(num_threads), [&](int64_t kt) {
+                amx::pack_wt_rows(w, out_features, in_features, stride, kt, KT, NT, p);
+            });
+        else
+            SharePool::instance().run(NT, share_helpers(num_threads), [&](int64_t nt) {
+                amx::pack_w_tile(w, out_features, in_features, stride, nt, KT, p);
+            });
         return DNO_OK;
     } catch (const std::bad_alloc&) {
         return fail(DNO_E_OUT_OF_MEMORY, std::string("out of host memory in ") + fn);

@@ -71,24 +71,6 @@ public final class AmxLinear {
     }
 
     /**
-     * Packs the weight of a product {@code x · B} whose B is stored as
-     * {@code weightT [inFeatures, outFeatures]} (rows {@code wtRowStride} floats apart): the same
-     * layout as {@link #pack} of its transpose, without a transposed copy. The backward of a
-     * linear layer, {@code dX = dY · W}, is {@code apply} with W [out, in] packed this way as a
-     * {@code [in, out]} weight ({@code outFeatures = in}, {@code inFeatures = out}).
-     */
-    public static void packTransposed(long outFeatures, long inFeatures, long weightT, long wtRowStride, long packed, int numThreads) {
-        checkSizes(outFeatures, inFeatures);
-        if (wtRowStride < outFeatures)
-            throw new IllegalArgumentException("wtRowStride (" + wtRowStride + ") is less than outFeatures (" + outFeatures + ")");
-        if (weightT == 0) throw new IllegalArgumentException("weightT address is 0");
-        if (packed == 0) throw new IllegalArgumentException("packed address is 0");
-        checkThreads(numThreads);
-        NativeLibrary.ensureLoaded();
-        NativeLibrary.check(DnoNative.dno_amx_pack_weight_transposed(outFeatures, inFeatures, weightT, wtRowStride, packed, numThreads));
-    }
-
-    /**
      * Writes {@code y[r][o] = sum_i x[r][i] · weight[o][i] (+ bias[o])} from the packed weight.
      *
      * @param x          address of {@code rows} rows of {@code inFeatures} floats, {@code xRowStride} floats apart

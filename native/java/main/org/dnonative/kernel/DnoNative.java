@@ -73,10 +73,6 @@ final class DnoNative {
             @Cast("int64_t") long outFeatures, @Cast("int64_t") long inFeatures, @Cast("const float*") long weight,
             @Cast("int64_t") long wRowStride, @Cast("void*") long packed, int numThreads);
 
-    public static native int dno_amx_pack_weight_transposed(
-            @Cast("int64_t") long outFeatures, @Cast("int64_t") long inFeatures, @Cast("const float*") long weightT,
-            @Cast("int64_t") long wtRowStride, @Cast("void*") long packed, int numThreads);
-
     public static native int dno_amx_linear(
             @Cast("int64_t") long rows, @Cast("int64_t") long inFeatures, @Cast("int64_t") long outFeatures,
             @Cast("const float*") long x, @Cast("int64_t") long xRowStride, @Cast("const void*") long packedWeight,

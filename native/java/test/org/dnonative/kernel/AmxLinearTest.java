@@ -131,32 +131,6 @@ class AmxLinearTest {
         assertArrayEquals(one, run(c, x, w, b, 1), c + ": a second run");
     }
 
-    /** packTransposed of Wᵀ (stored [in, out], padded rows) writes the bytes pack writes of W: the same layout. */
-    @Test
-    void packingFromTheTransposeWritesTheSameLayout() {
-        assumeTrue(AmxLinear.available(), AmxLinear::whyNotAvailable);
-        for (int[] s : new int[][] {{1, 1}, {33, 17}, {100, 300}, {257, 64}}) {
-            int out = s[0], in = s[1], ld = out + 5;
-            long seed = CaseSeed.of("AmxLinearTest.packTransposed", out, in);
-            SplittableRandom r = new SplittableRandom(seed);
-            float[] w = SmallLinearTest.normal(r, out * in, 1.0);
-            float[] wt = new float[in * ld];
-            for (int o = 0; o < out; o++) for (int i = 0; i < in; i++) wt[i * ld + o] = w[o * in + i];
-            long bytes = AmxLinear.packedBytes(out, in);
-            try (FloatPointer pw = new FloatPointer(w); FloatPointer pwt = new FloatPointer(wt);
-                 BytePointer a = new BytePointer(bytes); BytePointer b = new BytePointer(bytes)) {
-                AmxLinear.pack(out, in, pw.address(), in, a.address(), 1);
-                AmxLinear.packTransposed(out, in, pwt.address(), ld, b.address(), 2);
-                byte[] x = new byte[(int) bytes], y = new byte[(int) bytes];
-                a.get(x);
-                b.get(y);
-                assertArrayEquals(x, y, "out=" + out + " in=" + in + " seed=" + seed);
-            }
-        }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AmxLinear.packTransposed(8, 4, 1, 7, 1, 1));
-        assertTrue(e.getMessage().contains("wtRowStride"), e.getMessage());
-    }
-
     @Test
     void refusesBadArgumentsByName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AmxLinear.apply(0, 4, 4, 1, 4, 1, 0, 1, 1));

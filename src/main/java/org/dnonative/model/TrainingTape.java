@@ -52,7 +52,6 @@ public final class TrainingTape implements AutoCloseable {
 
     private final CausalLM model;
     private final int threads;
-    private final Packs packs;
     private final List<Tensor> params = new ArrayList<>();            // trainable, in parameters() order
     private final List<Integer> paramIndex = new ArrayList<>();       // their index in parameters().values()
     private final int parameterCount;
@@ -107,10 +106,9 @@ public final class TrainingTape implements AutoCloseable {
         }
     }
 
-    private TrainingTape(CausalLM model, int threads, Packs packs) {
+    private TrainingTape(CausalLM model, int threads) {
         this.model = model;
         this.threads = threads;
-        this.packs = packs;
         int i = 0;
         for (Tensor p : model.parameters().values()) {
             if (p.requires_grad() && !indexOf.containsKey(p)) {
@@ -128,12 +126,11 @@ public final class TrainingTape implements AutoCloseable {
      * products stay on libtorch (see the class comment).
      *
      * @param threads threads of each product (1 on a worker that runs one part of a batch)
-     * @param packs   the step's packed weights ({@link Packs#prepare}d for this model), or null to pack per product
      */
-    public static TrainingTape open(CausalLM model, int threads, Packs packs) {
+    public static TrainingTape open(CausalLM model, int threads) {
         if (!applies(model)) return null;
         if (CURRENT.get() != null) throw new IllegalStateException("a training tape is already open on this thread");
-        TrainingTape t = new TrainingTape(model, Math.max(1, threads), packs);
+        TrainingTape t = new TrainingTape(model, Math.max(1, threads));
         CURRENT.set(t);
         return t;
     }
@@ -174,14 +171,9 @@ public final class TrainingTape implements AutoCloseable {
         }
         long rows = input.x.size(0);
         Tensor y = hold(torch.empty(new long[]{rows, out}, Tensors.options(Tensors.FLOAT), null));
-        Packs.Pair packed = packs == null ? null : packs.get(w);
         try (NoGradGuard g = new NoGradGuard()) {
-            if (packed != null)
-                AmxLinear.apply(rows, in, out, input.x.data_ptr().address(), in, packed.forward().address(), 0,
-                        y.data_ptr().address(), threads);
-            else
-                AmxLinear.gemm(false, true, rows, out, in, 1f, input.x.data_ptr().address(), in, w.data_ptr().address(), in,
-                        0f, y.data_ptr().address(), out, threads);
+            AmxLinear.gemm(false, true, rows, out, in, 1f, input.x.data_ptr().address(), in, w.data_ptr().address(), in,
+                    0f, y.data_ptr().address(), out, threads);
         }
         y.requires_grad_(true);
         Integer p = indexOf.get(w);
@@ -244,17 +236,9 @@ public final class TrainingTape implements AutoCloseable {
                     }
                     if (in.x.requires_grad()) {   // dX (+)= dY W
                         boolean fresh = in.grad == null;
-                        Packs.Pair packed = packs == null ? null : packs.get(p.weight);
                         if (fresh) in.grad = hold(torch.empty(new long[]{rows, k}, Tensors.options(Tensors.FLOAT), null));
-                        if (packed == null) {
-                            AmxLinear.gemm(false, false, rows, k, out, 1f, dy.data_ptr().address(), out,
-                                    p.weight.data_ptr().address(), k, fresh ? 0f : 1f, in.grad.data_ptr().address(), k, threads);
-                        } else {   // W packed as the [in, out] weight of dY: no beta, so a second product adds from scratch
-                            Tensor dx = fresh ? in.grad : torch.empty(new long[]{rows, k}, Tensors.options(Tensors.FLOAT), null);
-                            AmxLinear.apply(rows, out, k, dy.data_ptr().address(), out, packed.backward().address(), 0,
-                                    dx.data_ptr().address(), threads);
-                            if (!fresh) in.grad.add_(dx);
-                        }
+                        AmxLinear.gemm(false, false, rows, k, out, 1f, dy.data_ptr().address(), out,
+                                p.weight.data_ptr().address(), k, fresh ? 0f : 1f, in.grad.data_ptr().address(), k, threads);
                     }
                 }
                 if (in.first == p && in.grad != null) piece(in.x, in.grad, i, grads, owned);
@@ -301,88 +285,6 @@ public final class TrainingTape implements AutoCloseable {
                 grads[j] = sum;
                 owned[j] = true;
             }
-        }
-    }
-
-    /**
-     * The trained matrices packed for the tape's products in both orientations (W for
-     * {@code y = x Wᵀ}, and as the [in, out] weight of {@code dX = dY W}): packed once per optimizer
-     * step and shared by its micro-batches and their parts, where each product would otherwise
-     * pack its weight itself (at the bench's 96-192 rows per product, packing a weight costs about
-     * as much as multiplying by it). 8 bytes per element of the matrices (twice their float32
-     * size), reused from step to step; none above {@link #MAX_BYTES} (products then pack per call).
-     * {@link #stale} after the weights change (the trainer calls it after each optimizer step); a
-     * weight whose libtorch version counter or storage moved since it was packed is not used.
-     */
-    public static final class Packs implements AutoCloseable {
-        /** At most this many bytes of packs: 4 GiB (the matrices of a 500M-parameter model). */
-        public static final long MAX_BYTES = 4L << 30;
-
-        record Pair(org.bytedeco.javacpp.BytePointer forward, org.bytedeco.javacpp.BytePointer backward, long version,
-                    long address) {}
-
-        private final Map<Tensor, Pair> packed = new IdentityHashMap<>();
-        private CausalLM model;
-        private boolean fresh;
-
-        /** Packs {@code model}'s trained matrices (on {@code threads} threads) unless packed since the last {@link #stale}. */
-        public void prepare(CausalLM model, int threads) {
-            if (fresh && this.model == model) return;
-            if (this.model != model) release();
-            this.model = model;
-            if (!applies(model)) return;
-            List<Tensor> matrices = new ArrayList<>();
-            long bytes = 0;
-            for (Tensor w : model.parameters().values())
-                if (w.requires_grad() && w.dim() == 2 && w.numel() >= DecodeLinear.MIN_WEIGHT && Tensors.isFloat32(w)
-                        && w.is_contiguous() && !matrices.contains(w)) {
-                    matrices.add(w);
-                    bytes += 2 * AmxLinear.packedBytes(w.size(0), w.size(1));
-                }
-            if (bytes > MAX_BYTES) return;
-            for (Tensor w : matrices) {
-                long out = w.size(0), in = w.size(1), at = w.data_ptr().address();
-                Pair old = packed.get(w);
-                org.bytedeco.javacpp.BytePointer f = old != null ? old.forward() : new org.bytedeco.javacpp.BytePointer(AmxLinear.packedBytes(out, in));
-                org.bytedeco.javacpp.BytePointer b = old != null ? old.backward() : new org.bytedeco.javacpp.BytePointer(AmxLinear.packedBytes(in, out));
-                AmxLinear.pack(out, in, at, in, f.address(), threads);
-                AmxLinear.packTransposed(in, out, at, in, b.address(), threads);
-                packed.put(w, new Pair(f, b, w._version(), at));
-            }
-            fresh = true;
-        }
-
-        /** How many matrices hold current packs (0 when stale or not packed). */
-        public int matrices() {
-            return fresh ? packed.size() : 0;
-        }
-
-        /** The weights changed: the next {@link #prepare} packs them again. */
-        public void stale() {
-            fresh = false;
-        }
-
-        /** w's packs, or null where w is not packed or has changed since. */
-        Pair get(Tensor w) {
-            if (!fresh) return null;
-            Pair p = packed.get(w);
-            if (p == null || p.version() != w._version() || p.address() != w.data_ptr().address()) return null;
-            return p;
-        }
-
-        private void release() {
-            for (Pair p : packed.values()) {
-                p.forward().close();
-                p.backward().close();
-            }
-            packed.clear();
-            fresh = false;
-        }
-
-        @Override
-        public void close() {
-            release();
-            model = null;
         }
     }
 

@@ -32,7 +32,6 @@ public final class PolicyTrainer implements AutoCloseable {
     private final AdamW optimizer;
     private final boolean autocast;
     private GradientSync sync = GradientSync.NONE;
-    private final TrainingTape.Packs packs = new TrainingTape.Packs();   // the step's weights packed for AMX
     private int steps;
 
     /** What one optimizer step did; gradNorm is the norm before clipping (NaN when clipping is off). */
@@ -57,9 +56,6 @@ public final class PolicyTrainer implements AutoCloseable {
     }
 
     public CausalLM model() { return model; }
-
-    /** The step's packed weights, for the parts of a split micro-batch. */
-    TrainingTape.Packs packs() { return packs; }
 
     /** What happens to the accumulated gradients before each step's clipping (data-parallel runs: their sum over the ranks). */
     public PolicyTrainer gradientSync(GradientSync s) {
@@ -118,10 +114,9 @@ public final class PolicyTrainer implements AutoCloseable {
     public MicroResult accumulate(PairLoss loss, SequenceBatch batch, float[] refLogps, float[] softTargets, double beta, double weight) {
         int pairs = checkMicroBatch(loss, batch, refLogps, softTargets, beta, weight);
         int threads = Threads.isWorker() ? 1 : Threads.count();
-        packs.prepare(model, threads);
         int parts = SplitMicroBatch.parts(model, pairs);
         if (parts > 1) return SplitMicroBatch.run(this, loss.kind(), batch, refLogps, softTargets, beta, weight, parts);
-        try (PointerScope scope = new PointerScope(); TrainingTape tape = TrainingTape.open(model, threads, packs)) {
+        try (PointerScope scope = new PointerScope(); TrainingTape tape = TrainingTape.open(model, threads)) {
             Tensor hidden = hidden(batch);
             Tensor ref = Tensors.fromFloats(refLogps, 2L * pairs).to(model.device(), torch.ScalarType.Float);
             Tensor targets = softTargets == null ? null : Tensors.fromFloats(softTargets, pairs).to(model.device(), torch.ScalarType.Float);
@@ -200,7 +195,6 @@ public final class PolicyTrainer implements AutoCloseable {
         }
         double lr = schedule.lr(steps);
         optimizer.step(lr, scale, false);
-        packs.stale();
         dropGradients();
         steps++;
         return new StepResult(steps, lr, norm);
@@ -260,7 +254,6 @@ public final class PolicyTrainer implements AutoCloseable {
 
     @Override
     public void close() {
-        packs.close();
         optimizer.close();
     }
 }

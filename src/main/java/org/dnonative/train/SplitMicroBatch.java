@@ -124,7 +124,7 @@ final class SplitMicroBatch {
         CausalLM model = trainer.model();
         Tensor[] grads = new Tensor[params.size()];
         try (PairLoss loss = PairLoss.create(kind, 1); PointerScope scope = new PointerScope();
-             SequenceBatch batch = whole.pairs(from, to); TrainingTape tape = TrainingTape.open(model, 1, trainer.packs())) {
+             SequenceBatch batch = whole.pairs(from, to); TrainingTape tape = TrainingTape.open(model, 1)) {
             Tensor hidden = trainer.hidden(batch);
             Tensor ref = Tensors.fromFloats(refs, 2L * n);
             Tensor tg = targets == null ? null : Tensors.fromFloats(targets, n);

@@ -88,23 +88,6 @@ class TrainingTapeTest {
                 if (threads == 1) first = got;
                 m.zeroGrad();
             }
-            // each weight packed once for the step, or by each product itself: the same bits
-            assertTrue(t.packs().matrices() > 0, ctx + ": the step's weights are packed");
-            try (PointerScope inner = new PointerScope(); TrainingTape tape = TrainingTape.open(m, 1, null)) {
-                Tensor hidden = t.hidden(batch);
-                PairLoss.Gradients g = loss.compute(m, batch, hidden, Tensors.fromFloats(ref, 8),
-                        soft ? Tensors.fromFloats(targets, 4) : null, beta, weight);
-                Tensor[] grads = tape.backward(g.output(), g.gradOutput());
-                if (g.gradLmHead() != null) {
-                    int head = new ArrayList<>(m.parameters().values()).indexOf(m.lmHeadWeight());
-                    grads[head] = grads[head] == null ? g.gradLmHead() : grads[head].add(g.gradLmHead());
-                }
-                int i = 0;
-                for (String name : first.keySet()) {
-                    Tensor gi = grads[i++];
-                    assertArrayEquals(first.get(name), Tensors.toFloats(gi), ctx + " " + name + ": packed per product differs");
-                }
-            }
             // the products really ran on the tape: libtorch's float32 products round differently
             Threads.configure(1);
             TrainingTape.setEnabled(false);
@@ -180,7 +163,7 @@ class TrainingTapeTest {
     void theDemoSizedPolicyTrainsWithoutTheTape() {
         try (CausalLM m = CausalLM.random(TinyPairs.config(true), 5, CPU)) {
             assertFalse(TrainingTape.applies(m), "a 61 x 32 lm_head: libtorch's products, as the documented demo tables were made");
-            assertEquals(null, TrainingTape.open(m, 1, null));
+            assertEquals(null, TrainingTape.open(m, 1));
         }
     }
 }
