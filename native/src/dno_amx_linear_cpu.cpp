@@ -145,54 +145,67 @@ void pack_x_tile(const float* x, int64_t rows, int64_t in, int64_t ld, int64_t m
     }
 }
 
-// Packs one 16-column tile of the weight [out, in] (row stride ld) for all k tiles.
-void pack_w_tile(const float* w, int64_t out, int64_t in, int64_t ld, int64_t nt, int64_t KT, uint16_t* packed) {
+// Packs the tiles (nt, kt) of the weight [out, in] (row stride ld) for column tiles [nt0, nt1)
+// and k tiles [kt0, kt1) into dst, tile (nt, kt) at (((nt - nt0) * kstride + kt - kt0) * 2 + part)
+// * kTile (the whole packed weight: nt0 = kt0 = 0, kstride = KT; a streamed panel: a few of each).
+void pack_w_panel(const float* w, int64_t out, int64_t in, int64_t ld, int64_t nt0, int64_t nt1, int64_t kt0, int64_t kt1,
+                  int64_t kstride, uint16_t* dst) {
     alignas(64) uint16_t hi[16][32], lo[16][32];
-    for (int64_t kt = 0; kt < KT; ++kt) {
-        for (int n = 0; n < 16; ++n) {
-            const int64_t col = nt * 16 + n;
-            for (int h = 0; h < 2; ++h) {
-                const int64_t k0 = kt * 32 + h * 16;
-                const __m512 v = col < out ? load16(w + col * ld + k0, in - k0) : _mm512_setzero_ps();
-                split16(v, &hi[n][h * 16], &lo[n][h * 16]);
-            }
-        }
-        // VNNI: B row k2 holds, for each column n, the pair (w[n][2 k2], w[n][2 k2 + 1])
-        uint32_t* bh = reinterpret_cast<uint32_t*>(packed + ((nt * KT + kt) * 2) * kTile);
-        uint32_t* bl = reinterpret_cast<uint32_t*>(packed + ((nt * KT + kt) * 2 + 1) * kTile);
-        for (int k2 = 0; k2 < 16; ++k2)
+    for (int64_t nt = nt0; nt < nt1; ++nt)
+        for (int64_t kt = kt0; kt < kt1; ++kt) {
             for (int n = 0; n < 16; ++n) {
-                std::memcpy(&bh[k2 * 16 + n], &hi[n][2 * k2], 4);
-                std::memcpy(&bl[k2 * 16 + n], &lo[n][2 * k2], 4);
+                const int64_t col = nt * 16 + n;
+                for (int h = 0; h < 2; ++h) {
+                    const int64_t k0 = kt * 32 + h * 16;
+                    const __m512 v = col < out ? load16(w + col * ld + k0, in - k0) : _mm512_setzero_ps();
+                    split16(v, &hi[n][h * 16], &lo[n][h * 16]);
+                }
             }
-    }
+            // VNNI: B row k2 holds, for each column n, the pair (w[n][2 k2], w[n][2 k2 + 1])
+            uint32_t* bh = reinterpret_cast<uint32_t*>(dst + (((nt - nt0) * kstride + kt - kt0) * 2) * kTile);
+            uint32_t* bl = bh + kTile / 2;
+            for (int k2 = 0; k2 < 16; ++k2)
+                for (int n = 0; n < 16; ++n) {
+                    std::memcpy(&bh[k2 * 16 + n], &hi[n][2 * k2], 4);
+                    std::memcpy(&bl[k2 * 16 + n], &lo[n][2 * k2], 4);
+                }
+        }
 }
 
 // The same tiles from the weight's transpose: wt [in, out] (row stride ld), element (n, k) at
 // wt[k * ld + n], so that a [K, N] operand (grad_hidden's lm_head) needs no transposed copy.
-// One call packs the 32 stored rows of k tile kt for every column tile NT: it reads those rows
-// front to back (a call per column tile read 64 bytes of every row, 2 KiB apart, which ran at
-// 4.4 GB/s on the 32000 x 512 lm_head against ~8 for the other orientation).
-void pack_wt_rows(const float* wt, int64_t out, int64_t in, int64_t ld, int64_t kt, int64_t KT, int64_t NT, uint16_t* packed) {
+// k tiles outermost: each reads its 32 stored rows front to back for all its column tiles (one
+// column tile at a time read 64 bytes of every row, 2 KiB apart: 4.4 GB/s on the 32000 x 512
+// lm_head, against 7.2 this way).
+void pack_wt_panel(const float* wt, int64_t out, int64_t in, int64_t ld, int64_t nt0, int64_t nt1, int64_t kt0, int64_t kt1,
+                   int64_t kstride, uint16_t* dst) {
     const __m512i low16 = _mm512_set1_epi32(0xffff);
-    for (int64_t nt = 0; nt < NT; ++nt) {
-        const int64_t n0 = nt * 16;
-        // VNNI: B row k2 holds, for each column n, the pair (w[n][2 k2], w[n][2 k2 + 1]) as one
-        // 32-bit lane: the even row's bf16 in the low half, the odd row's in the high half
-        __m512i* bh = reinterpret_cast<__m512i*>(packed + ((nt * KT + kt) * 2) * kTile);
-        __m512i* bl = reinterpret_cast<__m512i*>(packed + ((nt * KT + kt) * 2 + 1) * kTile);
-        for (int k2 = 0; k2 < 16; ++k2) {
-            const int64_t row = kt * 32 + 2 * k2;
-            const __m512 v0 = row < in ? load16(wt + row * ld + n0, out - n0) : _mm512_setzero_ps();
-            const __m512 v1 = row + 1 < in ? load16(wt + (row + 1) * ld + n0, out - n0) : _mm512_setzero_ps();
-            const __m512i h0 = to_bf16(v0), h1 = to_bf16(v1);   // bf16 bits in each lane's low half
-            const __m512 r0 = _mm512_sub_ps(v0, _mm512_castsi512_ps(_mm512_slli_epi32(h0, 16)));
-            const __m512 r1 = _mm512_sub_ps(v1, _mm512_castsi512_ps(_mm512_slli_epi32(h1, 16)));
-            const __m512i l0 = to_bf16(r0), l1 = to_bf16(r1);
-            _mm512_storeu_si512(bh + k2, _mm512_or_si512(_mm512_and_si512(h0, low16), _mm512_slli_epi32(h1, 16)));
-            _mm512_storeu_si512(bl + k2, _mm512_or_si512(_mm512_and_si512(l0, low16), _mm512_slli_epi32(l1, 16)));
+    // each pair of stored rows front to back over the panel's columns (two streams the prefetcher
+    // follows; column tiles outermost read 64 bytes from each of 32 rows in turn, and waited on memory)
+    for (int64_t kt = kt0; kt < kt1; ++kt)
+        for (int k2 = 0; k2 < 16; ++k2)
+        for (int64_t nt = nt0; nt < nt1; ++nt) {
+            const int64_t n0 = nt * 16;
+            // VNNI: B row k2 holds, for each column n, the pair (w[n][2 k2], w[n][2 k2 + 1]) as one
+            // 32-bit lane: the even row's bf16 in the low half, the odd row's in the high half
+            __m512i* bh = reinterpret_cast<__m512i*>(dst + (((nt - nt0) * kstride + kt - kt0) * 2) * kTile);
+            __m512i* bl = bh + kTile / 32;
+            {
+                const int64_t row = kt * 32 + 2 * k2;
+                if (row + 9 < in) {   // a segment of a row is too short for the hardware prefetcher to find
+                    _mm_prefetch(reinterpret_cast<const char*>(wt + (row + 8) * ld + n0), _MM_HINT_T0);
+                    _mm_prefetch(reinterpret_cast<const char*>(wt + (row + 9) * ld + n0), _MM_HINT_T0);
+                }
+                const __m512 v0 = row < in ? load16(wt + row * ld + n0, out - n0) : _mm512_setzero_ps();
+                const __m512 v1 = row + 1 < in ? load16(wt + (row + 1) * ld + n0, out - n0) : _mm512_setzero_ps();
+                const __m512i h0 = to_bf16(v0), h1 = to_bf16(v1);   // bf16 bits in each lane's low half
+                const __m512 r0 = _mm512_sub_ps(v0, _mm512_castsi512_ps(_mm512_slli_epi32(h0, 16)));
+                const __m512 r1 = _mm512_sub_ps(v1, _mm512_castsi512_ps(_mm512_slli_epi32(h1, 16)));
+                const __m512i l0 = to_bf16(r0), l1 = to_bf16(r1);
+                _mm512_storeu_si512(bh + k2, _mm512_or_si512(_mm512_and_si512(h0, low16), _mm512_slli_epi32(h1, 16)));
+                _mm512_storeu_si512(bl + k2, _mm512_or_si512(_mm512_and_si512(l0, low16), _mm512_slli_epi32(l1, 16)));
+            }
         }
-    }
 }
 
 // tmm0-3 += (tmm6, tmm7) x (tmm4, tmm5): one bf16 product on all four accumulators
@@ -203,18 +216,25 @@ inline void accumulate_four() {
     _tile_dpbf16ps(3, 7, 5);
 }
 
-// One 32 x 32 block: row tiles mt, mt+1 and column tiles nt, nt+1, over all k tiles.
-// Per k tile: x_hi w_hi, then x_lo w_hi, then x_hi w_lo, each on all four accumulators.
-void block(const uint16_t* xp, const uint16_t* wp, int64_t KT, int64_t mt, int64_t nt, float* c, int64_t ldc_bytes) {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    const uint16_t* a0 = xp + (mt * KT) * 2 * kTile;
-    const uint16_t* a1 = xp + ((mt + 1) * KT) * 2 * kTile;
-    const uint16_t* b0 = wp + (nt * KT) * 2 * kTile;
-    const uint16_t* b1 = wp + ((nt + 1) * KT) * 2 * kTile;
-    for (int64_t kt = 0; kt < KT; ++kt) {
+// One 32 x 32 block over kts k tiles: row tiles a0, a1 and column tiles b0, b1 (each k tile 2 *
+// kTile further on, hi then lo). Per k tile: x_hi w_hi, then x_lo w_hi, then x_hi w_lo, each on all
+// four accumulators, which start at zero or, with load_c, from the block at c (a product streamed
+// over k in pieces: tiles stored and loaded as float32, so the sum is the same as in one piece).
+void block_range(const uint16_t* a0, const uint16_t* a1, const uint16_t* b0, const uint16_t* b1, int64_t kts, float* c,
+                 int64_t ldc_bytes, bool load_c) {
+    char* base = reinterpret_cast<char*>(c);
+    if (load_c) {
+        _tile_loadd(0, base, ldc_bytes);
+        _tile_loadd(1, base + 64, ldc_bytes);
+        _tile_loadd(2, base + 16 * ldc_bytes, ldc_bytes);
+        _tile_loadd(3, base + 16 * ldc_bytes + 64, ldc_bytes);
+    } else {
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+    }
+    for (int64_t kt = 0; kt < kts; ++kt) {
         const int64_t h = kt * 2 * kTile, l = h + kTile;
         _tile_loadd(4, b0 + h, 64);
         _tile_loadd(5, b1 + h, 64);
@@ -230,11 +250,16 @@ void block(const uint16_t* xp, const uint16_t* wp, int64_t KT, int64_t mt, int64
         _tile_loadd(7, a1 + h, 64);
         accumulate_four();
     }
-    char* base = reinterpret_cast<char*>(c);
     _tile_stored(0, base, ldc_bytes);
     _tile_stored(1, base + 64, ldc_bytes);
     _tile_stored(2, base + 16 * ldc_bytes, ldc_bytes);
     _tile_stored(3, base + 16 * ldc_bytes + 64, ldc_bytes);
+}
+
+// One 32 x 32 block: row tiles mt, mt+1 and column tiles nt, nt+1, over all k tiles.
+inline void block(const uint16_t* xp, const uint16_t* wp, int64_t KT, int64_t mt, int64_t nt, float* c, int64_t ldc_bytes) {
+    block_range(xp + (mt * KT) * 2 * kTile, xp + ((mt + 1) * KT) * 2 * kTile, wp + (nt * KT) * 2 * kTile,
+                wp + ((nt + 1) * KT) * 2 * kTile, KT, c, ldc_bytes, false);
 }
 
 // Writes a finished block into y (only its valid part), adding the bias.
@@ -297,11 +322,13 @@ int pack_weight(int64_t out_features, int64_t in_features, const float* w, int64
         uint16_t* p = static_cast<uint16_t*>(packed);
         if (transposed)
             SharePool::instance().run(KT, share_helpers(num_threads), [&](int64_t kt) {
-                amx::pack_wt_rows(w, out_features, in_features, stride, kt, KT, NT, p);
+                amx::pack_wt_panel(w, out_features, in_features, stride, 0, NT, kt, kt + 1, KT,
+                                   p + (kt * 2) * amx::kTile);
             });
         else
             SharePool::instance().run(NT, share_helpers(num_threads), [&](int64_t nt) {
-                amx::pack_w_tile(w, out_features, in_features, stride, nt, KT, p);
+                amx::pack_w_panel(w, out_features, in_features, stride, nt, nt + 1, 0, KT, KT,
+                                  p + (nt * KT * 2) * amx::kTile);
             });
         return DNO_OK;
     } catch (const std::bad_alloc&) {
@@ -376,3 +403,61 @@ extern "C" int dno_amx_linear(int64_t rows, int64_t in_features, int64_t out_fea
         return fail(DNO_E_INTERNAL, std::string("dno_amx_linear: ") + e.what());
     }
 }
+
+namespace dno {
+
+// C = alpha x op(B) + beta C with op(B) streamed in panels: for each 256-column chunk of the output
+// (a task), k in pieces of 16 tiles (512): pack that piece of the chunk's columns (512 KiB, so it
+// stays in L2) and multiply every row by it, the accumulators kept in a float32 buffer between
+// pieces. The whole of op(B) is never packed: for the lm_head's products at a few hundred rows,
+// writing a packed copy of the 32000 x 512 matrix (64 MiB) and reading it back cost more than the
+// products. Each output element is one task's, summed over k in the same order as dno_amx_linear:
+// bitwise its result, for every thread count.
+//   x [M, K] (row stride xs); b_is_nk: B is stored [N, K] (a weight), else [K, N]; row stride ldb.
+int amx_gemm_streamed(int64_t M, int64_t N, int64_t K, const float* x, int64_t xs, const float* b, int64_t ldb,
+                      bool b_is_nk, float alpha, float beta, float* C, int64_t ldc, int num_threads) {
+    if (!amx::availability().ok) return fail(DNO_E_UNSUPPORTED, "AMX is not available: " + amx::availability().why);
+    constexpr int64_t kChunkTiles = 16;   // column tiles per task (256 columns)
+    constexpr int64_t kPieceTiles = 16;   // k tiles per packed piece (512)
+    constexpr int64_t kAccCols = kChunkTiles * 16;
+    const int64_t KT = k_tiles(K), NT = col_tiles(N), MT = ((M + 31) / 32) * 2, rowPairs = MT / 2;
+    std::vector<uint16_t>& xbuf = amx::scratch();
+    const size_t need = (size_t)(MT * KT * 2 * amx::kTile);
+    if (xbuf.size() < need) xbuf.resize(need);
+    uint16_t* xp = xbuf.data();
+    const int helpers = share_helpers(num_threads);
+    SharePool::instance().run(MT, helpers, [&](int64_t mt) { amx::pack_x_tile(x, M, K, xs, mt, KT, xp); });
+    const int64_t chunks = (NT + kChunkTiles - 1) / kChunkTiles;
+    SharePool::instance().run(chunks, helpers, [&](int64_t c) {
+        thread_local std::vector<uint16_t> panel;
+        thread_local std::vector<float> acc;
+        if (panel.size() < (size_t)(kChunkTiles * kPieceTiles * 2 * amx::kTile))
+            panel.resize((size_t)(kChunkTiles * kPieceTiles * 2 * amx::kTile));
+        if (acc.size() < (size_t)(rowPairs * 32 * kAccCols)) acc.resize((size_t)(rowPairs * 32 * kAccCols));
+        const int64_t nt0 = c * kChunkTiles, nt1 = std::min(NT, nt0 + kChunkTiles);   // an even count: NT is even
+        for (int64_t kt0 = 0; kt0 < KT; kt0 += kPieceTiles) {
+            const int64_t kt1 = std::min(KT, kt0 + kPieceTiles);
+            if (b_is_nk) amx::pack_w_panel(b, N, K, ldb, nt0, nt1, kt0, kt1, kPieceTiles, panel.data());
+            else amx::pack_wt_panel(b, N, K, ldb, nt0, nt1, kt0, kt1, kPieceTiles, panel.data());
+            amx::configure_tiles();
+            for (int64_t mp = 0; mp < rowPairs; ++mp)
+                for (int64_t j = 0; j < (nt1 - nt0) / 2; ++j)
+                    amx::block_range(xp + ((2 * mp) * KT + kt0) * 2 * amx::kTile, xp + ((2 * mp + 1) * KT + kt0) * 2 * amx::kTile,
+                                     panel.data() + (2 * j * kPieceTiles) * 2 * amx::kTile,
+                                     panel.data() + ((2 * j + 1) * kPieceTiles) * 2 * amx::kTile, kt1 - kt0,
+                                     acc.data() + mp * 32 * kAccCols + j * 32, kAccCols * 4, kt0 > 0);
+        }
+        const int64_t n0 = nt0 * 16, n1 = std::min(N, nt1 * 16);
+        for (int64_t r = 0; r < M; ++r) {
+            float* dst = C + r * ldc;
+            const float* src = acc.data() + r * kAccCols - n0;
+            if (beta == 0.0f)
+                for (int64_t n = n0; n < n1; ++n) dst[n] = alpha * src[n];
+            else
+                for (int64_t n = n0; n < n1; ++n) dst[n] = alpha * src[n] + beta * dst[n];
+        }
+    });
+    return DNO_OK;
+}
+
+}  // namespace dno

@@ -33,6 +33,7 @@ namespace {
 
 constexpr int kRowMajor = 101, kColMajor = 102, kNoTrans = 111, kTrans = 112, kConjTrans = 113;
 constexpr int64_t kRowChunk = 1024;   // rows of y per scratch pass when C cannot take y directly
+constexpr int64_t kStreamBytes = 2 << 20;   // op(B) packed larger than this is streamed (amx_gemm_streamed)
 
 std::atomic<int> g_threads{0};        // dno_amx_sgemm_set_threads; 0 = every core
 std::mutex g_error_mutex;
@@ -97,8 +98,10 @@ int row_major(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
         x = xt;
         xs = K;
     }
-    // W = op(B)^T [N, K]: B itself when transposed, else packed straight from B [K, N]
+    // W = op(B)^T [N, K]: B itself when transposed, else packed straight from B [K, N]; one that
+    // would not stay in cache packed whole is packed piece by piece as the product goes
     const int64_t bytes = dno_amx_packed_weight_bytes(N, K);
+    if (bytes > kStreamBytes) return amx_gemm_streamed(M, N, K, x, xs, B, ldb, is_trans(tb), alpha, beta, C, ldc, threads);
     void* packed = scratch_floats(1, (size_t)((bytes + 3) / 4));
     const int rc = is_trans(tb) ? dno_amx_pack_weight(N, K, B, ldb, packed, threads)
                                 : dno_amx_pack_weight_transposed(N, K, B, ldb, packed, threads);

@@ -36,6 +36,12 @@ const char* dtype_name(int dtype);
 int check_linear_shape(int64_t rows, int64_t in_features, int64_t out_features, int64_t x_row_stride,
                        const char* stride_name, int num_threads);
 
+// C = alpha x op(B) + beta C (row-major) on AMX with op(B) packed piece by piece as the product
+// goes (dno_amx_linear_cpu.cpp): for an op(B) too large to pack whole and keep in cache. x [M, K]
+// (row stride xs); B stored [N, K] when b_is_nk, else [K, N] (row stride ldb). M, N, K >= 1.
+int amx_gemm_streamed(int64_t M, int64_t N, int64_t K, const float* x, int64_t xs, const float* b, int64_t ldb,
+                      bool b_is_nk, float alpha, float beta, float* C, int64_t ldc, int num_threads);
+
 }  // namespace dno
 
 #endif

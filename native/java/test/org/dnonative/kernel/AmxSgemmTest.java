@@ -60,7 +60,9 @@ class AmxSgemmTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> all = new ArrayList<>();
-        int[][] shapes = {{1, 1, 1}, {17, 33, 5}, {40, 300, 77}, {128, 96, 513}, {1031, 64, 37}};
+        // the last two pack op(B) into more than 2 MiB, so the row-major calls stream it in pieces
+        // (a 1100-column op(B) over 5 chunks; 2600-deep, 6 pieces of k with a partial last one)
+        int[][] shapes = {{1, 1, 1}, {17, 33, 5}, {40, 300, 77}, {128, 96, 513}, {1031, 64, 37}, {5, 1100, 517}, {7, 300, 2600}};
         float[][] scalars = {{1f, 0f}, {1f, 1f}, {-0.7f, 0.3f}};
         for (int order : new int[] {ROW, COL})
             for (int ta : new int[] {N, T})
@@ -157,6 +159,13 @@ class AmxSgemmTest {
         for (int t : new int[] {2, 3, 0}) assertArrayEquals(one, run(c, a, b, c0, t), c + " threads=" + t);
         DnoNative.dno_amx_sgemm_set_threads(0);
         for (int t : new int[] {1, 2, 3, 0}) assertArrayEquals(one, runJava(c, a, b, c0, t), c + " AmxLinear.gemm threads=" + t);
+        // op(B) streamed in pieces (5 column chunks, 3 pieces of k): the same bits too
+        Case s = new Case(ROW, N, N, 70, 1200, 1100, 1f, 0f, 0, CaseSeed.of("AmxSgemmTest.threads", 70, 1200, 1100));
+        SplittableRandom rs = new SplittableRandom(s.seed);
+        float[] sa = SmallLinearTest.normal(rs, s.aRows() * s.lda(), 1.0), sb = SmallLinearTest.normal(rs, s.bRows() * s.ldb(), 0.1);
+        float[] sc = SmallLinearTest.normal(rs, s.cRows() * s.ldc(), 1.0);
+        float[] streamed = runJava(s, sa, sb, sc, 1);
+        for (int t : new int[] {2, 3, 0}) assertArrayEquals(streamed, runJava(s, sa, sb, sc, t), s + " threads=" + t);
     }
 
     @Test
