@@ -52,6 +52,8 @@ public final class TrainingTape implements AutoCloseable {
 
     private final CausalLM model;
     private final int threads;
+    private final boolean deferWeights;
+    private final List<WeightProduct> deferred = new ArrayList<>();
     private final List<Tensor> params = new ArrayList<>();            // trainable, in parameters() order
     private final List<Integer> paramIndex = new ArrayList<>();       // their index in parameters().values()
     private final int parameterCount;
@@ -106,9 +108,10 @@ public final class TrainingTape implements AutoCloseable {
         }
     }
 
-    private TrainingTape(CausalLM model, int threads) {
+    private TrainingTape(CausalLM model, int threads, boolean deferWeights) {
         this.model = model;
         this.threads = threads;
+        this.deferWeights = deferWeights;
         int i = 0;
         for (Tensor p : model.parameters().values()) {
             if (p.requires_grad() && !indexOf.containsKey(p)) {
@@ -128,9 +131,19 @@ public final class TrainingTape implements AutoCloseable {
      * @param threads threads of each product (1 on a worker that runs one part of a batch)
      */
     public static TrainingTape open(CausalLM model, int threads) {
+        return open(model, threads, false);
+    }
+
+    /**
+     * The same, with the weights' own gradients ({@code dW = dYᵀ X} of each product) left to the
+     * caller when {@code deferWeightGradients} ({@link #deferredWeightGradients}): parts of one
+     * micro-batch that run at once then compute each weight's gradient once, over all their rows
+     * ({@link #addWeightGradient}), instead of each part writing a whole gradient of every weight.
+     */
+    public static TrainingTape open(CausalLM model, int threads, boolean deferWeightGradients) {
         if (!applies(model)) return null;
         if (CURRENT.get() != null) throw new IllegalStateException("a training tape is already open on this thread");
-        TrainingTape t = new TrainingTape(model, Math.max(1, threads));
+        TrainingTape t = new TrainingTape(model, Math.max(1, threads), deferWeightGradients);
         CURRENT.set(t);
         return t;
     }
@@ -218,7 +231,10 @@ public final class TrainingTape implements AutoCloseable {
                 if (p.grad != null) {
                     Tensor dy = p.grad.contiguous();
                     long rows = dy.size(0), out = dy.size(1), k = in.x.size(1);
-                    if (p.param >= 0) {   // dW (+)= dYᵀ X
+                    if (p.param >= 0 && deferWeights) {
+                        // detached: the record must not keep the part's graph alive
+                        deferred.add(new WeightProduct(paramIndex.get(p.param), keep(dy.detach()), keep(in.x.detach())));
+                    } else if (p.param >= 0) {   // dW (+)= dYᵀ X
                         int j = p.param;
                         boolean fresh = grads[j] == null;
                         if (!fresh && !owned[j]) {   // autograd's tensor (a tied lm_head's embedding): ours from here
@@ -250,6 +266,60 @@ public final class TrainingTape implements AutoCloseable {
         Tensor[] out = new Tensor[parameterCount];
         for (int j = 0; j < params.size(); j++) out[paramIndex.get(j)] = grads[j];
         return out;
+    }
+
+    /**
+     * A weight's gradient left to the caller: {@code dW += dyᵀ x}, dy [rows, out] and x [rows, in]
+     * contiguous float32, both retained for the caller, who closes them.
+     *
+     * @param parameter the weight's index in {@code model.parameters().values()}
+     */
+    public record WeightProduct(int parameter, Tensor dy, Tensor x) implements AutoCloseable {
+        @Override
+        public void close() {
+            dy.close();
+            x.close();
+        }
+    }
+
+    /** The weight gradients a deferring tape's {@link #backward} left, in the order it met them; the caller owns them. */
+    public List<WeightProduct> deferredWeightGradients() {
+        List<WeightProduct> out = new ArrayList<>(deferred);
+        deferred.clear();
+        return out;
+    }
+
+    /**
+     * {@code weight.grad += Σ dyᵀ x} over {@code products} (all of this weight, in a fixed order) as
+     * one product over their rows stacked in that order, on AMX with {@code threads} threads; a
+     * weight without a gradient yet gets this one.
+     */
+    public static void addWeightGradient(Tensor weight, List<WeightProduct> products, int threads) {
+        if (products.isEmpty()) return;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor dy, x;
+            if (products.size() == 1) {
+                dy = products.get(0).dy();
+                x = products.get(0).x();
+            } else {
+                TensorVector dys = new TensorVector(), xs = new TensorVector();
+                for (WeightProduct p : products) {
+                    dys.push_back(p.dy());
+                    xs.push_back(p.x());
+                }
+                dy = torch.cat(dys, 0);
+                x = torch.cat(xs, 0);
+            }
+            long rows = dy.size(0), out = dy.size(1), k = x.size(1);
+            Tensor grad = weight.grad();
+            boolean fresh = !grad.defined();
+            boolean direct = !fresh && grad.is_contiguous() && Tensors.isFloat32(grad);
+            Tensor target = direct ? grad : torch.empty(new long[]{out, k}, Tensors.options(Tensors.FLOAT), null);
+            AmxLinear.gemm(true, false, out, k, rows, 1f, dy.data_ptr().address(), out, x.data_ptr().address(), k,
+                    direct ? 1f : 0f, target.data_ptr().address(), k, threads);
+            if (fresh) weight.mutable_grad().put(target);
+            else if (!direct) grad.add_(target);
+        }
     }
 
     /**
@@ -306,6 +376,8 @@ public final class TrainingTape implements AutoCloseable {
         if (CURRENT.get() == this) CURRENT.remove();
         for (Tensor t : held) t.releaseReference();
         held.clear();
+        for (WeightProduct w : deferred) w.close();   // not taken (a failed backward)
+        deferred.clear();
         entries.clear();
         lastInput = null;
     }

@@ -64,8 +64,12 @@ final class SplitMicroBatch {
         List<Part> done = Threads.run(tasks);
         try {
             addInPartOrder(params, done);
+            addWeightGradients(params, done);
         } finally {
-            for (Part p : done) for (Tensor g : p.grads) if (g != null) g.close();
+            for (Part p : done) {
+                for (Tensor g : p.grads) if (g != null) g.close();
+                for (TrainingTape.WeightProduct w : p.deferred) w.close();
+            }
         }
         double loss = 0, margin = 0, accuracy = 0;
         for (Part p : done) {
@@ -77,7 +81,40 @@ final class SplitMicroBatch {
         return new PolicyTrainer.MicroResult(loss, margin, accuracy);
     }
 
-    private record Part(Tensor[] grads, PolicyTrainer.MicroResult result, int pairs) {}
+    private record Part(Tensor[] grads, List<TrainingTape.WeightProduct> deferred, PolicyTrainer.MicroResult result, int pairs) {}
+
+    /**
+     * The weight gradients the parts' tapes deferred (AMX training, {@link TrainingTape}): each
+     * weight's once, over the rows of every part in part order (one product with all the rows
+     * instead of a whole gradient per part and their sum), the weights split over the workers by
+     * elements, each product on one thread.
+     */
+    private static void addWeightGradients(List<Tensor> params, List<Part> done) {
+        java.util.TreeMap<Integer, List<TrainingTape.WeightProduct>> byParam = new java.util.TreeMap<>();
+        for (Part p : done)
+            for (TrainingTape.WeightProduct w : p.deferred) byParam.computeIfAbsent(w.parameter(), k -> new ArrayList<>()).add(w);
+        if (byParam.isEmpty()) return;
+        List<Integer> keys = new ArrayList<>(byParam.keySet());
+        long total = 0;
+        for (int k : keys) total += params.get(k).numel();
+        int shares = Math.min(Threads.count(), keys.size());
+        List<Callable<Void>> tasks = new ArrayList<>();
+        int start = 0;
+        long seen = 0;
+        for (int s = 0; s < shares && start < keys.size(); s++) {
+            long until = total * (s + 1) / shares;
+            int end = start;
+            while (end < keys.size() && (seen < until || end == start)) seen += params.get(keys.get(end++)).numel();
+            if (s == shares - 1) end = keys.size();
+            List<Integer> mine = keys.subList(start, end);
+            tasks.add(() -> {
+                for (int k : mine) TrainingTape.addWeightGradient(params.get(k), byParam.get(k), 1);
+                return null;
+            });
+            start = end;
+        }
+        Threads.run(tasks);
+    }
 
     /** .grad += part 0's gradient, then part 1's, ...: each worker a contiguous share of the parameters (by elements). */
     private static void addInPartOrder(List<Tensor> params, List<Part> done) {
@@ -123,8 +160,9 @@ final class SplitMicroBatch {
         float[] targets = softTargets == null ? null : Arrays.copyOfRange(softTargets, from, to);
         CausalLM model = trainer.model();
         Tensor[] grads = new Tensor[params.size()];
+        List<TrainingTape.WeightProduct> deferred = new ArrayList<>();
         try (PairLoss loss = PairLoss.create(kind, 1); PointerScope scope = new PointerScope();
-             SequenceBatch batch = whole.pairs(from, to); TrainingTape tape = TrainingTape.open(model, 1)) {
+             SequenceBatch batch = whole.pairs(from, to); TrainingTape tape = TrainingTape.open(model, 1, true)) {
             Tensor hidden = trainer.hidden(batch);
             Tensor ref = Tensors.fromFloats(refs, 2L * n);
             Tensor tg = targets == null ? null : Tensors.fromFloats(targets, n);
@@ -132,6 +170,7 @@ final class SplitMicroBatch {
             if (tape != null) {
                 Tensor[] got = tape.backward(g.output(), g.gradOutput());   // retained for us
                 System.arraycopy(got, 0, grads, 0, grads.length);
+                deferred.addAll(tape.deferredWeightGradients());
             } else {
                 TensorVector out = torch.grad(new TensorVector(g.output()), Tensors.vector(params), new TensorVector(g.gradOutput()),
                         new BoolOptional(false), false, true);
@@ -145,9 +184,10 @@ final class SplitMicroBatch {
                 if (grads[headIndex] == null) grads[headIndex] = keep(g.gradLmHead().clone());
                 else grads[headIndex].add_(g.gradLmHead());   // this part's own tensor: added in place
             }
-            return new Part(grads, new PolicyTrainer.MicroResult(g.loss(), g.rewardMargin(), g.accuracy()), n);
+            return new Part(grads, deferred, new PolicyTrainer.MicroResult(g.loss(), g.rewardMargin(), g.accuracy()), n);
         } catch (RuntimeException | Error e) {
             for (Tensor t : grads) if (t != null) t.close();
+            for (TrainingTape.WeightProduct w : deferred) w.close();
             throw e;
         }
     }
