@@ -483,7 +483,9 @@ public final class CausalLM implements AutoCloseable {
 
     /** The input embeddings of int64 ids. */
     private Tensor embed(Tensor ids) {
-        Tensor x = embedding(embed, ids);
+        TrainingTape tape = TrainingTape.current(this);
+        Tensor x = tape == null ? null : tape.lookup(embed, ids);
+        if (x == null) x = embedding(embed, ids);
         // Gemma: times sqrt(hidden) rounded to float32 first (transformers' embed_scale buffer)
         if (gemma) x = x.mul(new Scalar((double) (float) Math.sqrt(config.hiddenSize())));
         return x;

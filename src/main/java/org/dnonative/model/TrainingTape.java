@@ -54,6 +54,7 @@ public final class TrainingTape implements AutoCloseable {
     private final int threads;
     private final boolean deferWeights;
     private final List<WeightProduct> deferred = new ArrayList<>();
+    private final List<RowGradient> deferredRows = new ArrayList<>();
     private final List<Tensor> params = new ArrayList<>();            // trainable, in parameters() order
     private final List<Integer> paramIndex = new ArrayList<>();       // their index in parameters().values()
     private final int parameterCount;
@@ -91,6 +92,18 @@ public final class TrainingTape implements AutoCloseable {
         Input(Tensor source, Tensor x) {
             this.source = source;
             this.x = x;
+        }
+    }
+
+    /** The embedding rows of token ids: the leaf [.., H]; its gradient goes to those rows of the weight only. */
+    private static final class Lookup extends Entry {
+        final Tensor ids;   // int64, flattened
+        final int param;
+
+        Lookup(Tensor leaf, Tensor ids, int param) {
+            super(leaf);
+            this.ids = ids;
+            this.param = param;
         }
     }
 
@@ -200,9 +213,31 @@ public final class TrainingTape implements AutoCloseable {
         return y.view(shape);
     }
 
+    /**
+     * The rows of {@code weight} [V, H] for int64 {@code ids} as a leaf of this tape, or null where
+     * autograd keeps the lookup (a weight not trained here, no grad mode). Why: autograd's backward
+     * of an embedding writes a dense [V, H] gradient (zeros, then the rows added), the size of the
+     * vocabulary times the hidden size, per backward; here the rows are added where the weight's
+     * gradient already is (a tied lm_head's), or into one dense gradient per micro-batch.
+     */
+    Tensor lookup(Tensor weight, Tensor ids) {
+        if (!GradMode.is_enabled() || !weight.requires_grad() || !weight.is_cpu() || !Tensors.isFloat32(weight)) return null;
+        Integer p = indexOf.get(weight);
+        if (p == null) return null;
+        Tensor rows;
+        try (NoGradGuard g = new NoGradGuard()) {
+            rows = torch.embedding(weight, ids);
+        }
+        Tensor leaf = hold(rows.requires_grad_(true));
+        entries.add(new Lookup(leaf, hold(ids.reshape(-1).contiguous()), p));
+        lastInput = null;
+        return new Tensor(leaf);   // the caller's own handle (the forward closes its layers' inputs)
+    }
+
     /** A decoder layer's input x continued as a leaf: autograd of this layer stops there. */
     Tensor boundary(Tensor x) {
         if (!GradMode.is_enabled() || !x.requires_grad()) return x;
+        if (!entries.isEmpty() && entries.get(entries.size() - 1) instanceof Lookup l && l.leaf.is_same(x)) return x;   // a leaf already
         Tensor leaf = hold(x.detach().requires_grad_(true));
         entries.add(new Boundary(hold(new Tensor(x)), leaf));
         lastInput = null;
@@ -224,6 +259,25 @@ public final class TrainingTape implements AutoCloseable {
                 Entry e = entries.get(i);
                 if (e instanceof Boundary b) {
                     if (b.grad != null) piece(b.before, b.grad, i, grads, owned);
+                    continue;
+                }
+                if (e instanceof Lookup l) {
+                    if (l.grad == null) continue;
+                    Tensor rows = l.grad.reshape(-1, l.grad.size(-1)).contiguous();
+                    if (deferWeights) {
+                        deferredRows.add(new RowGradient(paramIndex.get(l.param), keep(l.ids.detach()), keep(rows.detach())));
+                        continue;
+                    }
+                    int j = l.param;
+                    if (grads[j] != null && !owned[j]) {
+                        Tensor copy = keep(grads[j].contiguous().clone());
+                        grads[j].close();
+                        grads[j] = copy;
+                    } else if (grads[j] == null) {
+                        grads[j] = keep(torch.empty(params.get(j).sizes().vec().get(), Tensors.options(Tensors.FLOAT), null).zero_());
+                    }
+                    owned[j] = true;
+                    grads[j].index_add_(0, l.ids, rows);
                     continue;
                 }
                 Product p = (Product) e;
@@ -279,6 +333,41 @@ public final class TrainingTape implements AutoCloseable {
         public void close() {
             dy.close();
             x.close();
+        }
+    }
+
+    /**
+     * An embedding's gradient left to the caller: {@code grad[ids[i]] += rows[i]}, ids int64 [n], rows
+     * [n, H], both retained for the caller, who closes them.
+     */
+    public record RowGradient(int parameter, Tensor ids, Tensor rows) implements AutoCloseable {
+        @Override
+        public void close() {
+            ids.close();
+            rows.close();
+        }
+    }
+
+    /** The embedding gradients a deferring tape's {@link #backward} left; the caller owns them. */
+    public List<RowGradient> deferredRowGradients() {
+        List<RowGradient> out = new ArrayList<>(deferredRows);
+        deferredRows.clear();
+        return out;
+    }
+
+    /**
+     * {@code weight.grad[ids] += rows} for each of {@code rows} in order (one dense gradient of zeros
+     * first where the weight has none).
+     */
+    public static void addRowGradients(Tensor weight, List<RowGradient> rows) {
+        if (rows.isEmpty()) return;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor grad = weight.grad();
+            if (!grad.defined()) {
+                grad = torch.empty(weight.sizes().vec().get(), Tensors.options(Tensors.FLOAT), null).zero_();
+                weight.mutable_grad().put(grad);
+            }
+            for (RowGradient r : rows) grad.index_add_(0, r.ids(), r.rows());
         }
     }
 
@@ -378,6 +467,8 @@ public final class TrainingTape implements AutoCloseable {
         held.clear();
         for (WeightProduct w : deferred) w.close();   // not taken (a failed backward)
         deferred.clear();
+        for (RowGradient r : deferredRows) r.close();
+        deferredRows.clear();
         entries.clear();
         lastInput = null;
     }

@@ -69,6 +69,7 @@ final class SplitMicroBatch {
             for (Part p : done) {
                 for (Tensor g : p.grads) if (g != null) g.close();
                 for (TrainingTape.WeightProduct w : p.deferred) w.close();
+                for (TrainingTape.RowGradient r : p.rows) r.close();
             }
         }
         double loss = 0, margin = 0, accuracy = 0;
@@ -81,7 +82,8 @@ final class SplitMicroBatch {
         return new PolicyTrainer.MicroResult(loss, margin, accuracy);
     }
 
-    private record Part(Tensor[] grads, List<TrainingTape.WeightProduct> deferred, PolicyTrainer.MicroResult result, int pairs) {}
+    private record Part(Tensor[] grads, List<TrainingTape.WeightProduct> deferred, List<TrainingTape.RowGradient> rows,
+                        PolicyTrainer.MicroResult result, int pairs) {}
 
     /**
      * The weight gradients the parts' tapes deferred (AMX training, {@link TrainingTape}): each
@@ -91,10 +93,15 @@ final class SplitMicroBatch {
      */
     private static void addWeightGradients(List<Tensor> params, List<Part> done) {
         java.util.TreeMap<Integer, List<TrainingTape.WeightProduct>> byParam = new java.util.TreeMap<>();
-        for (Part p : done)
+        java.util.TreeMap<Integer, List<TrainingTape.RowGradient>> rowsByParam = new java.util.TreeMap<>();
+        for (Part p : done) {
             for (TrainingTape.WeightProduct w : p.deferred) byParam.computeIfAbsent(w.parameter(), k -> new ArrayList<>()).add(w);
-        if (byParam.isEmpty()) return;
-        List<Integer> keys = new ArrayList<>(byParam.keySet());
+            for (TrainingTape.RowGradient r : p.rows) rowsByParam.computeIfAbsent(r.parameter(), k -> new ArrayList<>()).add(r);
+        }
+        java.util.TreeSet<Integer> all = new java.util.TreeSet<>(byParam.keySet());
+        all.addAll(rowsByParam.keySet());
+        if (all.isEmpty()) return;
+        List<Integer> keys = new ArrayList<>(all);
         long total = 0;
         for (int k : keys) total += params.get(k).numel();
         int shares = Math.min(Threads.count(), keys.size());
@@ -108,7 +115,10 @@ final class SplitMicroBatch {
             if (s == shares - 1) end = keys.size();
             List<Integer> mine = keys.subList(start, end);
             tasks.add(() -> {
-                for (int k : mine) TrainingTape.addWeightGradient(params.get(k), byParam.get(k), 1);
+                for (int k : mine) {   // a tied lm_head: its product, then the embedding's rows
+                    TrainingTape.addWeightGradient(params.get(k), byParam.getOrDefault(k, List.of()), 1);
+                    TrainingTape.addRowGradients(params.get(k), rowsByParam.getOrDefault(k, List.of()));
+                }
                 return null;
             });
             start = end;
@@ -161,6 +171,7 @@ final class SplitMicroBatch {
         CausalLM model = trainer.model();
         Tensor[] grads = new Tensor[params.size()];
         List<TrainingTape.WeightProduct> deferred = new ArrayList<>();
+        List<TrainingTape.RowGradient> rows = new ArrayList<>();
         try (PairLoss loss = PairLoss.create(kind, 1); PointerScope scope = new PointerScope();
              SequenceBatch batch = whole.pairs(from, to); TrainingTape tape = TrainingTape.open(model, 1, true)) {
             Tensor hidden = trainer.hidden(batch);
@@ -171,6 +182,7 @@ final class SplitMicroBatch {
                 Tensor[] got = tape.backward(g.output(), g.gradOutput());   // retained for us
                 System.arraycopy(got, 0, grads, 0, grads.length);
                 deferred.addAll(tape.deferredWeightGradients());
+                rows.addAll(tape.deferredRowGradients());
             } else {
                 TensorVector out = torch.grad(new TensorVector(g.output()), Tensors.vector(params), new TensorVector(g.gradOutput()),
                         new BoolOptional(false), false, true);
@@ -184,10 +196,11 @@ final class SplitMicroBatch {
                 if (grads[headIndex] == null) grads[headIndex] = keep(g.gradLmHead().clone());
                 else grads[headIndex].add_(g.gradLmHead());   // this part's own tensor: added in place
             }
-            return new Part(grads, deferred, new PolicyTrainer.MicroResult(g.loss(), g.rewardMargin(), g.accuracy()), n);
+            return new Part(grads, deferred, rows, new PolicyTrainer.MicroResult(g.loss(), g.rewardMargin(), g.accuracy()), n);
         } catch (RuntimeException | Error e) {
             for (Tensor t : grads) if (t != null) t.close();
             for (TrainingTape.WeightProduct w : deferred) w.close();
+            for (TrainingTape.RowGradient r : rows) r.close();
             throw e;
         }
     }
