@@ -26,13 +26,14 @@ import java.util.Map;
  * <ul>
  *   <li>forward: {@code y = x Wᵀ} is computed outside autograd into a fresh leaf that requires grad
  *   (the rest of the forward continues from it); each decoder layer's input is also cut into a
- *   leaf ({@link #boundary}), so that no piece of autograd reaches further back than its layer;</li>
+ *   leaf ({@link #boundary}), so that no piece of autograd reaches further back than its layer,
+ *   and so are the embedding's rows ({@link #lookup}), whose gradient is added row by row;</li>
  *   <li>backward, in reverse order of the forward: autograd from the loss's output to the leaves it
  *   reaches; then for each product, once its leaf has every contribution (all products and layer
  *   inputs that depend on it come later in the forward, so are done first),
  *   {@code dW += dYᵀ X} and {@code dX += dY W}; when the last consumer of an input X is done (q, k
  *   and v share one, gate and up another), autograd from X with dX to the earlier leaves and the
- *   parameters in between (norms, embedding, biases). Each piece is {@code torch::autograd::grad}
+ *   parameters in between (norms, biases). Each piece is {@code torch::autograd::grad}
  *   over the parameters, so the gradients come back as tensors, not into .grad: a step may run
  *   several micro-batches at once on its workers.</li>
  * </ul>
@@ -43,6 +44,10 @@ import java.util.Map;
  * {@code DNO_TRAIN_AMX=off} keeps libtorch (to compare). The same thread count gives bitwise the
  * same gradients; against libtorch's float32 products they differ by the bf16x3 rounding
  * (TrainingTapeTest bounds both against float64).
+ *
+ * <p>A tape opened to defer ({@link #open(CausalLM, int, boolean)}: the parts of a split micro-batch)
+ * leaves the weights' and the embedding's gradients to its caller, who adds each once over all
+ * the parts ({@link #addWeightGradient}, {@link #addRowGradients}).
  *
  * <p>The tape belongs to the thread that opens it (the forward's products find it there) and is
  * closed after its backward.
