@@ -102,18 +102,11 @@ final class SplitMicroBatch {
         all.addAll(rowsByParam.keySet());
         if (all.isEmpty()) return;
         List<Integer> keys = new ArrayList<>(all);
-        long total = 0;
-        for (int k : keys) total += params.get(k).numel();
-        int shares = Math.min(Threads.count(), keys.size());
+        long[] elements = new long[keys.size()];
+        for (int i = 0; i < elements.length; i++) elements[i] = params.get(keys.get(i)).numel();
         List<Callable<Void>> tasks = new ArrayList<>();
-        int start = 0;
-        long seen = 0;
-        for (int s = 0; s < shares && start < keys.size(); s++) {
-            long until = total * (s + 1) / shares;
-            int end = start;
-            while (end < keys.size() && (seen < until || end == start)) seen += params.get(keys.get(end++)).numel();
-            if (s == shares - 1) end = keys.size();
-            List<Integer> mine = keys.subList(start, end);
+        for (int[] r : sharesByElements(elements)) {
+            List<Integer> mine = keys.subList(r[0], r[1]);
             tasks.add(() -> {
                 for (int k : mine) {   // a tied lm_head: its product, then the embedding's rows
                     TrainingTape.addWeightGradient(params.get(k), byParam.getOrDefault(k, List.of()), 1);
@@ -121,32 +114,42 @@ final class SplitMicroBatch {
                 }
                 return null;
             });
-            start = end;
         }
         Threads.run(tasks);
     }
 
-    /** .grad += part 0's gradient, then part 1's, ...: each worker a contiguous share of the parameters (by elements). */
-    private static void addInPartOrder(List<Tensor> params, List<Part> done) {
+    /** Contiguous ranges [from, to) of items, one per worker (at most {@link Threads#count}), balanced by their elements. */
+    private static List<int[]> sharesByElements(long[] elements) {
         long total = 0;
-        for (Tensor p : params) total += p.numel();
-        int shares = Math.min(Threads.count(), params.size());
-        List<Callable<Void>> tasks = new ArrayList<>();
+        for (long e : elements) total += e;
+        int shares = Math.min(Threads.count(), elements.length);
+        List<int[]> out = new ArrayList<>();
         int start = 0;
         long seen = 0;
-        for (int s = 0; s < shares && start < params.size(); s++) {
+        for (int s = 0; s < shares && start < elements.length; s++) {
             long until = total * (s + 1) / shares;
             int end = start;
-            while (end < params.size() && (seen < until || end == start)) seen += params.get(end++).numel();
-            if (s == shares - 1) end = params.size();
-            int from = start, to = end;
+            while (end < elements.length && (seen < until || end == start)) seen += elements[end++];
+            if (s == shares - 1) end = elements.length;
+            out.add(new int[] {start, end});
+            start = end;
+        }
+        return out;
+    }
+
+    /** .grad += part 0's gradient, then part 1's, ...: each worker a contiguous share of the parameters (by elements). */
+    private static void addInPartOrder(List<Tensor> params, List<Part> done) {
+        long[] elements = new long[params.size()];
+        for (int i = 0; i < elements.length; i++) elements[i] = params.get(i).numel();
+        List<Callable<Void>> tasks = new ArrayList<>();
+        for (int[] r : sharesByElements(elements)) {
+            int from = r[0], to = r[1];
             tasks.add(() -> {
                 try (PointerScope scope = new PointerScope()) {
                     for (int i = from; i < to; i++) addOne(params.get(i), done, i);
                 }
                 return null;
             });
-            start = end;
         }
         Threads.run(tasks);
     }

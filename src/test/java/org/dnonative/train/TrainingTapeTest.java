@@ -91,6 +91,20 @@ class TrainingTapeTest {
                         assertArrayEquals(earlier.get(name), got.get(name), ctx + " threads=" + threads + " " + name + ": a second run differs");
                 m.zeroGrad();
             }
+            // into gradients already accumulated (a step of two micro-batches): the same batch twice, twice the gradients
+            for (int threads : new int[] {1, 2}) {
+                Threads.configure(threads);
+                t.accumulate(loss, batch, ref, soft ? targets : null, beta, weight);
+                t.accumulate(loss, batch, ref, soft ? targets : null, beta, weight);
+                Map<String, float[]> twice = TinyPairs.grads(m), once = seen.get(threads);
+                for (Map.Entry<String, float[]> e : once.entrySet()) {
+                    float[] g = e.getValue(), tw = twice.get(e.getKey());
+                    for (int i = 0; i < g.length; i++)
+                        assertEquals(2 * g[i], tw[i], 1e-6 * (1 + Math.abs(g[i])),
+                                ctx + " threads=" + threads + " " + e.getKey() + "[" + i + "] accumulated twice");
+                }
+                m.zeroGrad();
+            }
             Map<String, float[]> first = seen.get(1);
             // the products really ran on the tape: libtorch's float32 products round differently
             Threads.configure(1);
