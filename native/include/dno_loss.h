@@ -172,10 +172,12 @@ DNO_API int dno_amx_linear(int64_t rows, int64_t in_features, int64_t out_featur
  * CblasNoTrans 111 / CblasTrans 112 / CblasConjTrans 113) on the AMX bf16x3 products above: about
  * float32 accuracy, ~2x a float32 BLAS on one AMX core. For callers that take a GEMM as a CBLAS
  * function pointer (dno_fused_linear_cpu's `sgemm`, with dno_amx_sgemm_set_threads as its
- * `blas_set_threads`). op(B) is packed on every call (from either orientation), a transposed A is
- * transposed into scratch. Scratch, kept per calling thread and grown as needed: 4 bytes per
- * element of op(B) (its packing), of A when transposed, and 4 * min(M, 1024) * N for y when
- * alpha != 1, beta != 0 or ldc != N. Results are bitwise the same for every thread count.
+ * `blas_set_threads`). op(B) is packed on every call (from either orientation), whole when that
+ * takes at most 2 MiB, else piece by piece as the product goes (256 columns by 512 of depth); a
+ * transposed A is transposed into scratch. Scratch, kept per calling thread and grown as needed:
+ * 4 bytes per element of A when transposed and of op(B) when packed whole (512 KiB per thread
+ * and 4 * 256 per row of A when streamed), and 4 * min(M, 1024) * N for y when alpha != 1,
+ * beta != 0 or ldc != N. Results are bitwise the same for every thread count.
  *   dno_amx_sgemm_set_threads: the threads of later calls (0 = every core), process-wide.
  *   dno_amx_sgemm_take_error: CBLAS returns nothing, so a failed call (AMX not available, out of
  *     memory, invalid arguments) fills C with NaN and records its status and message; this
