@@ -148,24 +148,27 @@ class AmxSgemmTest {
                 assertEquals(c0[row * c.ldc() + col], got[row * c.ldc() + col], c + ": padding of C at row " + row + " changed");
     }
 
+    /** A, B and C of case c from its seed: normal, B scaled by 0.1. */
+    static float[][] operands(Case c) {
+        SplittableRandom r = new SplittableRandom(c.seed);
+        float[] a = SmallLinearTest.normal(r, c.aRows() * c.lda(), 1.0), b = SmallLinearTest.normal(r, c.bRows() * c.ldb(), 0.1);
+        return new float[][] {a, b, SmallLinearTest.normal(r, c.cRows() * c.ldc(), 1.0)};
+    }
+
     @Test
     void everyThreadCountGivesTheSameBits() {
         assumeTrue(AmxLinear.available(), AmxLinear::whyNotAvailable);
         Case c = new Case(ROW, T, N, 700, 300, 129, 1f, 1f, 0, CaseSeed.of("AmxSgemmTest.threads", 700, 300, 129));
-        SplittableRandom r = new SplittableRandom(c.seed);
-        float[] a = SmallLinearTest.normal(r, c.aRows() * c.lda(), 1.0), b = SmallLinearTest.normal(r, c.bRows() * c.ldb(), 0.1);
-        float[] c0 = SmallLinearTest.normal(r, c.cRows() * c.ldc(), 1.0);
-        float[] one = run(c, a, b, c0, 1);
-        for (int t : new int[] {2, 3, 0}) assertArrayEquals(one, run(c, a, b, c0, t), c + " threads=" + t);
+        float[][] o = operands(c);
+        float[] one = run(c, o[0], o[1], o[2], 1);
+        for (int t : new int[] {2, 3, 0}) assertArrayEquals(one, run(c, o[0], o[1], o[2], t), c + " threads=" + t);
         DnoNative.dno_amx_sgemm_set_threads(0);
-        for (int t : new int[] {1, 2, 3, 0}) assertArrayEquals(one, runJava(c, a, b, c0, t), c + " AmxLinear.gemm threads=" + t);
+        for (int t : new int[] {1, 2, 3, 0}) assertArrayEquals(one, runJava(c, o[0], o[1], o[2], t), c + " AmxLinear.gemm threads=" + t);
         // op(B) streamed in pieces (5 column chunks, 3 pieces of k): the same bits too
         Case s = new Case(ROW, N, N, 70, 1200, 1100, 1f, 0f, 0, CaseSeed.of("AmxSgemmTest.threads", 70, 1200, 1100));
-        SplittableRandom rs = new SplittableRandom(s.seed);
-        float[] sa = SmallLinearTest.normal(rs, s.aRows() * s.lda(), 1.0), sb = SmallLinearTest.normal(rs, s.bRows() * s.ldb(), 0.1);
-        float[] sc = SmallLinearTest.normal(rs, s.cRows() * s.ldc(), 1.0);
-        float[] streamed = runJava(s, sa, sb, sc, 1);
-        for (int t : new int[] {2, 3, 0}) assertArrayEquals(streamed, runJava(s, sa, sb, sc, t), s + " threads=" + t);
+        float[][] so = operands(s);
+        float[] streamed = runJava(s, so[0], so[1], so[2], 1);
+        for (int t : new int[] {2, 3, 0}) assertArrayEquals(streamed, runJava(s, so[0], so[1], so[2], t), s + " threads=" + t);
     }
 
     @Test

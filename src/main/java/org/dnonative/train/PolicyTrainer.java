@@ -113,9 +113,9 @@ public final class PolicyTrainer implements AutoCloseable {
      */
     public MicroResult accumulate(PairLoss loss, SequenceBatch batch, float[] refLogps, float[] softTargets, double beta, double weight) {
         int pairs = checkMicroBatch(loss, batch, refLogps, softTargets, beta, weight);
-        int threads = Threads.isWorker() ? 1 : Threads.count();
         int parts = SplitMicroBatch.parts(model, pairs);
         if (parts > 1) return SplitMicroBatch.run(this, loss.kind(), batch, refLogps, softTargets, beta, weight, parts);
+        int threads = Threads.isWorker() ? 1 : Threads.count();   // the tape's products (the only part)
         try (PointerScope scope = new PointerScope(); TrainingTape tape = TrainingTape.open(model, threads)) {
             Tensor hidden = hidden(batch);
             Tensor ref = Tensors.fromFloats(refLogps, 2L * pairs).to(model.device(), torch.ScalarType.Float);
