@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * iterate beats the one before, exploitability falls at every iteration (up to 0.01, pooled over
  * prompts and per prompt), correctness rises at every iteration (up to 0.005), the DNO loss is below ln 2
  * with a positive reward margin; the default run ends with a win-rate against the start of at least
- * 0.65, a pooled exploitability at most half the start's (per prompt: 40% below it) and correctness
- * 0.3 above the start's. And a run repeated on the same machine with
+ * 0.65, an exploitability at most half the start's (per prompt, the definition, and pooled over
+ * prompts) and correctness 0.3 above the start's: issue 12's criteria. And a run repeated on the same machine with
  * the same thread count prints the same table.
  *
  * <p>Deterministic for its seed on one machine (one libtorch thread); a failure prints the seed and
@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class EmbeddedRunTest {
     static final long SEED = 1;
-    /** How far a rising curve may fall at one iteration: well inside the evaluation's 95% intervals (+-0.011 to +-0.027). */
+    /** How far a rising curve may fall at one iteration: inside the evaluation's 95% intervals (+-0.006 to +-0.016 with the default's 128 samples, wider with 16). */
     static final double RISE_NOISE = 0.005;
 
     static PrintWriter quiet() {
@@ -49,14 +49,15 @@ class EmbeddedRunTest {
         assertEquals(c.iterations(), last, table);
         for (int t = 1; t <= last; t++) {
             ObjectNode prev = m.get(t - 1), now = m.get(t);
-            // Win-rate against the start and correctness rise, up to RISE_NOISE: the late iterations gain a
-            // few thousandths, and on another CPU the same seed is another sample of the run (the AMD EPYC
-            // build machine's seed 1 falls by 0.002 at iteration 6, inside its +-0.017 interval; docs/TRAIN.md).
+            // Win-rate against the start and correctness rise, up to RISE_NOISE: on another CPU the same seed
+            // is another sample of the run, and the reduced run's 16 evaluation samples are noisy (the
+            // default's smallest gain on the evaluation prompts of seeds 0-5 is 0.006 on the Intel Xeon; the
+            // previous default's seed 1 fell by 0.002 at its iteration 6 on the AMD EPYC; docs/TRAIN.md).
             for (String rising : List.of("winrate_vs_start", "correct"))
                 assertTrue(now.get(rising).asDouble() > prev.get(rising).asDouble() - RISE_NOISE,
                         rising + " rises (up to " + RISE_NOISE + ") at iteration " + t + "\n" + table);
             // Once correctness is near 0.9 the exploitability is mostly the style mix, which moves by
-            // a few thousandths either way from iteration to iteration (32 or 16 samples of each of
+            // a few thousandths either way from iteration to iteration (128 or 16 samples of each of
             // 40 prompts): it falls, up to 0.01, pooled over prompts and per prompt.
             assertTrue(now.get("pooled_exploitability").asDouble() < prev.get("pooled_exploitability").asDouble() + 0.01,
                     "pooled exploitability falls (up to 0.01) at iteration " + t + "\n" + table);
@@ -81,9 +82,9 @@ class EmbeddedRunTest {
         assertTrue(end.get("winrate_vs_start").asDouble() >= 0.65, "final win-rate against the start at least 0.65\n" + table);
         assertTrue(end.get("pooled_exploitability").asDouble() <= start.get("pooled_exploitability").asDouble() / 2,
                 "pooled exploitability at most half the start's\n" + table);
-        // Per prompt it falls by about half on this seed (x0.47 on the Intel Xeon build machine; docs/TRAIN.md: each prompt's style mix stays peaked).
-        assertTrue(end.get("exploitability").asDouble() <= 0.6 * start.get("exploitability").asDouble(),
-                "exploitability per prompt at least 40% below the start's\n" + table);
+        // Per prompt x0.37 on this seed on the Intel Xeon build machine (x0.32-0.44 on seeds 0-5; docs/TRAIN.md).
+        assertTrue(end.get("exploitability").asDouble() <= start.get("exploitability").asDouble() / 2,
+                "exploitability per prompt at most half the start's\n" + table);
         assertTrue(end.get("correct").asDouble() >= start.get("correct").asDouble() + 0.3, "correctness up by 0.3 at least\n" + table);
     }
 

@@ -65,10 +65,12 @@ public record DnoConfig(long seed, int iterations, String device, int threads, S
     public static DnoConfig embeddedDefaults() {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("threads", 1);
-        // Six iterations on three parts of 38 prompts (the 155 tasks less 40 held out, 1 left over):
-        // iteration t takes part (t-1) mod 3 + 1, so each prompt is trained on twice, with fresh samples
-        // of the policy of the time. Fixed, so that a run with fewer iterations trains the same first ones.
-        o.put("iterations", 6);
+        // Five iterations on three parts of 38 prompts (the 155 tasks less 40 held out, 1 left over):
+        // iteration t takes part (t-1) mod 3 + 1, so parts 1 and 2 are trained on twice and part 3 once,
+        // each time with fresh samples of the policy of the time. Fixed, so that a run with fewer
+        // iterations trains the same first ones. A sixth iteration gains 0.001-0.010 on validation seeds
+        // (docs/TRAIN.md, session 10): within the evaluation's noise, so it is left out.
+        o.put("iterations", 5);
         o.put("prompts.eval_count", 40);
         o.put("prompts.per_iteration", 38);
         o.put("prompts.parts", 3);
@@ -89,19 +91,25 @@ public record DnoConfig(long seed, int iterations, String device, int threads, S
         // at the top is one (pairs.all_top_positives), not only the first sampled.
         o.put("pairs.negative_margin_self", 2.0);
         o.put("pairs.all_top_positives", true);
+        // The policy's commonest sample of a list, when a point or more below the top, is a negative of
+        // each positive too: once the refusals are gone that is the prompt's commonest correct style, and
+        // the pair moves mass from it to a style the oracle prefers to it (lower per-prompt exploitability).
+        o.put("pairs.mode_below_top", true);
         // Batches of 2 pairs (55-135 AdamW steps per iteration) at 2e-4, lowered x0.8 per iteration, as
         // the paper lowers it (docs/TRAIN.md, what was tried).
         o.put("training.learning_rate", 2e-4);
         o.put("training.learning_rate_decay", 0.8);
         o.put("training.batch_size", 2);
         o.put("training.micro_batch", 2);
-        // 64 evaluation samples per prompt and policy: less noise in the per-iteration win-rates and less
+        // 128 evaluation samples per prompt and policy: less noise in the per-iteration win-rates and less
         // upward bias in the per-prompt exploitability (a best response to few samples of a mix).
-        o.put("evaluation.samples", 64);
+        o.put("evaluation.samples", 128);
         o.put("evaluation.all_pairs", true);
-        // The warm start: 3000 steps (EmbeddedConfig.defaults() has 1500), so that the answers it gives
-        // stay right when DNO removes its refusals (with 1500, 2% wrong answers became 6-10%).
-        o.put("embedded.sft_steps", 3000);
+        // The warm start: 6000 steps (EmbeddedConfig.defaults() has 1500), so that the answers it gives
+        // stay right when DNO removes its refusals. With 1500, 2% wrong answers became 6-10%; with 3000,
+        // the wrong answers on held-out prompts still tripled on some seeds (1.9% -> 6.6% of the samples,
+        // bare answers whose first digit is off by one), which kept their exploitability above half.
+        o.put("embedded.sft_steps", 6000);
         return defaults().with(o);
     }
 
