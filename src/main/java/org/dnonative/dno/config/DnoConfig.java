@@ -95,7 +95,7 @@ public record DnoConfig(long seed, int iterations, String device, int threads, S
         // each positive too: once the refusals are gone that is the prompt's commonest correct style, and
         // the pair moves mass from it to a style the oracle prefers to it (lower per-prompt exploitability).
         o.put("pairs.mode_below_top", true);
-        // Batches of 2 pairs (55-135 AdamW steps per iteration) at 2e-4, lowered x0.8 per iteration, as
+        // Batches of 2 pairs (53-89 AdamW steps per iteration) at 2e-4, lowered x0.8 per iteration, as
         // the paper lowers it (docs/TRAIN.md, what was tried).
         o.put("training.learning_rate", 2e-4);
         o.put("training.learning_rate_decay", 0.8);
