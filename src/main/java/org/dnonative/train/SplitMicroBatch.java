@@ -14,6 +14,8 @@ import org.dnonative.model.TrainingTape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /**
@@ -92,13 +94,13 @@ final class SplitMicroBatch {
      * elements, each product on one thread.
      */
     private static void addWeightGradients(List<Tensor> params, List<Part> done) {
-        java.util.TreeMap<Integer, List<TrainingTape.WeightProduct>> byParam = new java.util.TreeMap<>();
-        java.util.TreeMap<Integer, List<TrainingTape.RowGradient>> rowsByParam = new java.util.TreeMap<>();
+        TreeMap<Integer, List<TrainingTape.WeightProduct>> byParam = new TreeMap<>();
+        TreeMap<Integer, List<TrainingTape.RowGradient>> rowsByParam = new TreeMap<>();
         for (Part p : done) {
             for (TrainingTape.WeightProduct w : p.deferred) byParam.computeIfAbsent(w.parameter(), k -> new ArrayList<>()).add(w);
             for (TrainingTape.RowGradient r : p.rows) rowsByParam.computeIfAbsent(r.parameter(), k -> new ArrayList<>()).add(r);
         }
-        java.util.TreeSet<Integer> all = new java.util.TreeSet<>(byParam.keySet());
+        TreeSet<Integer> all = new TreeSet<>(byParam.keySet());
         all.addAll(rowsByParam.keySet());
         if (all.isEmpty()) return;
         List<Integer> keys = new ArrayList<>(all);
